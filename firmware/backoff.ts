@@ -1,0 +1,25 @@
+/** Reconnect policy: exponential backoff with full jitter, as a pure function. */
+export interface BackoffPolicy {
+  /** Smallest delay before a reconnect, ms. */
+  minDelay: number;
+  /** Largest delay, ms. */
+  maxDelay: number;
+  /** Attempts before giving up; 0 for no limit. */
+  maxAttempts: number;
+}
+
+/**
+ * Delay before reconnect attempt `attempt` (0 for the first): a uniform draw between minDelay
+ * and min(maxDelay, minDelay·2^attempt), so a fleet of boards that lost the same server does
+ * not come back in step.
+ */
+export function backoffDelay(policy: BackoffPolicy, attempt: number, random01: number): number {
+  let cap = policy.minDelay * Math.pow(2, attempt > 30 ? 30 : attempt);
+  if (cap > policy.maxDelay) cap = policy.maxDelay;
+  return Math.round(policy.minDelay + random01 * (cap - policy.minDelay));
+}
+
+/** HTTP statuses that no retry will fix. */
+export const FATAL_STATUSES = [400, 401, 403, 404];
+/** Close codes that mean the two sides disagree about the protocol or the data: retrying repeats it. */
+export const FATAL_CLOSE_CODES = [1002, 1003, 1007, 1008, 1009, 1010];

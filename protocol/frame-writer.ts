@@ -1,0 +1,103 @@
+import { TX_PAYLOAD_OFFSET } from './options';
+
+/** How many mask keys one refill of the pool provides: entropy is drawn in bulk, not per frame. */
+const MASK_POOL_KEYS = 64;
+
+/**
+ * Writes masked client frames (RFC 6455 §5.2, §5.3) into one preallocated output buffer.
+ *
+ * The payload always starts at TX_PAYLOAD_OFFSET, which is 32-bit aligned, and the header is
+ * written just in front of it; so masking runs on an Int32Array view four bytes at a time
+ * and no frame allocates anything. After a write the frame is `buffer[start, end)`.
+ */
+export class FrameWriter {
+  readonly buffer: Uint8Array;
+  /** Largest payload one frame can carry. */
+  readonly capacity: number;
+  start = 0;
+  end = 0;
+  private words: Int32Array;
+  private pool: Uint8Array;
+  private poolWords: Int32Array;
+  private poolNext = MASK_POOL_KEYS;
+  private fill: (out: Uint8Array) => void;
+
+  constructor(size: number, fill: (out: Uint8Array) => void) {
+    this.buffer = new Uint8Array(size);
+    this.capacity = size - TX_PAYLOAD_OFFSET;
+    this.words = new Int32Array(this.buffer.buffer, TX_PAYLOAD_OFFSET, this.capacity >> 2);
+    this.pool = new Uint8Array(MASK_POOL_KEYS * 4);
+    this.poolWords = new Int32Array(this.pool.buffer);
+    this.fill = fill;
+  }
+
+  /**
+   * Frames `length` bytes of `payload` starting at `offset` (length ≤ capacity).
+   * `payload` may be null when length is 0.
+   */
+  write(opcode: number, fin: boolean, payload: Uint8Array | null, offset: number, length: number): void {
+    const buffer = this.buffer;
+    if (length > 0 && payload !== null) {
+      if (offset === 0 && length === payload.length) buffer.set(payload, TX_PAYLOAD_OFFSET);
+      else buffer.set(payload.subarray(offset, offset + length), TX_PAYLOAD_OFFSET);
+    }
+    this.finish(opcode, fin, length);
+  }
+
+  /**
+   * Frames a payload the caller has already placed at `buffer[TX_PAYLOAD_OFFSET…]`
+   * (used for close frames, whose code and reason are written in place).
+   */
+  finish(opcode: number, fin: boolean, length: number): void {
+    const buffer = this.buffer;
+    // RFC 6455 §5.2: the minimal length encoding, and the mask bit always set by a client.
+    let start: number;
+    if (length < 126) {
+      start = TX_PAYLOAD_OFFSET - 6;
+      buffer[start + 1] = 0x80 | length;
+    } else if (length < 65536) {
+      start = TX_PAYLOAD_OFFSET - 8;
+      buffer[start + 1] = 0x80 | 126;
+      buffer[start + 2] = length >> 8;
+      buffer[start + 3] = length & 0xff;
+    } else {
+      start = TX_PAYLOAD_OFFSET - 14;
+      buffer[start + 1] = 0x80 | 127;
+      const high = Math.floor(length / 4294967296);
+      buffer[start + 2] = 0;
+      buffer[start + 3] = 0;
+      buffer[start + 4] = 0;
+      buffer[start + 5] = high & 0xff;
+      buffer[start + 6] = (length >>> 24) & 0xff;
+      buffer[start + 7] = (length >> 16) & 0xff;
+      buffer[start + 8] = (length >> 8) & 0xff;
+      buffer[start + 9] = length & 0xff;
+    }
+    buffer[start] = (fin ? 0x80 : 0) | opcode;
+    this.mask(length);
+    this.start = start;
+    this.end = TX_PAYLOAD_OFFSET + length;
+  }
+
+  // RFC 6455 §5.3: a fresh, unpredictable 32-bit key for every frame, written just before the payload.
+  private mask(length: number): void {
+    if (this.poolNext === MASK_POOL_KEYS) {
+      this.fill(this.pool);
+      this.poolNext = 0;
+    }
+    const key = this.poolNext++;
+    const pool = this.pool;
+    const buffer = this.buffer;
+    const at = key * 4;
+    buffer[TX_PAYLOAD_OFFSET - 4] = pool[at];
+    buffer[TX_PAYLOAD_OFFSET - 3] = pool[at + 1];
+    buffer[TX_PAYLOAD_OFFSET - 2] = pool[at + 2];
+    buffer[TX_PAYLOAD_OFFSET - 1] = pool[at + 3];
+    // Both views share byte order with the memory, so a word XOR equals four byte XORs.
+    const word = this.poolWords[key];
+    const words = this.words;
+    const count = length >> 2;
+    for (let i = 0; i < count; i++) words[i] ^= word;
+    for (let i = count << 2; i < length; i++) buffer[TX_PAYLOAD_OFFSET + i] ^= pool[at + (i & 3)];
+  }
+}

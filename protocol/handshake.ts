@@ -1,0 +1,310 @@
+/**
+ * The client side of the opening handshake (RFC 6455 §4.1): the request, an incremental
+ * reader for the server's HTTP response, and the checks that accept or fail it.
+ */
+import { localError } from './errors';
+import { latin1Decode, latin1Encode } from './latin1';
+import type { WsUrl } from './url';
+
+/** The GUID appended to the key before hashing (RFC 6455 §1.3). */
+export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** What the caller may add to the handshake request. */
+export interface HandshakeOptions {
+  /** Value of the Origin header, if any. */
+  origin?: string;
+  /** Subprotocols to offer, in order of preference. */
+  protocols: string[];
+  /** Extra request headers. */
+  headers: { [name: string]: string };
+}
+
+/** The server's response head. */
+export interface HttpResponse {
+  status: number;
+  reason: string;
+  /** Lowercased names; repeated headers joined with ", ". */
+  headers: { [lowercaseName: string]: string };
+}
+
+/** Why the handshake failed. `status`/`reason` are the HTTP ones when read, else 0 and ''. */
+export interface HandshakeFailure {
+  kind: 'status' | 'upgrade' | 'connection' | 'accept' | 'subprotocol' | 'extension' | 'too-large' | 'malformed' | 'eof';
+  message: string;
+  status: number;
+  reason: string;
+}
+
+const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/** True for an RFC 7230 token: one or more tchar. */
+function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    if (TCHARS.indexOf(text.charAt(i)) < 0) return false;
+  }
+  return true;
+}
+
+/** True when `value` could split or end a header line. */
+function hasLineBreak(value: string): boolean {
+  return value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\u0000') >= 0;
+}
+
+// Headers the handshake itself sets; letting callers override them would break or forge it.
+const RESERVED = [
+  'host',
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+];
+
+/**
+ * Checks the caller's handshake options, so nothing can be injected into the request.
+ * Throws `WS_ERR_BAD_HEADER` or `WS_ERR_BAD_PROTOCOL` naming the offending header or protocol.
+ */
+export function validateHandshakeOptions(options: HandshakeOptions): void {
+  if (options.origin !== undefined && (typeof options.origin !== 'string' || hasLineBreak(options.origin))) {
+    throw localError('WS_ERR_BAD_HEADER', 'Origin value must be a string without CR, LF or NUL');
+  }
+  const protocols = options.protocols;
+  for (let i = 0; i < protocols.length; i++) {
+    const p = protocols[i];
+    // RFC 6455 §4.1: subprotocol names MUST be tokens and MUST all be unique.
+    if (typeof p !== 'string' || !isToken(p)) {
+      throw localError('WS_ERR_BAD_PROTOCOL', 'subprotocol name "' + p + '" is not a valid HTTP token');
+    }
+    if (protocols.indexOf(p) !== i) throw localError('WS_ERR_BAD_PROTOCOL', 'subprotocol "' + p + '" is offered twice');
+  }
+  const names = Object.keys(options.headers);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const value = options.headers[name];
+    if (!isToken(name)) throw localError('WS_ERR_BAD_HEADER', 'header name "' + name + '" is not a valid HTTP token');
+    if (RESERVED.indexOf(name.toLowerCase()) >= 0) {
+      throw localError('WS_ERR_BAD_HEADER', 'header "' + name + '" is set by the WebSocket client and cannot be overridden');
+    }
+    if (typeof value !== 'string' || hasLineBreak(value)) {
+      throw localError('WS_ERR_BAD_HEADER', 'header "' + name + '" value must be a string without CR, LF or NUL');
+    }
+  }
+}
+
+/** Returns a fresh Sec-WebSocket-Key: base64 of 16 bytes from `fill` (RFC 6455 §4.1). */
+export function generateKey(fill: (out: Uint8Array) => void, base64: (data: Uint8Array) => string): string {
+  // RFC 6455 §4.1: the nonce MUST be 16 randomly selected bytes, base64-encoded.
+  const nonce = new Uint8Array(16);
+  fill(nonce);
+  return base64(nonce);
+}
+
+/** The Sec-WebSocket-Accept a server must answer to `key`: base64(SHA-1(key + GUID)). */
+export function acceptKeyFor(
+  key: string,
+  sha1fn: (data: Uint8Array) => Uint8Array,
+  base64: (data: Uint8Array) => string,
+): string {
+  return base64(sha1fn(latin1Encode(key + WS_GUID)));
+}
+
+/** Builds the handshake request text, ending with the blank line. Validates `options` first. */
+export function buildRequest(url: WsUrl, key: string, options: HandshakeOptions): string {
+  validateHandshakeOptions(options);
+  // RFC 6455 §4.1: GET, HTTP/1.1, Host, Upgrade, Connection, Key and Version 13 are all required.
+  let text =
+    'GET ' + url.resource + ' HTTP/1.1\r\n' +
+    'Host: ' + url.hostHeader + '\r\n' +
+    'Upgrade: websocket\r\n' +
+    'Connection: Upgrade\r\n' +
+    'Sec-WebSocket-Key: ' + key + '\r\n' +
+    'Sec-WebSocket-Version: 13\r\n';
+  if (options.origin !== undefined) text += 'Origin: ' + options.origin + '\r\n';
+  if (options.protocols.length > 0) text += 'Sec-WebSocket-Protocol: ' + options.protocols.join(', ') + '\r\n';
+  const names = Object.keys(options.headers);
+  for (let i = 0; i < names.length; i++) text += names[i] + ': ' + options.headers[names[i]] + '\r\n';
+  return text + '\r\n';
+}
+
+function failure(kind: HandshakeFailure['kind'], message: string, status: number, reason: string): HandshakeFailure {
+  return { kind: kind, message: message, status: status, reason: reason };
+}
+
+/** Parses `HTTP/1.x <3 digits> <reason>`; null when malformed. */
+function parseStatusLine(line: string): { status: number; reason: string } | null {
+  const version = line.slice(0, 9);
+  if ((version !== 'HTTP/1.1 ' && version !== 'HTTP/1.0 ') || hasLineBreak(line)) return null;
+  const code = line.slice(9, 12);
+  for (let i = 0; i < 3; i++) {
+    const c = code.charAt(i);
+    if (c < '0' || c > '9') return null;
+  }
+  if (line.length > 12 && line.charAt(12) !== ' ') return null;
+  return { status: parseInt(code, 10), reason: line.slice(13) };
+}
+
+const HTTP_PREFIX = latin1Encode('HTTP/');
+
+/**
+ * Reads the server's response head incrementally, in any chunking. Bytes after the blank
+ * line are left to the caller: the server may send frames in the same packet.
+ */
+export class ResponseReader {
+  /** The parsed response, once the head is complete and well formed. */
+  response: HttpResponse | null;
+  /** Set when the head is too large or malformed. */
+  failure: HandshakeFailure | null;
+  private buf: Uint8Array;
+  private len: number;
+  // How much of CR LF CR LF the latest bytes matched (0..3).
+  private match: number;
+
+  /** `maxHeaderBytes` bounds the head, blank line included; allocated once, here. */
+  constructor(maxHeaderBytes: number) {
+    this.response = null;
+    this.failure = null;
+    this.buf = new Uint8Array(maxHeaderBytes);
+    this.len = 0;
+    this.match = 0;
+  }
+
+  /**
+   * Consumes `bytes[start, end)`. Returns -1 while the head is incomplete; the index in `bytes`
+   * just past the blank line once complete (sets `response`); -2 on failure (sets `failure`).
+   * After completion, further pushes consume nothing and return `start`; after failure, -2.
+   */
+  push(bytes: Uint8Array, start: number, end: number): number {
+    if (this.failure) return -2;
+    if (this.response) return start;
+    const buf = this.buf;
+    let len = this.len;
+    let m = this.match;
+    for (let i = start; i < end; i++) {
+      const b = bytes[i];
+      if (len === buf.length) {
+        this.len = len;
+        return this.fail('too-large', 'server response header is larger than ' + buf.length + ' bytes');
+      }
+      // Fail fast on a peer that does not speak HTTP (e.g. a TLS/plain mismatch).
+      if (len < 5 && b !== HTTP_PREFIX[len]) {
+        this.len = 0;
+        return this.fail('malformed', 'server response is not HTTP');
+      }
+      buf[len++] = b;
+      if (b === 13) m = m === 2 ? 3 : 1;
+      else if (b === 10 && (m === 1 || m === 3)) m++;
+      else m = 0;
+      if (m === 4) {
+        this.len = len;
+        return this.parse() ? i + 1 : -2;
+      }
+    }
+    this.len = len;
+    this.match = m;
+    return -1;
+  }
+
+  /** Records a failure, with the status line's code and reason when it was read. */
+  private fail(kind: HandshakeFailure['kind'], message: string): number {
+    const text = latin1Decode(this.buf, 0, this.len);
+    const eol = text.indexOf('\r\n');
+    const status = eol >= 0 ? parseStatusLine(text.slice(0, eol)) : null;
+    this.failure = failure(kind, message, status ? status.status : 0, status ? status.reason : '');
+    return -2;
+  }
+
+  private parse(): boolean {
+    // The head without its final CR LF CR LF.
+    const lines = latin1Decode(this.buf, 0, this.len - 4).split('\r\n');
+    const status = parseStatusLine(lines[0]);
+    if (!status) {
+      this.fail('malformed', 'bad HTTP status line "' + lines[0] + '"');
+      return false;
+    }
+    const headers: { [name: string]: string } = {};
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i];
+      const colon = line.indexOf(':');
+      const c = line.charAt(0);
+      if (c === ' ' || c === '\t') {
+        // RFC 7230 §3.2.4: obsolete line folding; nothing in a handshake needs it.
+        this.fail('malformed', 'folded header line "' + line + '" in server response');
+        return false;
+      }
+      if (colon < 1 || !isToken(line.slice(0, colon)) || hasLineBreak(line)) {
+        this.fail('malformed', 'bad header line "' + line + '" in server response');
+        return false;
+      }
+      const name = line.slice(0, colon).toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      const seen = headers[name];
+      headers[name] = typeof seen === 'string' ? seen + ', ' + value : value;
+    }
+    this.response = { status: status.status, reason: status.reason, headers: headers };
+    return true;
+  }
+}
+
+/** True when a Connection value is a comma-separated list containing "upgrade" (any case). */
+function hasUpgradeToken(value: string | undefined): boolean {
+  if (typeof value !== 'string') return false;
+  const tokens = value.split(',');
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i].trim().toLowerCase() === 'upgrade') return true;
+  }
+  return false;
+}
+
+/**
+ * Checks a complete response against what the client sent, in RFC 6455 §4.1 order.
+ * Returns the chosen subprotocol ('' for none) and null, or the first failure.
+ */
+export function checkResponse(
+  response: HttpResponse,
+  expectedAccept: string,
+  offered: string[],
+): { protocol: string; failure: HandshakeFailure | null } {
+  const status = response.status;
+  const reason = response.reason;
+  const h = response.headers;
+  const upgrade = h['upgrade'];
+  const connection = h['connection'];
+  const accept = h['sec-websocket-accept'];
+  const protocol = h['sec-websocket-protocol'];
+  const extensions = h['sec-websocket-extensions'];
+  let kind: HandshakeFailure['kind'] | null = null;
+  let message = '';
+  // RFC 6455 §4.1: the client MUST fail the connection on each of these, in this order.
+  if (status !== 101) {
+    kind = 'status';
+    message = 'server answered ' + status + (reason ? ' ' + reason : '') + ', not 101';
+  } else if (typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') {
+    kind = 'upgrade';
+    message = upgrade === undefined
+      ? 'server response has no Upgrade header (expected "websocket")'
+      : 'server sent Upgrade "' + upgrade + '", expected "websocket"';
+  } else if (!hasUpgradeToken(connection)) {
+    kind = 'connection';
+    message = connection === undefined
+      ? 'server response has no Connection header (expected "Upgrade")'
+      : 'server sent Connection "' + connection + '", expected it to contain "Upgrade"';
+  } else if (accept !== expectedAccept) {
+    kind = 'accept';
+    message = accept === undefined
+      ? 'server response has no Sec-WebSocket-Accept header'
+      : 'server sent Sec-WebSocket-Accept "' + accept + '", expected "' + expectedAccept + '"';
+  } else if (protocol !== undefined && offered.indexOf(protocol) < 0) {
+    kind = 'subprotocol';
+    message = offered.length === 0
+      ? 'server chose subprotocol "' + protocol + '" but none was offered'
+      : 'server chose subprotocol "' + protocol + '", which is not one of the offered "' + offered.join('", "') + '"';
+  } else if (extensions !== undefined && extensions !== '') {
+    // We offer no extensions, so the server may not enable any.
+    kind = 'extension';
+    message = 'server enabled extension "' + extensions + '", which was not offered';
+  }
+  if (kind !== null) return { protocol: '', failure: failure(kind, message, status, reason) };
+  return { protocol: protocol === undefined ? '' : protocol, failure: null };
+}

@@ -1,0 +1,223 @@
+import { Opcode, MAX_CONTROL_PAYLOAD } from './opcodes';
+import type { Limits } from './options';
+import { Utf8Validator, type TextCodec } from './utf8';
+
+/** Where the receiver reports what it decoded. */
+export interface ReceiverSink {
+  onText(text: string): void;
+  onBinary(data: Uint8Array): void;
+  /** A complete control frame; `payload[0, length)` is only valid during the call. */
+  onControl(opcode: number, payload: Uint8Array, length: number): void;
+  /** The server broke the protocol: fail the connection with `closeCode`. The receiver has stopped. */
+  onFailure(closeCode: number, code: string, message: string): void;
+}
+
+const enum Step { Header = 0, Payload = 1 }
+
+/**
+ * Incremental decoder of server frames (RFC 6455 §5) and assembler of messages.
+ *
+ * Accepts bytes in any chunking, down to one byte at a time. Every check that can be made on
+ * a header is made before any payload byte is stored, sizes included; text is validated as
+ * it arrives so invalid UTF-8 fails as early as it is provable. A single-frame message that
+ * lies whole inside one chunk is delivered straight from that chunk without being copied
+ * into the receive buffer.
+ */
+export class Receiver {
+  /** Set once the connection failed or the caller stopped listening; further bytes are ignored. */
+  stopped = false;
+  private limits: Limits;
+  private codec: TextCodec;
+  private sink: ReceiverSink;
+  private validator = new Utf8Validator();
+  private step = Step.Header;
+  private header = new Uint8Array(10);
+  private headerLength = 0;
+  private headerNeed = 2;
+  private fin = false;
+  private opcode = 0;
+  private remaining = 0;
+  private control = new Uint8Array(MAX_CONTROL_PAYLOAD);
+  private controlLength = 0;
+  /** Opcode of the data message in progress, or -1 when none is. */
+  private messageOpcode = -1;
+  private messageLength = 0;
+  private buffer: Uint8Array;
+
+  constructor(limits: Limits, codec: TextCodec, sink: ReceiverSink) {
+    this.limits = limits;
+    this.codec = codec;
+    this.sink = sink;
+    this.buffer = new Uint8Array(limits.rxBufferSize);
+  }
+
+  /** Decodes `bytes[start, end)`. Never throws for bad input: failures go to the sink. */
+  push(bytes: Uint8Array, start: number, end: number): void {
+    let at = start;
+    while (at < end && !this.stopped) {
+      if (this.step === Step.Header) {
+        while (at < end && this.headerLength < this.headerNeed) this.header[this.headerLength++] = bytes[at++];
+        if (this.headerLength < this.headerNeed) return;
+        if (this.headerLength === 2) this.parseFirstBytes();
+        else this.parseLength();
+        if (this.stopped || (this.step as Step) !== Step.Payload) continue;
+        at = this.beginPayload(bytes, at, end);
+      } else {
+        let take = end - at;
+        if (take > this.remaining) take = this.remaining;
+        this.storePayload(bytes, at, at + take);
+        at += take;
+        this.remaining -= take;
+        if (this.remaining === 0 && !this.stopped) this.endFrame();
+      }
+    }
+  }
+
+  private fail(closeCode: number, code: string, message: string): void {
+    this.stopped = true;
+    this.sink.onFailure(closeCode, code, message);
+  }
+
+  private parseFirstBytes(): void {
+    const first = this.header[0];
+    const second = this.header[1];
+    const opcode = first & 0x0f;
+    const length = second & 0x7f;
+    this.fin = (first & 0x80) !== 0;
+    this.opcode = opcode;
+    // RFC 6455 §5.2: RSV1-3 must be 0 unless an extension defines them; we negotiate none.
+    if ((first & 0x70) !== 0) return this.fail(1002, 'WS_ERR_RESERVED_BITS', 'reserved bits set in a frame header');
+    // RFC 6455 §5.1: a client must close the connection if it receives a masked frame.
+    if ((second & 0x80) !== 0) return this.fail(1002, 'WS_ERR_MASKED_FRAME', 'the server sent a masked frame');
+    if (opcode >= 8) {
+      if (opcode > Opcode.Pong) return this.fail(1002, 'WS_ERR_UNKNOWN_OPCODE', `unknown opcode ${opcode}`);
+      // RFC 6455 §5.5: control frames are never fragmented and carry at most 125 bytes.
+      if (!this.fin) return this.fail(1002, 'WS_ERR_FRAGMENTED_CONTROL', 'a control frame was fragmented');
+      if (length > MAX_CONTROL_PAYLOAD) return this.fail(1002, 'WS_ERR_CONTROL_TOO_LONG', 'a control frame is longer than 125 bytes');
+    } else if (opcode > Opcode.Binary) {
+      return this.fail(1002, 'WS_ERR_UNKNOWN_OPCODE', `unknown opcode ${opcode}`);
+    } else if (opcode === Opcode.Continuation) {
+      // RFC 6455 §5.4: a continuation needs a fragmented message in progress…
+      if (this.messageOpcode < 0) return this.fail(1002, 'WS_ERR_UNEXPECTED_CONTINUATION', 'a continuation frame arrived with no message in progress');
+    } else if (this.messageOpcode >= 0) {
+      // …and a new data message may not start before the previous one is finished.
+      return this.fail(1002, 'WS_ERR_EXPECTED_CONTINUATION', 'a new message started inside a fragmented message');
+    }
+    if (length === 126) this.headerNeed = 4;
+    else if (length === 127) this.headerNeed = 10;
+    else this.headerDone(length);
+  }
+
+  private parseLength(): void {
+    const h = this.header;
+    let length: number;
+    if (this.headerNeed === 4) {
+      length = (h[2] << 8) | h[3];
+      // RFC 6455 §5.2: the minimal number of bytes must be used to encode the length.
+      if (length < 126) return this.fail(1002, 'WS_ERR_NON_MINIMAL_LENGTH', 'a frame length was not minimally encoded');
+    } else {
+      // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
+      if ((h[2] & 0x80) !== 0) return this.fail(1002, 'WS_ERR_LENGTH_TOP_BIT', 'a 64-bit frame length has its top bit set');
+      const high = ((h[2] << 24) | (h[3] << 16) | (h[4] << 8) | h[5]) >>> 0;
+      const low = ((h[6] << 24) | (h[7] << 16) | (h[8] << 8) | h[9]) >>> 0;
+      length = high * 4294967296 + low;
+      if (length < 65536) return this.fail(1002, 'WS_ERR_NON_MINIMAL_LENGTH', 'a frame length was not minimally encoded');
+    }
+    this.headerDone(length);
+  }
+
+  private headerDone(length: number): void {
+    const opcode = this.opcode;
+    if (opcode < 8) {
+      // Sizes are checked on the header, before a single payload byte is stored.
+      if (length > this.limits.maxFrameSize) {
+        return this.fail(1009, 'WS_ERR_FRAME_TOO_BIG', `a frame of ${length} bytes exceeds maxFrameSize ${this.limits.maxFrameSize}`);
+      }
+      const total = (opcode === Opcode.Continuation ? this.messageLength : 0) + length;
+      if (total > this.limits.maxMessageSize) {
+        return this.fail(1009, 'WS_ERR_MESSAGE_TOO_BIG', `a message of ${total} or more bytes exceeds maxMessageSize ${this.limits.maxMessageSize}`);
+      }
+      if (opcode !== Opcode.Continuation) {
+        this.messageOpcode = opcode;
+        this.messageLength = 0;
+        this.validator.reset();
+      }
+    }
+    this.controlLength = 0;
+    this.remaining = length;
+    this.step = Step.Payload;
+  }
+
+  /** Starts a payload; returns where reading goes on. */
+  private beginPayload(bytes: Uint8Array, at: number, end: number): number {
+    const length = this.remaining;
+    if (length === 0) {
+      this.endFrame();
+      return at;
+    }
+    if (this.fin && this.opcode !== Opcode.Continuation && this.opcode < 8 && end - at >= length) {
+      this.deliver(bytes, at, at + length);
+      return at + length;
+    }
+    return at;
+  }
+
+  private storePayload(bytes: Uint8Array, from: number, to: number): void {
+    if (this.opcode >= 8) {
+      const control = this.control;
+      let n = this.controlLength;
+      for (let i = from; i < to; i++) control[n++] = bytes[i];
+      this.controlLength = n;
+      return;
+    }
+    if (this.messageOpcode === Opcode.Text && !this.validator.update(bytes, from, to)) {
+      return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
+    }
+    const needed = this.messageLength + (to - from);
+    if (needed > this.buffer.length) this.grow(needed);
+    this.buffer.set(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to), this.messageLength);
+    this.messageLength = needed;
+  }
+
+  // Doubling keeps growth to a few steps per connection; never past maxMessageSize.
+  private grow(needed: number): void {
+    let size = this.buffer.length * 2;
+    while (size < needed) size *= 2;
+    if (size > this.limits.maxMessageSize) size = this.limits.maxMessageSize;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.messageLength === this.buffer.length ? this.buffer : this.buffer.subarray(0, this.messageLength));
+    this.buffer = bigger;
+  }
+
+  private endFrame(): void {
+    this.step = Step.Header;
+    this.headerLength = 0;
+    this.headerNeed = 2;
+    if (this.opcode >= 8) {
+      this.sink.onControl(this.opcode, this.control, this.controlLength);
+    } else if (this.fin) {
+      this.deliver(this.buffer, 0, this.messageLength);
+    }
+  }
+
+  /** Hands a complete message `bytes[from, to)` to the sink. */
+  private deliver(bytes: Uint8Array, from: number, to: number): void {
+    const opcode = this.messageOpcode;
+    const streamed = bytes === this.buffer;
+    this.messageOpcode = -1;
+    this.messageLength = 0;
+    this.step = Step.Header;
+    this.headerLength = 0;
+    this.headerNeed = 2;
+    if (opcode === Opcode.Text) {
+      // Streamed text was validated piece by piece; what remains is a truncated last character.
+      const valid = streamed ? this.validator.isComplete() : this.validator.update(bytes, from, to) && this.validator.isComplete();
+      if (!valid) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
+      this.sink.onText(this.codec.decode(bytes, from, to));
+    } else {
+      const data = new Uint8Array(to - from);
+      data.set(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to));
+      this.sink.onBinary(data);
+    }
+  }
+}

@@ -1,0 +1,198 @@
+import { expect } from 'chai';
+import { ReadyState } from '../../protocol/client-protocol';
+import { closePayload, concat, decodeFrames, serverFrame } from '../helpers/server-codec';
+import { createHarness, openHarness, switchingResponse } from '../helpers/protocol-harness';
+
+const text = (s: string) => new TextEncoder().encode(s);
+const decodeText = (b: Uint8Array) => new TextDecoder().decode(b);
+
+describe('client-protocol', () => {
+  describe('opening handshake', () => {
+    it('sends the request first and opens on a valid 101', () => {
+      const h = createHarness({ protocols: ['chat', 'superchat'] });
+      expect(h.protocol.readyState).to.equal(ReadyState.Connecting);
+      expect(h.drain().length, 'nothing more to send while connecting').to.equal(0);
+      h.feed(switchingResponse(h.key, 'Sec-WebSocket-Protocol: superchat\r\n'));
+      expect(h.events).to.deep.equal([['open', 'superchat']]);
+      expect(h.protocol.readyState).to.equal(ReadyState.Open);
+      expect(h.protocol.protocol).to.equal('superchat');
+    });
+
+    it('decodes frames that arrive in the same chunk as the 101, in any chunking', () => {
+      const h0 = createHarness();
+      const wire = concat([switchingResponse(h0.key), serverFrame(1, 'first'), serverFrame(2, new Uint8Array([7]))]);
+      for (let split = 0; split <= wire.length; split++) {
+        const h = createHarness();
+        expect(h.key).to.equal(h0.key);
+        h.feed(wire, split === 0 || split === wire.length ? [] : [split]);
+        expect(h.events, `split ${split}`).to.deep.equal([['open', ''], ['text', 'first'], ['binary', [7]]]);
+      }
+    });
+
+    it('splits a request larger than the output buffer into several writes', () => {
+      const h = createHarness({ options: { txBufferSize: 144 }, protocols: ['a'.repeat(300)] });
+      h.feed(switchingResponse(h.key, `Sec-WebSocket-Protocol: ${'a'.repeat(300)}\r\n`));
+      expect(h.events).to.deep.equal([['open', 'a'.repeat(300)]]);
+    });
+
+    it('reports a rejected handshake with the HTTP status and closes without a close frame', () => {
+      const h = createHarness();
+      h.feed(text('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+      expect(h.events).to.deep.equal([['error', 'WS_ERR_HANDSHAKE_STATUS', 1006]]);
+      expect(h.errors[0].handshake!.status).to.equal(403);
+      expect(h.errors[0].handshake!.reason).to.equal('Forbidden');
+      expect(h.protocol.wantsTcpClose).to.equal(true);
+      expect(h.drain().length).to.equal(0);
+      h.protocol.connectionClosed();
+      expect(h.events[1]).to.deep.equal(['closed', 1006, h.errors[0].message, false]);
+      expect(h.errors[0].message).to.match(/403/);
+    });
+
+    it('fails on a wrong Sec-WebSocket-Accept', () => {
+      const h = createHarness();
+      h.feed(text('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n'));
+      expect(h.events).to.deep.equal([['error', 'WS_ERR_HANDSHAKE_ACCEPT', 1006]]);
+    });
+
+    it('fails when the server picks a subprotocol that was not offered', () => {
+      const h = createHarness({ protocols: ['chat'] });
+      h.feed(switchingResponse(h.key, 'Sec-WebSocket-Protocol: other\r\n'));
+      expect(h.events).to.deep.equal([['error', 'WS_ERR_HANDSHAKE_SUBPROTOCOL', 1006]]);
+    });
+
+    it('fails when the response headers exceed maxHeaderBytes', () => {
+      const h = createHarness({ options: { maxHeaderBytes: 100 } });
+      h.feed(text('HTTP/1.1 101 Switching Protocols\r\nX-Filler: ' + 'x'.repeat(200)));
+      expect(h.events).to.deep.equal([['error', 'WS_ERR_HANDSHAKE_TOO_LARGE', 1006]]);
+    });
+
+    it('reports an end of stream during the handshake', () => {
+      const h = createHarness();
+      h.feed(text('HTTP/1.1 101 Swi'));
+      h.protocol.connectionClosed();
+      expect(h.events).to.deep.equal([['error', 'WS_ERR_HANDSHAKE_EOF', 1006], ['closed', 1006, h.errors[0].message, false]]);
+    });
+
+    it('abandons a connection closed before it opened', () => {
+      const h = createHarness();
+      h.protocol.close();
+      expect(h.protocol.readyState).to.equal(ReadyState.Closed);
+      expect(h.protocol.wantsTcpClose).to.equal(true);
+      h.protocol.connectionClosed();
+      expect(h.events).to.deep.equal([['closed', 1006, 'closed before the connection was established', false]]);
+    });
+  });
+
+  describe('sending', () => {
+    it('refuses to send before the connection opens', () => {
+      const h = createHarness();
+      expect(() => h.protocol.sendText('x')).to.throw(/connecting/).with.property('code', 'WS_ERR_NOT_OPEN');
+    });
+
+    it('sends text as UTF-8 and binary unchanged, in order', () => {
+      const h = openHarness();
+      h.protocol.sendText('héllo €');
+      h.protocol.sendBinary(new Uint8Array([0, 255]));
+      expect(h.protocol.bufferedAmount).to.equal(12);
+      const frames = decodeFrames(h.drain());
+      expect(frames.map((f) => [f.opcode, f.fin, f.masked])).to.deep.equal([[1, true, true], [2, true, true]]);
+      expect(decodeText(frames[0].payload)).to.equal('héllo €');
+      expect(Array.from(frames[1].payload)).to.deep.equal([0, 255]);
+      expect(h.protocol.bufferedAmount).to.equal(0);
+    });
+
+    it('fragments a message larger than the output buffer', () => {
+      const h = openHarness({ options: { txBufferSize: 144 } });
+      const data = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+      h.protocol.sendBinary(data);
+      const frames = decodeFrames(h.drain());
+      expect(frames.map((f) => [f.opcode, f.fin, f.payload.length])).to.deep.equal([[2, false, 128], [0, false, 128], [0, true, 44]]);
+      expect(Array.from(concat(frames.map((f) => f.payload)))).to.deep.equal(Array.from(data));
+    });
+
+    it('answers a ping ahead of queued data, between fragments', () => {
+      const h = openHarness({ options: { txBufferSize: 144 } });
+      h.protocol.sendBinary(new Uint8Array(300));
+      expect(h.protocol.nextTransmit()).to.equal(true); // first fragment goes out
+      h.feed(serverFrame(9, 'hi'));
+      const frames = decodeFrames(h.drain());
+      expect(frames.map((f) => f.opcode)).to.deep.equal([0xa, 0, 0]);
+      expect(decodeText(frames[0].payload)).to.equal('hi');
+    });
+
+    it('sends a ping and reports the pong', () => {
+      const h = openHarness();
+      h.protocol.sendPing(new Uint8Array([1, 2, 3]));
+      const frames = decodeFrames(h.drain());
+      expect(frames.map((f) => [f.opcode, Array.from(f.payload)])).to.deep.equal([[9, [1, 2, 3]]]);
+      h.feed(serverFrame(0xa, new Uint8Array([1, 2, 3])));
+      expect(h.events).to.deep.equal([['pong', [1, 2, 3]]]);
+      expect(() => h.protocol.sendPing(new Uint8Array(126))).to.throw().with.property('code', 'WS_ERR_CONTROL_TOO_LONG');
+    });
+  });
+
+  describe('closing handshake (RFC 6455 §7)', () => {
+    it('a client-initiated close sends its frame after queued data, then waits for the server', () => {
+      const h = openHarness();
+      h.protocol.sendText('last');
+      h.protocol.close(1000, 'done');
+      expect(h.protocol.readyState).to.equal(ReadyState.Closing);
+      expect(() => h.protocol.sendText('x')).to.throw().with.property('code', 'WS_ERR_NOT_OPEN');
+      const frames = decodeFrames(h.drain());
+      expect(frames.map((f) => f.opcode)).to.deep.equal([1, 8]);
+      expect(Array.from(frames[1].payload)).to.deep.equal(Array.from(closePayload(1000, 'done')));
+      expect(h.protocol.wantsTcpClose).to.equal(false);
+      h.feed(serverFrame(8, closePayload(1000, 'ok')));
+      expect(h.protocol.readyState).to.equal(ReadyState.Closed);
+      expect(h.protocol.wantsTcpClose).to.equal(true);
+      expect(h.drain().length).to.equal(0);
+      h.protocol.connectionClosed();
+      expect(h.events).to.deep.equal([['closing', 1000, 'ok'], ['closed', 1000, 'ok', true]]);
+    });
+
+    it('a server-initiated close is echoed and ends cleanly', () => {
+      const h = openHarness();
+      h.feed(concat([serverFrame(8, closePayload(4001, 'bye')), serverFrame(1, 'ignored')]));
+      expect(h.protocol.readyState).to.equal(ReadyState.Closing);
+      const frames = decodeFrames(h.drain());
+      expect(frames.map((f) => [f.opcode, Array.from(f.payload)])).to.deep.equal([[8, [0x0f, 0xa1]]]);
+      expect(h.protocol.wantsTcpClose).to.equal(true);
+      h.protocol.connectionClosed();
+      expect(h.events).to.deep.equal([['closing', 4001, 'bye'], ['closed', 4001, 'bye', true]]);
+    });
+
+    it('answers a close without a status code with an empty close and reports 1005', () => {
+      const h = openHarness();
+      h.feed(serverFrame(8, new Uint8Array(0)));
+      const frames = decodeFrames(h.drain());
+      expect(frames.map((f) => [f.opcode, f.payload.length])).to.deep.equal([[8, 0]]);
+      h.protocol.connectionClosed();
+      expect(h.events).to.deep.equal([['closing', 1005, ''], ['closed', 1005, '', true]]);
+    });
+
+    it('reports 1006 when TCP drops without a close frame', () => {
+      const h = openHarness();
+      h.protocol.connectionClosed();
+      h.protocol.connectionClosed();
+      expect(h.events).to.deep.equal([['closed', 1006, '', false]]);
+    });
+
+    it('rejects close codes and reasons that may not be sent', () => {
+      const h = openHarness();
+      expect(() => h.protocol.close(1005)).to.throw().with.property('code', 'WS_ERR_BAD_CLOSE');
+      expect(() => h.protocol.close(999)).to.throw().with.property('code', 'WS_ERR_BAD_CLOSE');
+      expect(() => h.protocol.close(1000, 'x'.repeat(124))).to.throw(/123/);
+      h.protocol.close(1000, 'é'.repeat(61)); // 122 bytes fits
+      expect(h.protocol.readyState).to.equal(ReadyState.Closing);
+    });
+
+    it('a failure drops queued data and sends its close frame at once', () => {
+      const h = openHarness();
+      h.protocol.sendText('queued');
+      h.feed(serverFrame(1, new Uint8Array([0xff])));
+      const frames = decodeFrames(h.drain());
+      expect(frames.map((f) => [f.opcode, Array.from(f.payload.subarray(0, 2))])).to.deep.equal([[8, [0x03, 0xef]]]);
+      expect(h.protocol.bufferedAmount).to.equal(0);
+    });
+  });
+});
