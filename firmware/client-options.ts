@@ -54,10 +54,10 @@ function bad(name: string, rule: string, value: unknown): Error {
   return localError('WS_ERR_BAD_OPTION', `option ${name} must be ${rule}, got ${JSON.stringify(value)}`);
 }
 
-function duration(given: { [name: string]: unknown }, name: string, fallback: number, min: number): number {
-  const value = given[name];
+function duration(given: { [name: string]: unknown }, key: string, fallback: number, min: number, label: string): number {
+  const value = given[key];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= min) || value > 2147483647) throw bad(name, `a number of milliseconds ≥ ${min}`, value);
+  if (typeof value !== 'number' || !(value >= min) || value > 2147483647) throw bad(label, `a number ≥ ${min}`, value);
   return value;
 }
 
@@ -77,9 +77,9 @@ export function resolveClientOptions(options: WebSocketOptions | undefined): Res
   if (r === true || (typeof r === 'object' && r !== null)) {
     const policy = (r === true ? {} : r) as { [name: string]: unknown };
     reconnect = {
-      minDelay: duration(policy, 'reconnect.minDelay', 1000, 1),
-      maxDelay: duration(policy, 'reconnect.maxDelay', 60000, 1),
-      maxAttempts: duration(policy, 'reconnect.maxAttempts', 0, 0),
+      minDelay: duration(policy, 'minDelay', 1000, 1, 'reconnect.minDelay'),
+      maxDelay: duration(policy, 'maxDelay', 60000, 1, 'reconnect.maxDelay'),
+      maxAttempts: duration(policy, 'maxAttempts', 0, 0, 'reconnect.maxAttempts'),
     };
     if (reconnect.maxDelay < reconnect.minDelay) throw bad('reconnect.maxDelay', 'at least reconnect.minDelay', reconnect.maxDelay);
     retryFatal = policy.retryFatal === true;
@@ -95,14 +95,14 @@ export function resolveClientOptions(options: WebSocketOptions | undefined): Res
     hal: given.hal as Hal | undefined,
     origin: given.origin as string | undefined,
     headers: headers as { [name: string]: string },
-    connectTimeout: duration(given, 'connectTimeout', 10000, 1),
-    handshakeTimeout: duration(given, 'handshakeTimeout', 10000, 1),
-    closeTimeout: duration(given, 'closeTimeout', 5000, 1),
-    pingInterval: duration(given, 'pingInterval', 30000, 0),
-    pongTimeout: duration(given, 'pongTimeout', 10000, 1),
+    connectTimeout: duration(given, 'connectTimeout', 10000, 1, 'connectTimeout'),
+    handshakeTimeout: duration(given, 'handshakeTimeout', 10000, 1, 'handshakeTimeout'),
+    closeTimeout: duration(given, 'closeTimeout', 5000, 1, 'closeTimeout'),
+    pingInterval: duration(given, 'pingInterval', 30000, 0, 'pingInterval'),
+    pongTimeout: duration(given, 'pongTimeout', 10000, 1, 'pongTimeout'),
     reconnect: reconnect,
     retryFatal: retryFatal,
-    maxBufferedAmount: duration(given, 'maxBufferedAmount', 1048576, 1),
+    maxBufferedAmount: duration(given, 'maxBufferedAmount', 1048576, 1, 'maxBufferedAmount'),
     binaryType: binaryType as string,
     tls: given.tls as TlsOptions | undefined,
     protocol: protocol as ProtocolOptions,

@@ -273,6 +273,8 @@ export class WebSocket {
   }
 
   private protocolFailed(error: ProtocolError): void {
+    // A transport failure already explained why the handshake never finished.
+    if (this.lastError !== null) return;
     const handshake = error.handshake;
     this.fail(handshake === null ? 'protocol' : 'handshake', error.code, error.message, handshake === null ? 0 : handshake.status);
   }
