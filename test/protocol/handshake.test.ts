@@ -330,6 +330,7 @@ describe('ResponseReader', () => {
       expect(result).to.equal(-2);
       expect(failure).to.deep.include({ kind: 'malformed', status, reason });
       expect(failure!.message).to.be.a('string').and.not.equal('');
+      if (name.startsWith('obs-fold')) expect(failure!.message).to.include('folded');
     });
   }
 
