@@ -125,6 +125,19 @@ export class WebSocket {
     return true;
   }
 
+  /**
+   * Drops the messages accepted by send() that have not reached the network yet, and returns
+   * how many there were. For applications that keep their own copy and resend after a
+   * reconnect, so that nothing from the old connection precedes their greeting on the new one.
+   */
+  discardQueued(): number {
+    const count = this.pending.length;
+    this.pending = [];
+    this.pendingText = [];
+    this.pendingBytes = 0;
+    return count;
+  }
+
   /** Sends a ping (at most 125 bytes); returns false unless the connection is open. */
   ping(data?: string | Uint8Array): boolean {
     if (this.readyState !== ReadyState.Open || this.core === null) return false;

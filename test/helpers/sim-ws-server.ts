@@ -11,6 +11,8 @@ export interface SimServerOptions {
   echo?: boolean;
   /** End TCP after answering a close (default true). */
   endAfterClose?: boolean;
+  /** Called for every complete data message. */
+  onMessage?: (connection: SimServerConnection, message: { text: boolean; data: Uint8Array }) => void;
 }
 
 /** What one connection of the sim server saw. */
@@ -87,6 +89,7 @@ export class SimWsServer {
             parts = [];
             connection.messages.push({ text: opcode === 1, data });
             if (this.options.echo !== false) peer.send(serverFrame(opcode, data));
+            if (this.options.onMessage) this.options.onMessage(connection, { text: opcode === 1, data });
           }
         }
       }

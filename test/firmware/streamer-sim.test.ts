@@ -1,0 +1,167 @@
+import { expect } from 'chai';
+import { createSimHal, type SimHal } from '../../hal/sim/index';
+import { resolveAppConfig, type AppConfig } from '../../firmware/app/config';
+import type { AppPlatform } from '../../firmware/app/platform';
+import { SensorStreamer } from '../../firmware/app/streamer';
+import { SimWsServer, type SimServerConnection } from '../helpers/sim-ws-server';
+
+/** A sink on the simulated network that acknowledges readings, as tools/sink does. */
+class AckingSink {
+  readings: { boot: number; seq: number; values: unknown }[] = [];
+  duplicates = 0;
+  gaps = 0;
+  replies: any[] = [];
+  hellos: any[] = [];
+  last: { [boot: number]: number } = {};
+  server: SimWsServer;
+
+  constructor(sim: SimHal) {
+    this.server = new SimWsServer(sim.network, 'sink.test', 8080, {
+      echo: false,
+      onMessage: (connection, message) => this.handle(connection, message),
+    }).start();
+  }
+
+  private handle(connection: SimServerConnection, message: { text: boolean; data: Uint8Array }): void {
+    let boot: number;
+    let seq: number;
+    let values: unknown;
+    if (message.text) {
+      const json = JSON.parse(Buffer.from(message.data).toString());
+      if (json.type === 'hello') return void this.hellos.push(json);
+      if (json.type !== 'reading') return void this.replies.push(json);
+      [boot, seq, values] = [json.boot, json.seq, json.values];
+    } else {
+      const view = new DataView(message.data.buffer, message.data.byteOffset, message.data.length);
+      [seq, boot] = [view.getUint32(1), view.getUint32(5)];
+      values = Array.from({ length: view.getUint8(17) }, (_, i) => view.getFloat32(18 + 4 * i));
+    }
+    const last = this.last[boot] || 0;
+    if (seq <= last) this.duplicates++;
+    else {
+      if (seq !== last + 1) this.gaps += seq - last - 1;
+      this.last[boot] = seq;
+      this.readings.push({ boot, seq, values });
+    }
+    connection.send(1, JSON.stringify({ type: 'ack', seq: this.last[boot] }));
+  }
+
+  command(command: object): void {
+    const live = this.server.connections.filter((c) => !c.peer.closed);
+    live[live.length - 1].send(1, JSON.stringify(command));
+  }
+}
+
+function platform(sim: SimHal, log: string[] = []): AppPlatform {
+  let t = 0;
+  return {
+    hal: sim.hal,
+    board: 'sim',
+    sensorNames: ['analog', 'temperature'],
+    readSensor: (name) => (name === 'analog' ? 0.5 + 0.1 * Math.sin(t++ / 10) : 40),
+    rssi: () => -50,
+    freeVars: () => 1000,
+    wallClock: () => 1_700_000_000_000 + sim.clock.now(),
+    log: (line) => log.push(line),
+  };
+}
+
+function config(overrides: object = {}): AppConfig {
+  return resolveAppConfig({ server: 'ws://sink.test:8080/ws', deviceId: 'dev-1', sensors: ['analog', 'temperature'], metricsInterval: 0, ...overrides }, ['analog', 'temperature'], 64);
+}
+
+describe('sensor streamer over the simulated network', () => {
+  for (const encoding of ['json', 'binary'] as const) {
+    it(`delivers every ${encoding} reading exactly once and in order`, () => {
+      const sim = createSimHal({ seed: 3, latencyMs: 5, chunkSize: 50 });
+      const sink = new AckingSink(sim);
+      const app = new SensorStreamer(config({ encoding, sampleInterval: 100 }), platform(sim));
+      app.start();
+      sim.clock.advance(60_000);
+      expect(sink.hellos.map((h) => [h.device, h.encoding, h.boot])).to.deep.equal([['dev-1', encoding, app.boot]]);
+      expect(sink.readings.length).to.be.within(595, 600);
+      expect(sink.readings.map((r) => r.seq)).to.deep.equal(Array.from({ length: sink.readings.length }, (_, i) => i + 1));
+      expect([sink.duplicates, sink.gaps, app.dropped]).to.deep.equal([0, 0, 0]);
+      expect(app.buffered).to.be.at.most(2);
+      app.stop();
+      sim.clock.runUntilIdle();
+      sim.assertQuiescent();
+    });
+  }
+
+  it('buffers through a server restart and delivers the backlog in order; drops only on real overflow', () => {
+    const sim = createSimHal({ seed: 4, latencyMs: 5 });
+    const sink = new AckingSink(sim);
+    const app = new SensorStreamer(config({ sampleInterval: 100, bufferCapacity: 64, reconnectMinDelay: 500, reconnectMaxDelay: 2000 }), platform(sim));
+    app.start();
+    sim.clock.advance(10_000);
+    sink.server.crash();
+    sim.clock.advance(5_000); // 50 readings while down: fits the 64-reading buffer
+    expect(app.dropped).to.equal(0);
+    sink.server.start();
+    sim.clock.advance(5_000);
+    const seqs = sink.readings.map((r) => r.seq);
+    expect(seqs).to.deep.equal(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs.length).to.be.within(195, 200);
+    expect(sink.gaps).to.equal(0);
+    sink.server.crash();
+    sim.clock.advance(10_000); // 100 readings while down: 36 must be dropped
+    sink.server.start();
+    sim.clock.advance(5_000);
+    expect(app.dropped).to.be.within(36, 60); // 100+ readings while down, and during the reconnect delay, against a 64-reading buffer
+    expect(sink.gaps).to.equal(app.dropped);
+    const after = sink.readings.map((r) => r.seq);
+    for (let i = 1; i < after.length; i++) expect(after[i]).to.be.greaterThan(after[i - 1]);
+    app.stop();
+    sim.clock.runUntilIdle();
+  });
+
+  it('detects a half-open connection with the heartbeat and resends what was not acknowledged', () => {
+    const sim = createSimHal({ seed: 5, latencyMs: 5 });
+    const sink = new AckingSink(sim);
+    const log: string[] = [];
+    const app = new SensorStreamer(config({ sampleInterval: 1000, pingInterval: 5000, pongTimeout: 2000, reconnectMinDelay: 100, reconnectMaxDelay: 200 }), platform(sim, log));
+    app.start();
+    sim.clock.advance(10_000);
+    sink.server.connections[0].peer.pauseReading(); // the peer vanishes: nothing it sends or receives any more
+    sim.clock.advance(10_000);
+    expect(log.some((l) => /heartbeat/.test(l))).to.equal(true);
+    sim.clock.advance(10_000);
+    const seqs = sink.readings.map((r) => r.seq);
+    expect(seqs).to.deep.equal(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs.length).to.be.at.least(28);
+    app.stop();
+    sim.clock.runUntilIdle();
+  });
+
+  it('obeys set-interval, reports metrics on request, and answers bad commands with an error', () => {
+    const sim = createSimHal({ seed: 6 });
+    const sink = new AckingSink(sim);
+    const app = new SensorStreamer(config({ sampleInterval: 1000 }), platform(sim));
+    app.start();
+    sim.clock.advance(10_000);
+    const before = sink.readings.length;
+    sink.command({ type: 'command', id: 'c1', command: 'set-interval', interval: 100 });
+    sim.clock.advance(10_000);
+    expect(sink.readings.length - before).to.be.within(98, 101);
+    sink.command({ type: 'command', id: 'c2', command: 'report-metrics' });
+    sink.command({ type: 'command', id: 'c3', command: 'self-destruct' });
+    sink.command({ type: 'command', id: 'c4', command: 'set-interval', interval: -5 });
+    sink.server.connections[0].send(1, '{not json');
+    sim.clock.advance(100);
+    const replies = sink.replies.map((r) => [r.type, r.id ?? null]);
+    expect(replies).to.deep.include.members([['ack', 'c1'], ['metrics', null], ['ack', 'c2'], ['error', 'c3'], ['error', 'c4'], ['error', null]]);
+    const metrics = sink.replies.find((r) => r.type === 'metrics');
+    expect(metrics).to.include({ device: 'dev-1', rssi: -50, freeVars: 1000, dropped: 0 });
+    app.stop();
+    sim.clock.runUntilIdle();
+  });
+
+  it('rejects a bad configuration naming the field', () => {
+    expect(() => config({ sampleInterval: 10 })).to.throw(/sampleInterval/).with.property('code', 'WS_ERR_BAD_CONFIG');
+    expect(() => config({ server: 'http://x/' })).to.throw(/config field server/);
+    expect(() => config({ deviceId: 'has space' })).to.throw(/deviceId/);
+    expect(() => config({ sensors: ['humidity'] })).to.throw(/sensors must be names from analog, temperature/);
+    expect(() => config({ sampleIntervall: 5 })).to.throw(/unknown config field sampleIntervall/);
+  });
+});
