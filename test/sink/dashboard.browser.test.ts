@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startSink, type Sink } from '../../tools/sink/index';
+import { FakeDevice } from './fake-device';
+
+const CHROMIUM = '/usr/bin/chromium';
+// Without the background-networking flags Chromium keeps trying to reach Google services.
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOT = join(import.meta.dirname, '..', '..', 'test-artifacts', 'dashboard.png');
+
+/** The bit of a canvas element the pixel check needs (the project compiles without the DOM lib). */
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+
+/** Polls `check` every 50 ms for up to 5 s. */
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A simulated board streaming wavy readings every `every` ms until stopped. */
+function stream(device: FakeDevice, every: number, skipAt = -1): { stop(): void; seq(): number } {
+  let seq = 0;
+  const timer = setInterval(() => {
+    if (device.closed) return;
+    seq += seq + 1 === skipAt ? 4 : 1; // one gap, so "missing" shows up
+    const t = seq / 8;
+    const values = device.sensors.map((_, i) => [Math.sin(t) * 0.4 + 0.5, 22 + Math.cos(t / 2) * 1.5, 45 + Math.sin(t / 3) * 5][i % 3]);
+    device.reading(seq, values, seq * every);
+  }, every);
+  return { stop: () => clearInterval(timer), seq: () => seq };
+}
+
+/** Drives the dashboard in headless Chromium while `ws` clients act as devices. */
+describe('sink dashboard (browser)', function () {
+  this.timeout(20000);
+  let sink: Sink | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let kitchen: FakeDevice;
+  let garage: FakeDevice;
+  const streams: Array<{ stop(): void }> = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`    skipped: ${CHROMIUM} not found (install it with tools/install-browser.sh)`);
+      this.skip();
+    }
+    sink = await startSink({ port: 0 });
+    kitchen = await FakeDevice.connect(sink.wsUrl, { device: 'esp32-kitchen', boot: 0x5eed0001, sensors: ['analog', 'temperature'], interval: 60 });
+    garage = await FakeDevice.connect(sink.wsUrl, { device: 'esp8266-garage', board: 'esp8266', boot: 0x0badf00d, encoding: 'binary', sensors: ['analog', 'temperature', 'humidity'], interval: 80 });
+    kitchen.metrics({ rssi: -58, freeVars: 2100, reconnects: 0, dropped: 0, rtt: 38, uptime: 120000, buffered: 0 });
+    garage.metrics({ rssi: -77, freeVars: 640, reconnects: 3, dropped: 5, rtt: 112, uptime: 3600000, buffered: 4 });
+    streams.push(stream(kitchen, 60), stream(garage, 80, 20));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+    await page.goto(sink.url + '/');
+  });
+
+  after(async () => {
+    for (const s of streams) s.stop();
+    await browser?.close();
+    await sink?.close();
+  });
+
+  const card = (id: string): string => `section.card[data-device="${id}"]`;
+
+  it('shows one card per device, connected, with a chart that grows as readings arrive', async () => {
+    await page.waitForSelector(`${card('esp32-kitchen')} [data-state="connected"]`, { timeout: 5000 });
+    await page.waitForSelector(`${card('esp8266-garage')} [data-state="connected"]`, { timeout: 5000 });
+    expect(await page.locator('section.card').count()).to.equal(2);
+    const canvas = page.locator(`${card('esp32-kitchen')} canvas`);
+    await waitFor(async () => Number(await canvas.getAttribute('data-points')) > 0, 'first points on the chart');
+    const first = Number(await canvas.getAttribute('data-points'));
+    await waitFor(async () => Number(await canvas.getAttribute('data-points')) > first, 'more points on the chart');
+    expect(await page.evaluate("window.sinkDashboard.points('esp32-kitchen')")).to.be.above(first);
+
+    // Coloured line pixels, not just the grey grid: the readings are really drawn.
+    const drawn = await canvas.evaluate((el) => {
+      const c = el as unknown as CanvasLike;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let coloured = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 200 && Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 80) coloured++;
+      }
+      return coloured;
+    });
+    expect(drawn).to.be.above(200);
+  });
+
+  it('shows the figures of each device: rtt, reconnects, dropped, missing, last seq', async () => {
+    const garageCard = page.locator(card('esp8266-garage'));
+    await waitFor(async () => /gap/.test(await garageCard.locator('[data-field="missing"]').textContent() ?? ''), 'the gap on the garage card');
+    expect(await garageCard.locator('[data-field="rtt"]').textContent()).to.equal('112 ms');
+    expect(await garageCard.locator('[data-field="reconnects"]').textContent()).to.equal('3');
+    expect(await garageCard.locator('[data-field="dropped"]').textContent()).to.equal('5');
+    expect(await garageCard.locator('[data-field="missing"]').textContent()).to.equal('3 in 1 gap');
+    expect(Number(await garageCard.locator('[data-field="lastSeq"]').textContent())).to.be.above(20);
+  });
+
+  it('the interval form sends set-interval to the device and shows its ack', async () => {
+    const form = page.locator(`${card('esp32-kitchen')} form`);
+    await form.locator('input[name="interval"]').fill('250');
+    const before = kitchen.count('command');
+    await form.locator('button[type="submit"]').click();
+    const command = await kitchen.next('command', before, 5000);
+    expect(command).to.include({ command: 'set-interval', interval: 250 });
+    kitchen.json({ type: 'ack', id: command.id });
+    await page.waitForSelector(`${card('esp32-kitchen')} output[data-result="acked"]`, { timeout: 5000 });
+    expect(await form.locator('output').textContent()).to.include('interval 250 ms');
+  });
+
+  it('turns a card to disconnected when its device closes, and saves a screenshot', async () => {
+    await garage.close();
+    await page.waitForSelector(`${card('esp8266-garage')} [data-state="disconnected"]`, { timeout: 5000 });
+    expect(await page.locator(`${card('esp8266-garage')} .state`).textContent()).to.equal('disconnected');
+    expect(await page.locator(`${card('esp32-kitchen')} .state`).getAttribute('data-state')).to.equal('connected');
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).to.equal(true);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * The sink's HTTP side: the dashboard page and a small JSON API.
+ *
+ *   GET  /                                   the dashboard (HTML)
+ *   GET  /api/stats                          per-device counters
+ *   GET  /api/devices                        every device's full state
+ *   GET  /api/devices/<id>                   one device's full state
+ *   GET  /api/devices/<id>/readings?since=N  readings of its current boot with seq > N
+ *   POST /api/devices/<id>/command           {"command":"set-interval","interval":500} or {"command":"report-metrics"}
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseCommand, type Command } from './decode';
+import type { Store } from './store';
+
+/** Outcome of sending a command: its id, or why it was not sent. */
+export type Delivery = { id: string } | 'unknown' | 'disconnected';
+
+/** What the routes need from the sink. */
+export interface ApiContext {
+  store: Store;
+  deliver(deviceId: string, command: Command): Delivery;
+  page: string;
+}
+
+const MAX_BODY = 16 * 1024;
+
+/** A node:http request listener for the routes above. */
+export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    route(ctx, req, res).catch((error: Error) => {
+      if (!res.headersSent) json(res, 500, { error: error.message });
+      else res.destroy();
+    });
+  };
+}
+
+async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sink');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+
+  if (path === '/' || path === '/index.html') {
+    if (method !== 'GET' && method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(method === 'HEAD' ? undefined : ctx.page);
+    return;
+  }
+  if (path === '/api/stats') return get(req, res, () => json(res, 200, ctx.store.stats()));
+  if (path === '/api/devices') return get(req, res, () => json(res, 200, ctx.store.devices()));
+
+  // /api/devices/<id>[/readings|/command]; ids are URL-encoded.
+  const match = /^\/api\/devices\/([^/]+)(?:\/(readings|command))?$/.exec(path);
+  if (!match) return json(res, 404, { error: 'not found' });
+  let id: string;
+  try {
+    id = decodeURIComponent(match[1]);
+  } catch {
+    return json(res, 400, { error: 'bad device id' });
+  }
+  if (!ctx.store.has(id)) return json(res, 404, { error: 'unknown device' });
+
+  if (!match[2]) return get(req, res, () => json(res, 200, ctx.store.device(id)));
+  if (match[2] === 'readings') {
+    return get(req, res, () => {
+      const since = Number(url.searchParams.get('since') ?? 0);
+      if (!Number.isFinite(since)) return json(res, 400, { error: 'since must be a number' });
+      const device = ctx.store.device(id)!;
+      json(res, 200, { device: id, boot: device.boot, sensors: device.sensors, lastSeq: device.lastSeq, readings: ctx.store.readings(id, since) });
+    });
+  }
+
+  if (method !== 'POST') return json(res, 405, { error: 'use POST' });
+  const body = await readBody(req);
+  if (body === null) {
+    res.setHeader('connection', 'close');
+    return json(res, 413, { error: `body over ${MAX_BODY} bytes` });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return json(res, 400, { error: 'bad JSON' });
+  }
+  const command = parseCommand(parsed);
+  if (typeof command === 'string') return json(res, 400, { error: command });
+  const delivery = ctx.deliver(id, command);
+  if (delivery === 'unknown') return json(res, 404, { error: 'unknown device' });
+  if (delivery === 'disconnected') return json(res, 409, { error: 'device not connected' });
+  json(res, 200, delivery);
+}
+
+function get(req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+  answer();
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+/** The request body as text, or null as soon as it is larger than MAX_BODY (the rest is drained unread). */
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) resolve(null);
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
