@@ -1,0 +1,193 @@
+/**
+ * A simulated Espruino board (ESP32 or ESP8266) on the host: a Node `vm` context that offers
+ * what the firmware offers and nothing more, so the very bytes uploaded to a board run here.
+ * Networking is real loopback TCP to servers on 127.0.0.1; WiFi is a switch the host flips.
+ *
+ * Layout: context.ts (the realm) → language.ts (trim to Espruino's language) → loop.ts /
+ * events.ts / timers.ts (event loop, EventEmitter, timers) → espruino-globals.ts, sensors.ts,
+ * random.ts (E, print, pins, rand) → modules.ts with net.ts, wifi.ts, crypto.ts, storage.ts.
+ *
+ * Where it differs from a real board (details in each file's header):
+ * - Language: only what can be removed is removed. Syntax Espruino rejects still parses (the
+ *   bundler/gate catch it); no hoisting or `let`-per-iteration quirks; built-ins stay reachable
+ *   through prototypes (`Array.prototype.slice`); Number.EPSILON / MAX_SAFE_INTEGER and
+ *   BYTES_PER_ELEMENT stay (V8 will not delete them); `"\u20ac"` in source keeps its 16-bit char.
+ * - Memory: no JsVar limit, no OUT OF MEMORY; E.getSizeOf is an estimate; E.toString(u8) copies
+ *   (the chip shares the array's memory); process (and process.memory) is absent.
+ * - net: a refused port is found synchronously through /proc/net/tcp (Linux), else ESP32 gets
+ *   'end' + 'close'(false) without the throw; connect never blocks; TLS sends no SNI.
+ * - WiFi: restore() reconnects by itself on ESP32 too; sockets survive a drop until
+ *   deadLinkTimeoutMs (30 s, lwIP takes minutes).
+ * - Unhandled promise rejections go through one process-wide hook (rejections.ts).
+ */
+import { asTerminalText, asUploaded } from './bytes.ts';
+import { BoardRealm } from './context.ts';
+import { createCryptoModule } from './crypto.ts';
+import { installEspruinoGlobals } from './espruino-globals.ts';
+import { BoardEvents } from './events.ts';
+import { formatUncaught } from './format.ts';
+import { trimToEspruino } from './language.ts';
+import { BoardLoop } from './loop.ts';
+import { BoardModules } from './modules.ts';
+import { NetStack } from './net.ts';
+import { type BoardName, PROFILES } from './profile.ts';
+import { EspruinoRandom } from './random.ts';
+import { trackRejections } from './rejections.ts';
+import { BoardSensors } from './sensors.ts';
+import { BoardStorage } from './storage.ts';
+import { BoardTimers } from './timers.ts';
+import { WifiLink } from './wifi.ts';
+
+export type { BoardName } from './profile.ts';
+
+/** How to build a simulated board. */
+export interface SimBoardOptions {
+  /** Chunk size 536 / 268; `tls` only on esp32; SHA256 only on esp32. */
+  board: BoardName;
+  /** Whether `require('crypto')` exists (default true; the 512 KB ESP8266 build has none). */
+  crypto?: boolean;
+  /** Receives every console line (print, console.log, `Uncaught …`), decoded as UTF-8 like a terminal. */
+  console?: (line: string) => void;
+  /** Initial WiFi state (default: connected to "simnet"). */
+  wifi?: { ssid?: string; connected?: boolean };
+  /** Whether peek32 of the RNG register returns random values (default true); false: always 0. */
+  rngWorks?: boolean;
+  /** How long a socket survives a WiFi drop before it fails (default 30 000 ms; lwIP takes minutes). */
+  deadLinkTimeoutMs?: number;
+}
+
+/** The host's handle on a simulated board. */
+export interface SimBoard {
+  /**
+   * Runs code in the board's global scope, like the board running an uploaded file. The code is
+   * taken as UTF-8 and its bytes become 8-bit chars, as on an ESP build. Throws on a syntax or
+   * top-level error.
+   */
+  run(code: string, filename?: string): void;
+  /** Like the Web IDE / CLI preloading a module: Modules.addCached(name, function(){ code }). Throws what the module throws. */
+  addModule(name: string, code: string): void;
+  /** Evaluates an expression inside the board and returns the result (a board value). */
+  evaluate(expression: string): unknown;
+  /**
+   * WiFi control. drop(): the link goes down (Wifi 'disconnected'); open sockets stall like a dead
+   * link — nothing is delivered either way, writes fill the stack's send buffer — and resume on
+   * restore(), unless the drop outlasts deadLinkTimeoutMs, when they fail (see net.ts).
+   * restore(): the link comes back (Wifi 'connected').
+   */
+  wifi: { drop(): void; restore(): void; readonly up: boolean };
+  /** Uncaught exceptions from callbacks (and unhandled rejections), as Espruino prints them (`Uncaught …`); the board keeps running. */
+  readonly uncaught: unknown[];
+  /** Console lines, decoded as UTF-8 (the last 10 000 are kept, also when `console` is given). */
+  readonly output: string[];
+  /** Stops every timer and socket of the board. After it nothing of the board runs. */
+  shutdown(): Promise<void>;
+}
+
+const DEFAULT_DEAD_LINK_TIMEOUT_MS = 30_000;
+const MAX_OUTPUT_LINES = 10_000;
+
+/** Boots a simulated board: a fresh realm, rand() at its power-on state, WiFi as configured. */
+export function createSimBoard(options: SimBoardOptions): SimBoard {
+  return new SimulatedBoard(options);
+}
+
+class SimulatedBoard implements SimBoard {
+  readonly uncaught: unknown[] = [];
+  readonly output: string[] = [];
+  readonly wifi: SimBoard['wifi'];
+  private readonly realm: BoardRealm;
+  private readonly loop: BoardLoop;
+  private readonly timers: BoardTimers;
+  private readonly modules: BoardModules;
+  private readonly net: NetStack;
+  private readonly untrackRejections: () => void;
+  private stopped = false;
+
+  constructor(private readonly options: SimBoardOptions) {
+    const profile = PROFILES[options.board];
+    if (!profile) throw new Error(`simboard: unknown board ${JSON.stringify(options.board)} (esp32 or esp8266)`);
+    const realm = (this.realm = new BoardRealm(`simboard ${profile.name}`));
+    trimToEspruino(realm);
+    const loop = (this.loop = new BoardLoop((code) => realm.run(code, 'callback'), (error) => this.reportUncaught(error)));
+    const events = new BoardEvents(realm, loop);
+    events.install();
+    this.timers = new BoardTimers(realm, loop);
+    this.timers.install();
+    const sensors = new BoardSensors(realm, profile);
+    sensors.install();
+    const print = (line: string): void => this.print(line);
+    installEspruinoGlobals({ realm, profile, random: new EspruinoRandom(), sensors, rngWorks: options.rngWorks ?? true, print });
+
+    const link = new WifiLink(realm, loop, events, profile, options.wifi ?? {});
+    this.wifi = {
+      drop: () => link.drop(),
+      restore: () => link.restore(),
+      get up() {
+        return link.up;
+      },
+    };
+    this.net = new NetStack({
+      realm, loop, events, link, profile, print,
+      deadLinkTimeoutMs: options.deadLinkTimeoutMs ?? DEFAULT_DEAD_LINK_TIMEOUT_MS,
+    });
+    const storage = new BoardStorage(realm);
+    const builtins: Record<string, () => unknown> = {
+      net: () => this.net.module(false),
+      Wifi: () => link.module,
+      Storage: () => storage.module(),
+    };
+    if (options.crypto ?? true) builtins.crypto = () => createCryptoModule(realm, profile.sha2);
+    if (profile.tls) builtins.tls = () => this.net.module(true);
+    if (profile.name === 'esp8266') builtins.ESP8266 = () => sensors.chipObject();
+    else realm.defineGlobal('ESP32', sensors.chipObject());
+    this.modules = new BoardModules(realm, builtins, storage);
+    this.modules.install();
+
+    this.untrackRejections = trackRejections({
+      owns: (promise) => promise instanceof realm.intrinsics.Promise,
+      report: (reason) => this.reportUncaught(realm.error(`Unhandled promise rejection: ${formatUncaught(reason)}`)),
+    });
+  }
+
+  run(code: string, filename = 'upload.js'): void {
+    this.assertRunning();
+    this.realm.run(asUploaded(code), filename);
+  }
+
+  addModule(name: string, code: string): void {
+    this.assertRunning();
+    this.modules.addCached(name, asUploaded(code));
+  }
+
+  evaluate(expression: string): unknown {
+    this.assertRunning();
+    return this.realm.run(asUploaded(expression), 'evaluate');
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.loop.stop();
+    this.timers.clearAll();
+    this.untrackRejections();
+    await this.net.shutdown();
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new Error('simboard: the board has been shut down');
+  }
+
+  private print(text: string): void {
+    for (const boardLine of text.split('\n')) {
+      const line = asTerminalText(boardLine);
+      this.output.push(line);
+      if (this.output.length > MAX_OUTPUT_LINES) this.output.shift();
+      this.options.console?.(line);
+    }
+  }
+
+  private reportUncaught(error: unknown): void {
+    this.uncaught.push(error);
+    this.print(`Uncaught ${formatUncaught(error)}`);
+  }
+}
