@@ -14,6 +14,12 @@ export interface ControlEvent { type: 'ping' | 'pong'; data: Uint8Array }
 export interface ReconnectEvent { type: 'reconnect'; attempt: number; delay: number }
 type Listener = (event: any) => void;
 
+/** The bytes of `view` as an ArrayBuffer of their own (a view may share its buffer with more data). */
+function ownBuffer(view: Uint8Array): ArrayBuffer {
+  if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) return view.buffer as ArrayBuffer;
+  return new Uint8Array(view).buffer as ArrayBuffer;
+}
+
 /**
  * A WebSocket client shaped like the browser's, over any HAL (Node, the simulator, Espruino).
  *
@@ -184,7 +190,7 @@ export class WebSocket {
       handler: {
         onOpen: (protocol) => { if (live()) self.opened(protocol); },
         onText: (text) => { if (live()) self.dispatch('message', { type: 'message', data: text }); },
-        onBinary: (data) => { if (live()) self.dispatch('message', { type: 'message', data: self.binaryType === 'arraybuffer' ? data.buffer : data }); },
+        onBinary: (data) => { if (live()) self.dispatch('message', { type: 'message', data: self.binaryType === 'arraybuffer' ? ownBuffer(data) : data }); },
         onPing: (data) => { if (live()) self.dispatch('ping', { type: 'ping', data: data }); },
         onPong: (data) => { if (live()) self.ponged(data); },
         onClosing: () => { if (live()) self.readyState = ReadyState.Closing; },

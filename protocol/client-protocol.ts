@@ -130,7 +130,11 @@ export class ClientProtocol {
 
   // ---- network → protocol ---------------------------------------------------------------
 
-  /** Feeds received bytes. Never throws for bad input: it fails the connection instead. */
+  /**
+   * Feeds received bytes. Never throws for bad input: it fails the connection instead.
+   * The protocol takes `bytes` over: a binary message may be delivered as a view of it, so
+   * the caller must not change or reuse the array afterwards (HAL sockets hand out fresh chunks).
+   */
   receive(bytes: Uint8Array): void {
     if (this.readyState === ReadyState.Connecting) {
       const at = this.reader.push(bytes, 0, bytes.length);

@@ -214,10 +214,14 @@ export class Receiver {
       const valid = streamed ? this.validator.isComplete() : this.validator.update(bytes, from, to) && this.validator.isComplete();
       if (!valid) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
       this.sink.onText(this.codec.decode(bytes, from, to));
-    } else {
+    } else if (streamed) {
+      // The receive buffer is reused for the next message: hand out a copy.
       const data = new Uint8Array(to - from);
-      data.set(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to));
+      data.set(to === bytes.length ? bytes : bytes.subarray(0, to));
       this.sink.onBinary(data);
+    } else {
+      // The caller gave up the chunk (see ClientProtocol.receive): a view needs no copy.
+      this.sink.onBinary(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to));
     }
   }
 }

@@ -51,6 +51,17 @@ describe('WebSocket over the simulated network', () => {
     });
   }
 
+  it('delivers binary as an ArrayBuffer of exactly the message when asked', () => {
+    const run = start({ binaryType: 'arraybuffer' });
+    run.sim.clock.advance(10);
+    run.server.connections[0].peer.send(Buffer.concat([serverFrame(2, new Uint8Array([1, 2, 3])), serverFrame(2, new Uint8Array([4]))]));
+    run.sim.clock.advance(10);
+    const data = run.of('message').map((e) => e.data);
+    expect(data.every((d) => d instanceof ArrayBuffer)).to.equal(true);
+    expect(data.map((d) => Array.from(new Uint8Array(d)))).to.deep.equal([[1, 2, 3], [4]]);
+    finish(run);
+  });
+
   it('reports a reset in the middle of a frame as an abnormal close', () => {
     const run = start();
     run.sim.clock.advance(10);
