@@ -20,6 +20,11 @@ function ownBuffer(view: Uint8Array): ArrayBuffer {
   return new Uint8Array(view).buffer as ArrayBuffer;
 }
 
+/** WebSocket.defaultHal, read from outside the class: naming the class inside its own body makes esbuild emit a named class expression. */
+function defaultHal(): Hal | null {
+  return WebSocket.defaultHal;
+}
+
 /**
  * A WebSocket client shaped like the browser's, over any HAL (Node, the simulator, Espruino).
  *
@@ -29,12 +34,14 @@ function ownBuffer(view: Uint8Array): ArrayBuffer {
  * fire once per connection, and close says whether a reconnect follows).
  */
 export class WebSocket {
-  static CONNECTING = 0;
-  static OPEN = 1;
-  static CLOSING = 2;
-  static CLOSED = 3;
+  // Declared only, assigned after the class: esbuild lowers static fields into a named class
+  // expression, whose name Espruino leaves undefined inside the class.
+  declare static CONNECTING: number;
+  declare static OPEN: number;
+  declare static CLOSING: number;
+  declare static CLOSED: number;
   /** The HAL used when options.hal is not given; the board build sets it. */
-  static defaultHal: Hal | null = null;
+  declare static defaultHal: Hal | null;
 
   readonly url: string;
   readyState = ReadyState.Connecting;
@@ -78,7 +85,7 @@ export class WebSocket {
       protocols = undefined;
     }
     this.options = resolveClientOptions(options);
-    const hal = this.options.hal || WebSocket.defaultHal;
+    const hal = this.options.hal || defaultHal();
     if (!hal) throw new Error('no HAL: pass options.hal or set WebSocket.defaultHal');
     this.hal = hal;
     this.url = url;
@@ -87,7 +94,8 @@ export class WebSocket {
     this.binaryType = this.options.binaryType;
     // Build one protocol now so a bad header or subprotocol throws here, not later in a callback.
     this.newProtocol();
-    this.later(() => this.connect(), 0);
+    const self = this;
+    this.later(function () { self.connect(); }, 0);
   }
 
   /** Bytes accepted by send() and not yet handed to the network. */
@@ -169,7 +177,8 @@ export class WebSocket {
       return;
     }
     this.readyState = core.readyState;
-    this.after(this.options.closeTimeout, () => this.abort());
+    const self = this;
+    this.after(this.options.closeTimeout, function () { self.abort(); });
     this.pump();
   }
 
@@ -282,7 +291,8 @@ export class WebSocket {
     if (core.wantsTcpClose && !this.ended && this.writable) {
       this.ended = true;
       socket.end();
-      this.after(this.options.closeTimeout, () => this.abort());
+      const self = this;
+      this.after(this.options.closeTimeout, function () { self.abort(); });
     }
   }
 
@@ -325,10 +335,11 @@ export class WebSocket {
     const delay = backoffDelay(policy as BackoffPolicy, this.attempt, ((random[0] << 8) | random[1]) / 65536);
     this.attempt++;
     this.dispatch('reconnect', { type: 'reconnect', attempt: this.attempt, delay: delay });
-    this.after(delay, () => {
-      if (this.stopped) return;
-      this.newProtocol();
-      this.connect();
+    const self = this;
+    this.after(delay, function () {
+      if (self.stopped) return;
+      self.newProtocol();
+      self.connect();
     });
   }
 
@@ -389,8 +400,9 @@ export class WebSocket {
   /** The one timer of the connection phase (connect, handshake or close deadline). */
   private after(ms: number, fn: () => void): void {
     this.clearTimer();
-    this.timer = this.hal.clock.setTimeout(() => {
-      this.timer = null;
+    const self = this;
+    this.timer = this.hal.clock.setTimeout(function () {
+      self.timer = null;
       fn();
     }, ms);
   }
@@ -423,3 +435,9 @@ export class WebSocket {
     }
   }
 }
+
+WebSocket.CONNECTING = 0;
+WebSocket.OPEN = 1;
+WebSocket.CLOSING = 2;
+WebSocket.CLOSED = 3;
+WebSocket.defaultHal = null;

@@ -101,4 +101,21 @@ export interface Hal {
   sha1?: (data: Uint8Array) => Uint8Array;
   /** How the platform's strings map to UTF-8; otherwise the protocol's UTF-16 codec is used. */
   text?: TextCodec;
+  /** The network link, when the platform has one to wait for (see WifiLink). */
+  wifi?: WifiLink;
+}
+
+/**
+ * A network link that comes and goes (the boards' Wi-Fi station). Optional: only platforms
+ * with such a link have one; the application waits for it before connecting.
+ */
+export interface WifiLink {
+  /** True while the link is up (the station has an IP address). */
+  isUp(): boolean;
+  /** Calls `fn(up)` on every change of isUp(), from the event loop. */
+  onChange(fn: (up: boolean) => void): void;
+  /** Starts watching the link and keeping it up; joins `ssid` if given, else uses the saved configuration. */
+  start(ssid?: string, password?: string): void;
+  /** Stops watching and re-joining (the link itself is left as it is). */
+  stop(): void;
 }

@@ -207,8 +207,16 @@ function checkNode(node: AnyNode, walkType: string, ancestors: AnyNode[], flag: 
     case 'PrivateIdentifier': // `#x in obj`
       flag('#private');
       break;
+    case 'ThisExpression':
+      if (nearestFunction(ancestors)?.type === 'ArrowFunctionExpression') {
+        flag('this in an arrow function', node, 'Espruino mishandles `this` inside an arrow function (an assertion fails when such an arrow sits in a skipped `a&&(…)`): capture `const self = this` instead');
+      }
+      break;
     case 'ClassDeclaration':
     case 'ClassExpression':
+      if (node.type === 'ClassExpression' && node.id) {
+        flag('named class expression', node.id, 'inside `class Name {…}` used as an expression, Espruino does not define Name: use a class declaration');
+      }
       if (node.superClass?.type === 'Identifier' && /Error$/.test(node.superClass.name) && isFree(node.superClass.name, ancestors)) {
         flag('extends Error', node.superClass);
       }
@@ -288,6 +296,15 @@ function insidePattern(ancestors: readonly AnyNode[]): boolean {
 }
 
 /** `X.y` or `X['y']` with a plain identifier `X`, else null. */
+/** The innermost function around the last of `ancestors`, if any. */
+function nearestFunction(ancestors: AnyNode[]): AnyNode | undefined {
+  for (let i = ancestors.length - 2; i >= 0; i--) {
+    const t = ancestors[i].type;
+    if (t === 'ArrowFunctionExpression' || t === 'FunctionExpression' || t === 'FunctionDeclaration') return ancestors[i];
+  }
+  return undefined;
+}
+
 function staticMember(object: Expression | { type: 'Super' }, property: Expression | { type: 'PrivateIdentifier' }, computed: boolean) {
   if (object.type !== 'Identifier') return null;
   const name = propertyName(property as AnyNode, computed);

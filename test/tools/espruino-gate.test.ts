@@ -9,6 +9,8 @@ function constructs(code: string, allow?: readonly GateAllowance[]): string[] {
 describe('tools/espruino-gate', () => {
   describe('syntax Espruino lacks (hand-written JS)', () => {
     const cases: Array<[code: string, construct: string]> = [
+      ['var f = function () { return () => this.x; };', 'this in an arrow function'],
+      ['var C = class D { m() { return D; } };', 'named class expression'],
       ['var x = a?.b;', 'optional chaining'],
       ['var x = a?.[0];', 'optional chaining'],
       ['var x = f?.();', 'optional chaining'],
@@ -139,5 +141,14 @@ describe('tools/espruino-gate', () => {
       expect(text).to.match(/^2 constructs Espruino cannot run:\n {2}- Set .*x\.js:1:13\n {2}- Map .*x\.js:2:13$/);
       expect(formatViolations([])).to.equal('no Espruino incompatibilities found');
     });
+  });
+});
+
+describe('tools/espruino-gate: this and class names', () => {
+  it('allows this in ordinary functions and methods, and arrows that do not use it', () => {
+    expect(constructs('class A { m() { var self = this; return () => self.x; } }\nvar f = function () { return this; };')).to.deep.equal([]);
+  });
+  it('allows an anonymous class expression and a class declaration', () => {
+    expect(constructs('var C = class { m() { return 1; } };\nclass D { m() { return D; } }')).to.deep.equal([]);
   });
 });

@@ -1,0 +1,41 @@
+import type { BoardProfile } from './types';
+
+/**
+ * ESP32 (classic, Espruino's `ESP32` build). Numbers from shared/reference/espruino-platform.md
+ * and espruino-runtime-facts.md.
+ */
+export const esp32: BoardProfile = {
+  name: 'esp32',
+  espruinoBoard: 'ESP32',
+  baud: 115200,
+  // The pool is sized at boot from free heap (14-byte JsVars, at most 16383) and shrinks with
+  // Wi-Fi/BLE on and no PSRAM; 10000 is a conservative plan for a plain WROOM module.
+  vars: 10000,
+  bytesPerVar: 14,
+  // network_esp32.c reads and sends at most 536 bytes per socket per idle-loop pass.
+  chunkSize: 536,
+  limits: {
+    // 16 header bytes + 1536 payload: a full frame (1544 bytes) goes out in 3 passes of 536,
+    // and the flat buffer costs about 111 JsVars.
+    txBufferSize: 1552,
+    // Messages that arrive whole in one chunk never touch this buffer; split ones double it
+    // (2, 4, 8, 16 KiB) as needed, so start small.
+    rxBufferSize: 1024,
+    // 16 KiB: the receive buffer at its cap plus the delivered copy is about 2400 JsVars,
+    // a quarter of the plan, which leaves room for TLS buffers and the application.
+    maxMessageSize: 16384,
+    // A 101 response is 150-400 bytes; 2 KiB leaves room for proxies' extra headers.
+    maxHeaderBytes: 2048,
+  },
+  // One maximum-size message waiting behind the one being sent.
+  maxBufferedAmount: 16384,
+  tls: true,
+  nativeSha1: true,
+  // WDEV_RND_REG (DPORT alias); random while Wi-Fi or BT is on.
+  rngRegister: 0x3ff75144,
+  // analogRead works on ADC1 only (ADC2 is taken by Wi-Fi).
+  analogPins: ['D32', 'D33', 'D34', 'D35', 'D36', 'D37', 'D38', 'D39'],
+  // Flash holds 896 KB of Storage; these budgets only catch unplanned growth (and upload time:
+  // about 10 KB/s at 115200 baud).
+  budget: { wsclient: 49152, firmware: 98304 },
+};

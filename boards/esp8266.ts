@@ -1,0 +1,42 @@
+import type { BoardProfile } from './types';
+
+/**
+ * ESP8266 with 4 MB flash (Espruino's `ESP8266_4MB` build): no TLS, 12-byte JsVars, and
+ * very little of them. Numbers from shared/reference/espruino-platform.md and
+ * espruino-runtime-facts.md.
+ */
+export const esp8266: BoardProfile = {
+  name: 'esp8266',
+  espruinoBoard: 'ESP8266_4MB',
+  baud: 115200,
+  // 1700 JsVars of 12 bytes (about 20 KB) for everything, as in ESP8266_BOARD and the
+  // simulator build; ESP8266_4MB's board file says 1600, so leave slack.
+  vars: 1700,
+  bytesPerVar: 12,
+  // network_esp8266.c uses half of the 536-byte MSS "otherwise we easily run out of JSvars".
+  chunkSize: 268,
+  limits: {
+    // 16 header bytes + 512 payload: a full frame (520 bytes) goes out in 2 passes of 268,
+    // and the flat buffer costs about 45 JsVars.
+    txBufferSize: 528,
+    // About one receive chunk; it doubles only for messages split across chunks.
+    rxBufferSize: 256,
+    // 8 KiB lets 8000-byte messages through. At its cap the receive buffer alone is about
+    // 690 JsVars (40 % of the pool), so larger messages cannot fit beside a delivered copy.
+    maxMessageSize: 8192,
+    // Allocated for every connection: 1 KiB (86 JsVars) still holds a 101 response many times over.
+    maxHeaderBytes: 1024,
+  },
+  // One maximum-size message: more would not fit in memory anyway.
+  maxBufferedAmount: 8192,
+  // No `tls` module in any ESP8266 build: wss:// is refused with WS_ERR_NO_TLS.
+  tls: false,
+  // ESP8266_4MB keeps crypto.SHA1; the 512 KB build has none (detected at run time).
+  nativeSha1: true,
+  // RANDOM_REG32 (0x3FF00000 + 0x20E44); random while Wi-Fi is on.
+  rngRegister: 0x3ff20e44,
+  // The single ADC input.
+  analogPins: ['A0'],
+  // Storage holds 192 KB, but every function of the bundle costs JsVars once loaded: keep it lean.
+  budget: { wsclient: 40960, firmware: 49152 },
+};

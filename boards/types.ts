@@ -1,0 +1,57 @@
+/**
+ * What the build, the HAL and the tools need to know about one board. Boards are data:
+ * a profile file imports only this file (and protocol types), never platform code.
+ */
+import type { ProtocolOptions } from '../protocol/index';
+
+/** One supported board: an Espruino build on one chip. */
+export interface BoardProfile {
+  /** Short name: the `--board` value of the tools and the folder under dist/. */
+  name: string;
+  /** Board id of the Espruino build, for the espruino CLI's `--board` (selects the built-in modules). */
+  espruinoBoard: string;
+  /** Baud rate of the serial console. */
+  baud: number;
+  /** JsVars we plan for (a conservative share of the pool) and the bytes of one JsVar. */
+  vars: number;
+  bytesPerVar: number;
+  /** Most bytes per socket 'data' event, and per send pass of the network loop. */
+  chunkSize: number;
+  /** The client's protocol limits on this board (defaults; a WebSocket's options may override them). */
+  limits: ProtocolOptions;
+  /** Default bound on bytes accepted by send() and not yet written. */
+  maxBufferedAmount: number;
+  /** Whether the build has `require('tls')`; without it wss:// is refused. */
+  tls: boolean;
+  /** Whether the build has `require('crypto').SHA1` (checked again at run time). */
+  nativeSha1: boolean;
+  /** Address of the chip's hardware random number register, read with peek32. */
+  rngRegister: number;
+  /** Pins that analogRead() supports, for sensor readings. */
+  analogPins: string[];
+  /** Upper bound, in bytes, of each bundle for this board. */
+  budget: BundleBudget;
+}
+
+/** Size budgets of the bundles written to dist/<board>/. */
+export interface BundleBudget {
+  /** dist/<board>/wsclient.js: the client library alone, as an Espruino module. */
+  wsclient: number;
+  /** dist/<board>/firmware.js: the application with the library inside. */
+  firmware: number;
+}
+
+/** The part of a profile the code on the board needs; the build inlines only this. */
+export type BoardRuntime = Pick<BoardProfile, 'name' | 'limits' | 'maxBufferedAmount' | 'tls' | 'nativeSha1' | 'rngRegister'>;
+
+/** Keeps only the fields the board's code needs (what the build bakes into a bundle). */
+export function runtimeOf(board: BoardProfile): BoardRuntime {
+  return {
+    name: board.name,
+    limits: board.limits,
+    maxBufferedAmount: board.maxBufferedAmount,
+    tls: board.tls,
+    nativeSha1: board.nativeSha1,
+    rngRegister: board.rngRegister,
+  };
+}

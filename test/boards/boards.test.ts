@@ -1,0 +1,82 @@
+/** The board profiles are consistent with each other, with the protocol, and with the platform. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { BOARDS, boardNames, getBoard, runtimeOf } from '../../boards/index';
+import { resolveClientOptions } from '../../firmware/client-options';
+import { resolveOptions } from '../../protocol/index';
+import { TX_PAYLOAD_OFFSET } from '../../protocol/options';
+
+const root = join(import.meta.dirname, '..', '..');
+
+describe('boards', () => {
+  it('knows esp32 and esp8266, by name and case-insensitively', () => {
+    expect(boardNames()).to.deep.equal(['esp32', 'esp8266']);
+    expect(getBoard('esp32').espruinoBoard).to.equal('ESP32');
+    expect(getBoard('ESP8266').espruinoBoard).to.equal('ESP8266_4MB');
+  });
+
+  it('rejects an unknown board with the list of known ones', () => {
+    expect(() => getBoard('esp32s3')).to.throw('unknown board "esp32s3": known boards are esp32, esp8266');
+  });
+
+  for (const board of BOARDS) {
+    describe(board.name, () => {
+      it('has limits the protocol and the client accept', () => {
+        const limits = resolveOptions(board.limits);
+        const client = resolveClientOptions({ ...board.limits, maxBufferedAmount: board.maxBufferedAmount });
+        expect(client.maxBufferedAmount).to.equal(board.maxBufferedAmount);
+        // The receive buffer starts small and may grow to the message limit.
+        expect(limits.rxBufferSize).to.be.at.most(limits.maxMessageSize);
+        expect(limits.rxBufferSize).to.be.at.most(4 * board.chunkSize);
+      });
+
+      it('sends a full frame in a few socket chunks, and fits its buffers in its JsVar plan', () => {
+        const limits = resolveOptions(board.limits);
+        const frame = limits.txBufferSize - TX_PAYLOAD_OFFSET + 8; // payload + 16-bit length header + mask
+        expect(Math.ceil(frame / board.chunkSize)).to.be.within(1, 3);
+        // A maximum message held twice (receive buffer and the delivered copy) fits in the plan.
+        const varsForTwoMessages = (2 * limits.maxMessageSize) / board.bytesPerVar;
+        expect(varsForTwoMessages).to.be.below(board.vars);
+        expect(board.maxBufferedAmount).to.be.at.least(limits.maxMessageSize);
+      });
+
+      it('allows an 8000-byte message, the size the echo tests use', () => {
+        expect(resolveOptions(board.limits).maxMessageSize).to.be.at.least(8000);
+      });
+
+      it('has the platform facts right', () => {
+        expect(board.baud).to.equal(115200);
+        expect(board.rngRegister).to.be.a('number');
+        expect(board.analogPins.length).to.be.greaterThan(0);
+        expect(board.budget.wsclient).to.be.greaterThan(10000);
+        expect(board.budget.firmware).to.be.at.least(board.budget.wsclient);
+      });
+
+      it('keeps only what the board needs in its runtime part', () => {
+        expect(Object.keys(runtimeOf(board)).sort()).to.deep.equal(['limits', 'maxBufferedAmount', 'name', 'nativeSha1', 'rngRegister', 'tls']);
+      });
+    });
+  }
+
+  it('ESP32: TLS, 536-byte chunks, 14-byte JsVars, ADC1 pins D32-D39, RNG at 0x3FF75144', () => {
+    const b = getBoard('esp32');
+    expect([b.tls, b.chunkSize, b.bytesPerVar, b.rngRegister]).to.deep.equal([true, 536, 14, 0x3ff75144]);
+    expect(b.analogPins).to.deep.equal(['D32', 'D33', 'D34', 'D35', 'D36', 'D37', 'D38', 'D39']);
+  });
+
+  it('ESP8266: no TLS, 268-byte chunks, 1700 JsVars of 12 bytes, A0, RNG at 0x3FF20E44', () => {
+    const b = getBoard('esp8266');
+    expect([b.tls, b.chunkSize, b.vars, b.bytesPerVar, b.rngRegister]).to.deep.equal([false, 268, 1700, 12, 0x3ff20e44]);
+    expect(b.analogPins).to.deep.equal(['A0']);
+    expect(b.limits).to.deep.include({ txBufferSize: 528, rxBufferSize: 256, maxMessageSize: 8192 });
+  });
+
+  it('profiles are data: they import only boards/types and protocol types', () => {
+    for (const name of boardNames()) {
+      const text = readFileSync(join(root, 'boards', `${name}.ts`), 'utf8');
+      const imports = [...text.matchAll(/from\s+'([^']+)'/g)].map((m) => m[1]);
+      for (const spec of imports) expect(spec, `boards/${name}.ts imports ${spec}`).to.match(/^\.\/types$|^\.\.\/protocol\//);
+    }
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * hal/espruino/tcp.ts against a fake of Espruino's net/tls modules (test/hal/espruino-fakes.ts).
+ * The TcpRecorder flags any HAL rule broken on the way (a handler inside a call, anything
+ * after onClose, data after destroy…).
+ */
+import { expect } from 'chai';
+import { createEspruinoTcp } from '../../hal/espruino/tcp';
+import { fromConnectThrow, fromErrorEvent, kindOfEspruinoCode } from '../../hal/espruino/errors';
+import type { TcpSocket } from '../../hal/types';
+import { TcpRecorder } from '../helpers/tcp-recorder';
+import { type EspruinoFakes, type FakeSocket, installEspruinoFakes, stringOf, tick } from './espruino-fakes';
+
+describe('hal/espruino tcp (fake net)', () => {
+  let fakes: EspruinoFakes;
+  let rec: TcpRecorder;
+
+  beforeEach(() => {
+    fakes = installEspruinoFakes();
+    rec = new TcpRecorder();
+  });
+  afterEach(() => {
+    fakes.restore();
+    expect(rec.violations).to.deep.equal([]);
+  });
+
+  function open(tls = false, supportsTls = true): { socket: TcpSocket; fake: FakeSocket | undefined } {
+    const tcp = createEspruinoTcp(supportsTls);
+    const socket = rec.call('connect', () => tcp.connect({ host: 'example.org', port: 8080, tls }, rec.handlers));
+    const fakeNet = tls ? fakes.tls : fakes.net;
+    return { socket, fake: fakeNet.sockets[fakeNet.sockets.length - 1] };
+  }
+
+  it('connects with net, and reports connect, data, end and close in order', () => {
+    const { fake } = open();
+    expect(fake!.options).to.deep.equal({ host: 'example.org', port: 8080 });
+    fake!.fire('connect');
+    fake!.fire('data', 'ab');
+    fake!.fire('end');
+    fake!.fire('close', false);
+    expect(rec.events).to.deep.equal(['connect', 'data', 'end', 'close']);
+    expect(Array.from(rec.received())).to.deep.equal([97, 98]);
+  });
+
+  it('maps every byte value of a received byte string to the same byte', () => {
+    const { fake } = open();
+    fake!.fire('connect');
+    const all = stringOf(Array.from({ length: 256 }, (_, i) => i));
+    fake!.fire('data', all);
+    const bytes = rec.received();
+    expect(bytes).to.have.length(256);
+    for (let i = 0; i < 256; i++) expect(bytes[i], `byte ${i}`).to.equal(i);
+  });
+
+  it('writes byte strings (never a Uint8Array) with every byte value intact', () => {
+    const { socket, fake } = open();
+    fake!.fire('connect');
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    rec.write(socket, all);
+    rec.write(socket, all.subarray(250, 253));
+    for (const chunk of fake!.written) expect(chunk).to.be.a('string');
+    expect(fake!.writtenBytes()).to.deep.equal([...Array.from(all), 250, 251, 252]);
+  });
+
+  it('always returns false from write(), and reports onDrain once per wait', () => {
+    const { socket, fake } = open();
+    fake!.fire('drain'); // Espruino drains before connect too: nothing was waiting
+    fake!.fire('connect');
+    expect(rec.write(socket, Uint8Array.of(1))).to.equal(false);
+    fake!.fire('drain');
+    fake!.fire('drain'); // no write in between: not reported
+    expect(rec.write(socket, Uint8Array.of(2))).to.equal(false);
+    fake!.fire('drain');
+    expect(rec.events).to.deep.equal(['connect', 'drain', 'drain']);
+  });
+
+  it('borrows the written array: the caller may overwrite it right after write()', () => {
+    const { socket, fake } = open();
+    fake!.fire('connect');
+    const buffer = new Uint8Array([1, 2, 3]);
+    rec.write(socket, buffer);
+    buffer.fill(9);
+    expect(fake!.writtenBytes()).to.deep.equal([1, 2, 3]);
+  });
+
+  for (const [message, kind, code] of [
+    ['Unable to locate host', 'dns', -6],
+    ['Unable to create socket', 'refused', -9],
+  ] as const) {
+    it(`turns a "${message}" thrown by connect into a later onError '${kind}', then one onClose`, async () => {
+      fakes.net.throwOnConnect = message;
+      const { socket } = open();
+      expect(rec.events).to.deep.equal([]); // nothing inside connect()
+      await tick();
+      expect(rec.events).to.deep.equal(['error', 'close']);
+      expect(rec.errors[0]).to.deep.include({ kind, code });
+      expect(() => rec.write(socket, Uint8Array.of(1))).to.throw('This socket is closed');
+      rec.end(socket);
+      rec.destroy(socket);
+      await tick();
+      expect(rec.count('close')).to.equal(1);
+    });
+  }
+
+  it('maps ESP8266 error events, and closes exactly once after them', () => {
+    const { fake } = open();
+    fake!.fire('error', { code: -6, message: 'not found' });
+    fake!.fire('error', { code: -9, message: 'again' }); // a second error is not reported
+    fake!.fire('end');
+    fake!.fire('close', true);
+    fake!.fire('close', true);
+    expect(rec.events).to.deep.equal(['error', 'close']);
+    expect(rec.errors[0]).to.deep.equal({ kind: 'dns', code: -6, message: 'not found' });
+  });
+
+  it('maps -9 to refused before connect and to reset after it', () => {
+    const a = open();
+    a.fake!.fire('error', { code: -9, message: 'connection reset' });
+    a.fake!.fire('close', true);
+    expect(rec.errors[0].kind).to.equal('refused');
+
+    rec = new TcpRecorder();
+    const b = open();
+    b.fake!.fire('connect');
+    b.fake!.fire('error', { code: -9, message: 'connection reset' });
+    b.fake!.fire('end');
+    b.fake!.fire('close', true);
+    expect(rec.events).to.deep.equal(['connect', 'error', 'close']);
+    expect(rec.errors[0].kind).to.equal('reset');
+  });
+
+  it('ignores an mbedTLS close_notify "error": the close is orderly', () => {
+    const { fake } = open(true);
+    fake!.fire('connect');
+    fake!.fire('error', { code: -30848, message: 'close notify' });
+    fake!.fire('end');
+    fake!.fire('close', false);
+    expect(rec.events).to.deep.equal(['connect', 'end', 'close']);
+  });
+
+  it('opens wss with tls, passing a binary CA as a byte string', () => {
+    const tcp = createEspruinoTcp(true);
+    rec.call('connect', () => tcp.connect({ host: 'h', port: 443, tls: true, tlsOptions: { ca: Uint8Array.of(0x30, 0x82) } }, rec.handlers));
+    expect(fakes.net.sockets).to.have.length(0);
+    expect(fakes.tls.sockets[0].options).to.deep.equal({ host: 'h', port: 443, ca: '\x30\x82' });
+  });
+
+  it('destroy(): ends the socket, ignores its events, and gives one synthetic onClose', async () => {
+    const { socket, fake } = open();
+    fake!.fire('connect');
+    rec.destroy(socket);
+    rec.destroy(socket);
+    expect(fake!.ended).to.equal(true);
+    expect(() => rec.write(socket, Uint8Array.of(1))).to.throw('This socket is closed');
+    fake!.fire('data', 'late'); // flagged by the recorder if delivered
+    fake!.fire('drain');
+    fake!.fire('error', { code: -9, message: 'reset' });
+    await tick();
+    expect(rec.events).to.deep.equal(['connect', 'close']);
+    fake!.fire('end');
+    fake!.fire('close', false); // the real close, after the synthetic one: ignored
+    rec.destroy(socket);
+    expect(rec.count('close')).to.equal(1);
+  });
+
+  it('destroy() while connecting gives only onClose', async () => {
+    const { socket, fake } = open();
+    rec.destroy(socket);
+    fake!.fire('connect');
+    await tick();
+    expect(rec.events).to.deep.equal(['close']);
+  });
+
+  it('write() throws after end() and after close; end() after close is harmless', () => {
+    const { socket, fake } = open();
+    fake!.fire('connect');
+    rec.end(socket);
+    expect(fake!.ended).to.equal(true);
+    expect(() => rec.write(socket, Uint8Array.of(1))).to.throw('This socket is closed');
+    fake!.fire('end');
+    fake!.fire('close', false);
+    expect(() => rec.write(socket, Uint8Array.of(1))).to.throw('This socket is closed');
+    rec.end(socket);
+    rec.destroy(socket);
+    expect(rec.events).to.deep.equal(['connect', 'end', 'close']);
+  });
+});
+
+describe('hal/espruino errors', () => {
+  it('maps Espruino socket error codes to kinds', () => {
+    expect(kindOfEspruinoCode(-6, false)).to.equal('dns');
+    expect(kindOfEspruinoCode(-9, false)).to.equal('refused');
+    expect(kindOfEspruinoCode(-9, true)).to.equal('reset');
+    expect(kindOfEspruinoCode(-3, true)).to.equal('timeout');
+    expect(kindOfEspruinoCode(-13, false)).to.equal('tls');
+    expect(kindOfEspruinoCode(-14, true)).to.equal('tls');
+    expect(kindOfEspruinoCode(-0x7200, true)).to.equal('tls');
+    for (const code of [-1, -2, -4, -5, -7, -8, -10, -11, -12, -15]) expect(kindOfEspruinoCode(code, true)).to.equal('other');
+  });
+
+  it('keeps the code and message of an error event, with fallbacks for odd payloads', () => {
+    expect(fromErrorEvent({ code: -3, message: 'timeout' }, true)).to.deep.equal({ kind: 'timeout', code: -3, message: 'timeout' });
+    expect(fromErrorEvent(undefined, true)).to.deep.equal({ kind: 'other', code: -10, message: 'socket error -10' });
+  });
+
+  it('maps what connect throws', () => {
+    expect(fromConnectThrow(new Error('Unable to locate host')).kind).to.equal('dns');
+    expect(fromConnectThrow(new Error('Unable to create socket')).kind).to.equal('refused');
+    expect(fromConnectThrow(new Error('SSL handshake failed')).kind).to.equal('tls');
+    expect(fromConnectThrow('weird')).to.deep.equal({ kind: 'other', code: -10, message: 'weird' });
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * What a bench section is, and the helpers sections share to print their results.
+ */
+
+/** What `npm run bench` hands every section. */
+export interface BenchContext {
+  /** `--quick`: much shorter rounds, for a smoke run in a few seconds. */
+  quick: boolean;
+  /** Prints one line of the report. */
+  log(line: string): void;
+}
+
+/** One part of the bench (host codec, interpreter, …): each lives in its own file. */
+export interface BenchSection {
+  /** Short name used to pick sections on the command line, e.g. `host`. */
+  name: string;
+  title: string;
+  run(context: BenchContext): Promise<void>;
+}
+
+/** 16 → "16B", 1024 → "1KiB", 65536 → "64KiB". */
+export function formatSize(bytes: number): string {
+  if (bytes >= 1048576 && bytes % 1048576 === 0) return `${bytes / 1048576}MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024}KiB`;
+  return `${bytes}B`;
+}
+
+/** A rate or size: whole numbers from 100 up, three significant digits below. */
+export function formatNumber(value: number): string {
+  if (!isFinite(value)) return String(value);
+  if (Math.abs(value) >= 100) return String(Math.round(value));
+  return String(Number(value.toPrecision(3)));
+}
+
+/** A count with an SI suffix: 1234567 → "1.23M". */
+export function formatCount(value: number): string {
+  if (!isFinite(value)) return String(value);
+  if (value >= 1e9) return formatNumber(value / 1e9) + 'G';
+  if (value >= 1e6) return formatNumber(value / 1e6) + 'M';
+  if (value >= 1e3) return formatNumber(value / 1e3) + 'k';
+  return formatNumber(value);
+}
+
+export function formatRatio(ratio: number): string {
+  return ratio.toFixed(2);
+}
+
+/** Lays out rows under a header; the first column is left-aligned, the others right-aligned. */
+export function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, column) => Math.max(h.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: string[]): string =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+}
+
+/** `decode binary 8KiB: ours 1234 MB/s, ws 1000 MB/s, ratio 1.23` */
+export function summaryLine(name: string, size: number, oursMBps: number, wsMBps: number, ratio: number): string {
+  return `${name} ${formatSize(size)}: ours ${formatNumber(oursMBps)} MB/s, ws ${formatNumber(wsMBps)} MB/s, ratio ${formatRatio(ratio)}`;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}

@@ -1,0 +1,146 @@
+/**
+ * Builds the board bundles: `npm run build -- --board esp32|esp8266|all` (default esp32).
+ *
+ * For each board, into dist/<board>/:
+ * - wsclient.js: the client library alone, as an Espruino module (format 'module'), from
+ *   firmware/wsclient-module.ts;
+ * - firmware.js: the application (format 'iife'), from firmware/main.ts when it exists.
+ * Both are minified and pass the Espruino gate (tools/espruino-gate.ts). Source maps go to
+ * dist/<board>/maps/, never next to what is uploaded. The board is chosen at build time by
+ * esbuild `define`: only that board's runtime profile is inlined, and a board without TLS
+ * gets no require('tls'). A bundle over its board's budget fails the build.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { boardNames, getBoard, runtimeOf, type BoardProfile } from '../boards/index.ts';
+import { buildChecked, type EspruinoBundleOptions } from './espruino-bundle.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const LIBRARY_ENTRY = path.join(ROOT, 'firmware', 'wsclient-module.ts');
+const APP_ENTRY = path.join(ROOT, 'firmware', 'main.ts');
+
+/** One bundle written by the build. */
+export interface BuiltBundle {
+  /** Path of the bundle (the file to upload). */
+  file: string;
+  /** Its source map, kept apart so it is never uploaded. */
+  map: string;
+  bytes: number;
+  budget: number;
+  /** bytes / budget × 100, rounded to one decimal. */
+  percent: number;
+}
+
+/** What buildBoard produced for one board. */
+export interface BoardBuild {
+  board: string;
+  bundles: BuiltBundle[];
+  /** Remarks for the report, e.g. a skipped firmware.js. */
+  notes: string[];
+}
+
+/**
+ * The esbuild `define`s that select `board`: its runtime profile as `__WSCLIENT_BOARD__`
+ * (see firmware/wsclient-module.ts) and, for boards without TLS, `__WSCLIENT_NO_TLS__`
+ * (see hal/espruino/tcp.ts), which drops the TLS code from the bundle.
+ */
+export function boardDefines(board: BoardProfile): Record<string, string> {
+  return {
+    __WSCLIENT_BOARD__: JSON.stringify(runtimeOf(board)),
+    __WSCLIENT_NO_TLS__: board.tls ? 'false' : 'true',
+  };
+}
+
+/**
+ * Builds dist/<board>/wsclient.js and, when firmware/main.ts exists, dist/<board>/firmware.js.
+ * @param boardName a known board (see boards/index.ts).
+ * @param outDir the dist folder (default: dist/ at the repository root).
+ * @throws Error listing the known boards for an unknown name; the gate's or esbuild's
+ *   errors; or, after writing, an error naming every bundle over its budget.
+ */
+export async function buildBoard(boardName: string, outDir?: string): Promise<BoardBuild> {
+  const board = getBoard(boardName);
+  const dir = path.join(path.resolve(outDir ?? path.join(ROOT, 'dist')), board.name);
+  const define = boardDefines(board);
+  const result: BoardBuild = { board: board.name, bundles: [], notes: [] };
+
+  result.bundles.push(await bundle(board, dir, { entry: LIBRARY_ENTRY, format: 'module', define }, 'wsclient', board.budget.wsclient));
+  if (existsSync(APP_ENTRY)) {
+    result.bundles.push(await bundle(board, dir, { entry: APP_ENTRY, format: 'iife', define }, 'firmware', board.budget.firmware));
+  } else {
+    result.notes.push(`firmware/main.ts does not exist yet: no ${path.join(dir, 'firmware.js')} (only the library was built)`);
+  }
+
+  const over = result.bundles.filter((b) => b.bytes > b.budget);
+  if (over.length > 0) {
+    const names = over.map((b) => `${path.basename(b.file)} is ${b.bytes - b.budget} bytes over`);
+    throw new Error(`${formatReport(result)}\n${board.name}: over the board's size budget: ${names.join(', ')}`);
+  }
+  return result;
+}
+
+async function bundle(
+  board: BoardProfile,
+  dir: string,
+  what: Pick<EspruinoBundleOptions, 'entry' | 'format' | 'define'>,
+  name: string,
+  budget: number,
+): Promise<BuiltBundle> {
+  const file = path.join(dir, `${name}.js`);
+  const built = await buildChecked({ ...what, outfile: file, minify: true });
+  const map = await moveMap(file, path.join(dir, 'maps', `${name}.js.map`));
+  if (built.warnings.length > 0) console.warn(`${board.name}/${name}.js warnings:\n${built.warnings.join('\n')}`);
+  return { file, map, bytes: built.bytes, budget, percent: Math.round((built.bytes / budget) * 1000) / 10 };
+}
+
+/** Moves `<file>.map` to `target`, rebasing its relative `sources` on the new folder. */
+async function moveMap(file: string, target: string): Promise<string> {
+  const from = `${file}.map`;
+  const map = JSON.parse(await readFile(from, 'utf8')) as { sources?: string[] };
+  const rebase = path.relative(path.dirname(target), path.dirname(file)).split(path.sep).join('/');
+  if (map.sources) {
+    map.sources = map.sources.map((s) => (/^[a-z][\w+.-]*:|^[/<]/i.test(s) || rebase === '' ? s : `${rebase}/${s}`));
+  }
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, JSON.stringify(map));
+  await rm(from);
+  return target;
+}
+
+/** The size report of one board's build, one line per bundle. */
+export function formatReport(build: BoardBuild): string {
+  const lines = build.bundles.map((b) => {
+    const shown = path.relative(process.cwd(), b.file) || b.file;
+    return `  ${shown.padEnd(28)} ${String(b.bytes).padStart(7)} bytes  budget ${String(b.budget).padStart(7)}  ${b.percent.toFixed(1).padStart(5)}%`;
+  });
+  return [`${build.board}:`, ...lines, ...build.notes.map((n) => `  note: ${n}`)].join('\n');
+}
+
+/** Parses `--board NAME` (or `--board=NAME`); 'all' means every board. */
+export function boardsFromArgs(args: string[]): string[] {
+  let name = 'esp32';
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--board') {
+      if (i + 1 >= args.length) throw new Error(`--board needs a value: ${boardNames().join(', ')} or all`);
+      name = args[++i];
+    } else if (arg.startsWith('--board=')) name = arg.slice('--board='.length);
+    else throw new Error(`unknown argument "${arg}"; usage: npm run build -- --board ${boardNames().join('|')}|all`);
+  }
+  if (name === 'all') return boardNames();
+  getBoard(name); // an unknown name fails here, listing the known ones
+  return [name];
+}
+
+async function main(): Promise<void> {
+  try {
+    for (const name of boardsFromArgs(process.argv.slice(2))) console.log(formatReport(await buildBoard(name)));
+  } catch (error) {
+    console.error(`build failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) void main();

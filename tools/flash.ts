@@ -1,0 +1,616 @@
+/**
+ * `npm run flash`: builds the firmware for a board and uploads it with Espruino's own tools
+ * (the `espruino` npm package, driven programmatically), as described by flash.config.json.
+ *
+ *   npm run flash                          build, upload dist/<board>/firmware.js + settings
+ *   npm run flash -- --library-only        upload dist/<board>/wsclient.js as Storage module "wsclient"
+ *   npm run flash -- --dry-run             write dist/<board>/upload.js instead of uploading
+ *
+ * The bundle is sent as built: no minification, no module fetching, no rewriting. Every run
+ * checks that the tools' output still carries the bundle byte for byte before anything is sent.
+ *
+ * The espruino package installs globals and patches built-ins (es6-shim) when it loads, and
+ * the serialport binding it uses cannot run in a worker thread, so it runs in a child Node
+ * process (ESPRUINO_CHILD below); this module, main() included, stays in-process.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildBoard, formatReport } from './build.ts';
+import { ESPRUINO_BUILTIN_MODULES } from './espruino-bundle.ts';
+import { ConfigError, ENV_VARS, loadFlashConfig, type AppSettings, type BoardName, type FlashConfig } from './flash-config.ts';
+
+/** The global variable that carries the application's settings on the board. */
+export const FLASH_CONFIG_GLOBAL = 'FLASH_CONFIG';
+
+/** The Storage file (and `require()` name) of the client library. */
+export const LIBRARY_MODULE = 'wsclient';
+
+/**
+ * The code that hands the application its settings: `var FLASH_CONFIG = {"wifi":{"ssid":…,
+ * "password":…},"server":…,"deviceId":…};`, which the upload puts in front of
+ * dist/<board>/firmware.js, on the bundle's first line so that the bundle's line numbers (and
+ * its source map) stay valid. In Storage mode it is part of `.bootcde`, so the global exists
+ * at every boot before the bundle runs. Espruino strings are bytes: non-ASCII characters are
+ * sent as their UTF-8 bytes (`\xNN`), which is what an access point or server expects.
+ */
+export function configPrelude(settings: AppSettings): string {
+  const value = {
+    wifi: { ssid: settings.wifi.ssid, password: settings.wifi.password },
+    server: settings.server,
+    deviceId: settings.deviceId,
+  };
+  const json = JSON.stringify(value).replace(/[^\x00-\x7f]+/g, (text) =>
+    [...Buffer.from(text, 'utf8')].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join(''));
+  return `var ${FLASH_CONFIG_GLOBAL} = ${json};`;
+}
+
+/** What main() needs from the outside world; tests replace parts of it. */
+export interface FlashIO {
+  /** Prints a line for the user. */
+  log(line: string): void;
+  /** Prints an error line. */
+  error(line: string): void;
+  /** Holds flash.config.json and dist/ (default: the repository root). */
+  root: string;
+  /**
+   * Writes `<distDir>/<board>/firmware.js` and `wsclient.js` (default: buildBoard from
+   * tools/build.ts); may return a report to print.
+   */
+  build(board: BoardName, distDir: string): Promise<string | void>;
+  /** The serial ports that exist (default: listSerialPorts). */
+  listPorts(): string[];
+}
+
+/** A user-facing failure: main() prints its message alone, with no stack trace. */
+export class FlashError extends Error {
+  override name = 'FlashError';
+}
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+
+const USAGE = `Usage: npm run flash -- [options]
+
+Builds dist/<board>/firmware.js and uploads it, with the settings from flash.config.json,
+overridden by flash.local.json, then by environment variables, then by these options.
+
+  --board esp32|esp8266   board to build and upload for
+  --port PORT             serial device (/dev/ttyUSB0, /dev/cu.usbserial-1, COM3) or tcp://host[:23]
+  --baud N                serial baud rate (default 115200)
+  --dry-run               build and write what would be sent to dist/<board>/upload.js; no board needed
+  --library-only          upload only dist/<board>/wsclient.js, as Storage module "${LIBRARY_MODULE}"
+  --config FILE           configuration file (default flash.config.json)
+  -h, --help              show this help`;
+
+const FLAGS = ['--board', '--port', '--baud', '--dry-run', '--library-only', '--config', '--help'];
+
+/**
+ * Runs the flash command.
+ * @param argv command-line arguments after the script name
+ * @param env environment variables (WIFI_SSID, FLASH_PORT, … see flash-config.ts ENV_VARS)
+ * @param io replacements for the console, the build, the port listing and the project root
+ * @returns the process exit code: 0 on success, 1 after printing one readable error
+ */
+export async function main(argv: string[], env: Record<string, string | undefined> = process.env, io: Partial<FlashIO> = {}): Promise<number> {
+  const fullIO: FlashIO = { log: console.log, error: console.error, root: REPO_ROOT, build: buildWithBuildTs, listPorts: listSerialPorts, ...io };
+  try {
+    await flash(argv, env, fullIO);
+    return 0;
+  } catch (error) {
+    const known = error instanceof FlashError || error instanceof ConfigError;
+    fullIO.error(`flash: ${known ? '' : 'unexpected error: '}${(error as Error).message}`);
+    return 1;
+  }
+}
+
+async function flash(argv: string[], env: Record<string, string | undefined>, io: FlashIO): Promise<void> {
+  const args = parseFlags(argv);
+  if (args.help) {
+    io.log(USAGE);
+    return;
+  }
+  const { config, placeholders, localPath } = loadFlashConfig(path.resolve(io.root, args.config ?? 'flash.config.json'), env, args);
+  const libraryOnly = args['library-only'] === true;
+  const dryRun = args['dry-run'] === true;
+
+  // Cheap checks first: nobody should wait for a build to learn that the port is wrong.
+  let port: string | undefined;
+  if (!dryRun) {
+    if (!libraryOnly && placeholders.length > 0) throw new FlashError(placeholderMessage(placeholders, localPath));
+    port = checkPort(config.port, io.listPorts());
+  }
+
+  try {
+    const report = await io.build(config.board, path.join(io.root, 'dist'));
+    if (report) io.log(report);
+  } catch (error) {
+    throw new FlashError(`build for ${config.board} failed: ${(error as Error).message}`);
+  }
+  const distDir = path.join(io.root, 'dist', config.board);
+  const bundleFile = path.join(distDir, libraryOnly ? `${LIBRARY_MODULE}.js` : 'firmware.js');
+  const shown = (file: string): string => path.relative(io.root, file);
+  if (!existsSync(bundleFile)) throw new FlashError(`the build did not produce ${shown(bundleFile)}`);
+  // latin1 = one char per byte. The tools treat chars 0..255 as bytes and pass them through;
+  // reading the bundle as UTF-8 text would turn its multi-byte characters into other bytes.
+  const bundle = readFileSync(bundleFile, 'latin1');
+  const code = libraryOnly ? bundle : configPrelude(config) + bundle;
+
+  const plan = uploadPlan(config, libraryOnly);
+  const { sent, notBuiltIn } = await prepare(code, plan, config.board);
+  for (const name of notBuiltIn) io.log(`flash: note: the code requires "${name}", which is not built into Espruino; it must already be in the board's Storage.`);
+  const contents = `${libraryOnly ? '' : `the ${FLASH_CONFIG_GLOBAL} statement + `}${shown(bundleFile)} (${bundle.length} bytes, unchanged), ${plan.description}`;
+
+  if (dryRun || port === undefined) {
+    const outFile = path.join(distDir, libraryOnly ? `upload-${LIBRARY_MODULE}.js` : 'upload.js');
+    writeFileSync(outFile, sent, 'latin1');
+    io.log('flash: dry run, nothing was sent to a board.');
+    io.log(`flash: wrote ${shown(outFile)} (${sent.length} bytes): exactly the code the upload hands to Espruino's code writer,`);
+    io.log('  which sends reset() before it and turns echo off line by line (\\x10) as it sends.');
+    io.log(`  contents: ${contents}`);
+    if (libraryOnly) return;
+    if (placeholders.length > 0) io.log(`  placeholders still set: ${placeholders.join(', ')}; a real upload refuses until they are set.`);
+    else io.log('  it contains your WiFi password (dist/ is git-ignored).');
+    return;
+  }
+
+  io.log(`flash: uploading to ${port} at ${config.baud} baud: ${contents}`);
+  const result = await runEspruino({
+    action: 'upload',
+    code: sent,
+    config: { ...plan.espruino, BAUD_RATE: config.baud, SERIAL_TCPIP: port.startsWith('tcp://') ? [port] : [] },
+    env: boardEnv(config.board),
+    port,
+    boardPattern: BOARD_ENV[config.board].pattern,
+    timeoutMs: 30_000 + 3 * sent.length,
+  }, boardPrinter(io));
+  if (result.error) throw new FlashError(`upload to ${port} failed: ${result.error}`);
+  io.log(`flash: done, ${result.board?.BOARD} ${result.board?.VERSION} at ${port} ${plan.outcome}.`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+interface Flags {
+  board?: string;
+  port?: string;
+  baud?: string;
+  config?: string;
+  'dry-run'?: boolean;
+  'library-only'?: boolean;
+  help?: boolean;
+}
+
+function parseFlags(argv: string[]): Flags {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        board: { type: 'string' },
+        port: { type: 'string' },
+        baud: { type: 'string' },
+        config: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'library-only': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values as Flags;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message: string };
+    const quoted = /'([^']*)'/.exec(message)?.[1];
+    const problem = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option "${quoted}"`
+      : code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? `unexpected argument "${quoted}"`
+        : message.split('.')[0];
+    throw new FlashError(`${problem}; valid options: ${FLAGS.join(', ')} (see --help)`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports
+
+/**
+ * Serial ports that look like a board's USB serial adapter: /dev/ttyUSB*, /dev/ttyACM* and
+ * /dev/cu.* on Linux and macOS, COM ports (from the registry) on Windows. The espruino
+ * package's own listing needs the native serialport module and udev, so it is not used here.
+ */
+export function listSerialPorts(platform: NodeJS.Platform = process.platform): string[] {
+  try {
+    if (platform === 'win32') {
+      const out = execFileSync('reg', ['query', 'HKLM\\HARDWARE\\DEVICEMAP\\SERIALCOMM'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      return [...out.matchAll(/REG_SZ\s+(COM\d+)/gi)].map((match) => match[1]);
+    }
+    return readdirSync('/dev').filter((name) => /^(ttyUSB\d+|ttyACM\d+|cu\..+)$/.test(name)).sort().map((name) => `/dev/${name}`);
+  } catch {
+    return []; // no /dev, no reg.exe: nothing to offer
+  }
+}
+
+/** Returns `port` if it is set and exists; otherwise throws, listing the serial ports that exist. */
+function checkPort(port: string | undefined, ports: string[]): string {
+  const found = ports.length > 0 ? `Serial ports on this computer: ${ports.join(', ')}.` : 'No serial ports found: is the board plugged in (with a data cable), and is its USB-serial driver (CP210x, CH340) installed?';
+  if (port === undefined) {
+    throw new FlashError('no port given. Set "port" in flash.local.json, pass --port, or set FLASH_PORT to the board\'s serial device '
+      + '(/dev/ttyUSB0 on Linux, /dev/cu.usbserial-… on macOS, COM3 on Windows) or to tcp://<board-ip>:23 for its telnet console over WiFi.\n'
+      + found);
+  }
+  if (port.startsWith('tcp://')) return port;
+  const exists = process.platform === 'win32' ? ports.some((p) => p.toUpperCase() === port.toUpperCase()) : ports.includes(port) || existsSync(port);
+  if (!exists) throw new FlashError(`port ${port} not found. ${found}`);
+  return port;
+}
+
+function placeholderMessage(fields: string[], localPath: string): string {
+  const envFor = (field: string): string => Object.keys(ENV_VARS).find((name) => ENV_VARS[name] === field) ?? field;
+  return `refusing to upload: ${fields.join(', ')} still hold placeholder values (YOUR_…) from flash.config.json. `
+    + `Set them in ${path.basename(localPath)} (git-ignored, next to flash.config.json), e.g.\n`
+    + '  { "wifi": { "ssid": "MyNetwork", "password": "secret" }, "server": "ws://192.168.1.10:8080/", "deviceId": "kitchen-1", "port": "/dev/ttyUSB0" }\n'
+    + `or with the environment variables ${fields.map(envFor).join(', ')}. (--dry-run works with placeholders.)`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The espruino package
+
+/**
+ * Espruino.Config keys set for every run, so that the tools send the bundle as built and
+ * fetch nothing (keys: node_modules/espruino/core/*.js, plugins/*.js; `espruino --listconfigs`).
+ */
+export const SEND_AS_IS: Readonly<Record<string, unknown>> = {
+  MINIFICATION_LEVEL: '', // no -m: esbuild has minified already
+  MODULE_MINIFICATION_LEVEL: '',
+  PRETOKENISE: 0,
+  COMPILATION: false, // never send "compiled" functions to espruino.com
+  UNICODE: false,
+  SET_TIME_ON_WRITE: false, // no setTime(…) line in front of the code
+  MODULE_URL: '', // the require() scan finds nothing to download
+  BOARD_JSON_URL: '',
+  ENV_ON_CONNECT: false, // board facts come from BOARD_ENV, not process.env + www.espruino.com/json
+  BLUETOOTH_LOW_ENERGY: false, // serial or TCP only: no BLE scan
+  BLUETOOTH_LOW_ENERGY_DBUS: false,
+  RESET_BEFORE_SEND: true, // reset() first: stops the running app and frees its RAM
+};
+
+/**
+ * What the tools would otherwise learn from the board (process.env) and its JSON on
+ * espruino.com: the firmware version, only compared with 1v96 (Storage uploads start there),
+ * and the built-in modules, which the require() scan leaves alone. `pattern` matches the
+ * BOARD a connected board reports.
+ */
+const BOARD_ENV: Record<BoardName, { BOARD: string; VERSION: string; pattern: string }> = {
+  esp32: { BOARD: 'ESP32', VERSION: '2v29', pattern: '^ESP32' },
+  esp8266: { BOARD: 'ESP8266_4MB', VERSION: '2v29', pattern: '^ESP8266' },
+};
+
+function boardEnv(board: BoardName): Record<string, string> {
+  return { BOARD: BOARD_ENV[board].BOARD, VERSION: BOARD_ENV[board].VERSION, MODULES: [...ESPRUINO_BUILTIN_MODULES, LIBRARY_MODULE].join(',') };
+}
+
+interface UploadPlan {
+  /** Espruino.Config keys for this upload, SEND_AS_IS included. */
+  espruino: Record<string, unknown>;
+  /** The Storage file the code goes to; undefined when it is sent to RAM. */
+  storageFile?: string;
+  /** Where the code goes, for the user. */
+  description: string;
+  /** What the board has afterwards, for the user. */
+  outcome: string;
+}
+
+function uploadPlan(config: FlashConfig, libraryOnly: boolean): UploadPlan {
+  if (libraryOnly) {
+    return {
+      // SAVE_ON_SEND 3 = a named Storage file; LOAD_STORAGE_FILE 1 = then load(), which restarts
+      // .bootcde (if any) so that the app picks up the new library.
+      espruino: { ...SEND_AS_IS, SAVE_ON_SEND: 3, SAVE_STORAGE_FILE: LIBRARY_MODULE, LOAD_STORAGE_FILE: 1 },
+      storageFile: LIBRARY_MODULE,
+      description: `written to Storage file "${LIBRARY_MODULE}" (for require('${LIBRARY_MODULE}')), then load()`,
+      outcome: `has module "${LIBRARY_MODULE}" in Storage`,
+    };
+  }
+  if (config.save === 'storage') {
+    return {
+      espruino: { ...SEND_AS_IS, SAVE_ON_SEND: 1, LOAD_STORAGE_FILE: 1 }, // .bootcde, then load() runs it
+      storageFile: '.bootcde',
+      description: 'written to Storage as ".bootcde" (runs at every boot), then load()',
+      outcome: 'has the firmware in Storage (.bootcde) and is running it',
+    };
+  }
+  return {
+    espruino: { ...SEND_AS_IS, SAVE_ON_SEND: 0 },
+    description: 'executed in RAM as it is sent (lost on reset)',
+    outcome: 'is running the firmware from RAM (lost on reset)',
+  };
+}
+
+/** The result of espruinoTransform. */
+export interface TransformResult {
+  /** The code as the tools hand it to their code writer. */
+  code: string;
+  /** Whether the writer's first step (reformatCode) accepts it. */
+  writerOk: boolean;
+  /** URLs or hosts the tools tried to reach; all are blocked. */
+  fetched: string[];
+  /** Errors the tools reported. */
+  errors: string[];
+  /** The modules the code require()s, as the tools' scan sees them. */
+  requires: string[];
+}
+
+/**
+ * Runs the espruino package's `transformForEspruino` processors (module scan, minify,
+ * save-on-send wrapping…: what its CLI does before sending) on `code`, in a child process
+ * with the network blocked.
+ * @param config Espruino.Config keys, e.g. `{ ...SEND_AS_IS, SAVE_ON_SEND: 1 }`
+ */
+export async function espruinoTransform(code: string, config: Record<string, unknown>, board: BoardName): Promise<TransformResult> {
+  const result = await runEspruino({ action: 'transform', code, config, env: boardEnv(board) });
+  if (result.code === undefined) throw new FlashError(`the Espruino tools failed: ${result.error ?? result.errors.join('; ')}`);
+  return { code: result.code, writerOk: result.writerOk === true, fetched: result.fetched, errors: result.errors, requires: result.requires ?? [] };
+}
+
+/**
+ * Runs the tools' transform, then checks that the bundle survived it and that the writer can
+ * send it. Returns the code to send and the required modules that are not built into Espruino.
+ */
+async function prepare(code: string, plan: UploadPlan, board: BoardName): Promise<{ sent: string; notBuiltIn: string[] }> {
+  const result = await espruinoTransform(code, plan.espruino, board);
+  if (result.fetched.length > 0) throw new FlashError(`the Espruino tools tried to reach the network (${result.fetched.join(', ')}); nothing was sent`);
+  const sent = result.code;
+  const arrived = plan.storageFile === undefined ? sent : storedContent(sent, plan.storageFile);
+  if (arrived !== code) throw new FlashError('the Espruino tools changed the code; nothing was sent (check SEND_AS_IS in tools/flash.ts)');
+  // The writer replaces control characters with "?" and CRLF with LF (core/codeWriter.js
+  // reformatCode). Storage uploads escape them; in RAM mode they would reach the board altered.
+  const bad = /[\x00-\x08\x0b\x0c\x0e-\x1f]|\r\n/.exec(sent);
+  if (bad) throw new FlashError(`the code has ${JSON.stringify(bad[0])} at offset ${bad.index}, which Espruino's code writer would alter; use "save": "storage"`);
+  if (!result.writerOk) throw new FlashError('Espruino\'s code writer cannot send this code line by line (its lexer counts unbalanced brackets); use "save": "storage"');
+  if (result.errors.length > 0) throw new FlashError(`the Espruino tools reported: ${result.errors.join('; ')}`);
+  const known = [...ESPRUINO_BUILTIN_MODULES, LIBRARY_MODULE];
+  return { sent, notBuiltIn: result.requires.filter((name) => !known.includes(name)) };
+}
+
+/**
+ * Replays the tools' `require("Storage").write(file, "…", offset[, size]);` lines and
+ * returns the content they leave in `file` (undefined if the lines are not all such writes).
+ */
+function storedContent(sent: string, file: string): string | undefined {
+  let content = '';
+  for (const line of sent.split('\n')) {
+    if (line === '' || line === 'load()') continue;
+    const write = /^require\("Storage"\)\.write\(("[^"\\]*"),("(?:[^"\\]|\\.)*"),(\d+)(?:,(\d+))?\);$/.exec(line);
+    if (!write || JSON.parse(write[1]) !== file || Number(write[3]) !== content.length) return undefined;
+    content += decodeEspruinoString(write[2]);
+  }
+  return content;
+}
+
+/** Decodes a string literal as written by the tools' toJSONishString (core/utils.js). */
+function decodeEspruinoString(literal: string): string {
+  const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r' };
+  return literal.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]|.)/g, (_, escape: string) =>
+    escape.length > 1 ? String.fromCharCode(parseInt(escape.slice(1), 16))
+      : /[0-7]/.test(escape) ? String.fromCharCode(Number(escape))
+        : simple[escape] ?? escape);
+}
+
+/** Prints the board's console output line by line, without prompts and control characters. */
+function boardPrinter(io: FlashIO): (text: string) => void {
+  let pending = '';
+  return (text) => {
+    const lines = (pending + text).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const clean = line.replace(/\x1b\[[0-9;]*[A-Za-z]|[\x00-\x1f]/g, '').trim();
+      if (clean !== '' && clean !== '>') io.log(`  board| ${clean}`);
+    }
+  };
+}
+
+interface EspruinoJob {
+  action: 'transform' | 'upload';
+  code: string;
+  /** Espruino.Config keys. */
+  config: Record<string, unknown>;
+  /** Merged into Espruino.Core.Env (what the tools believe about the board). */
+  env: Record<string, string>;
+  port?: string;
+  boardPattern?: string;
+  timeoutMs?: number;
+}
+
+interface EspruinoResult {
+  /** transform: the code as the tools would hand it to the writer. */
+  code?: string;
+  /** transform: whether the writer's reformat step accepts it. */
+  writerOk?: boolean;
+  /** transform: the modules the code require()s. */
+  requires?: string[];
+  /** upload: what went wrong, if anything. */
+  error?: string;
+  /** upload: what the board said it is. */
+  board?: { BOARD: string; VERSION: string };
+  /** URLs or hosts the tools tried to reach (blocked). */
+  fetched: string[];
+  /** Errors the tools reported. */
+  errors: string[];
+}
+
+const ESPRUINO_PATH = createRequire(import.meta.url).resolve('espruino');
+
+/** Runs one job in a fresh child process that loads the espruino package. */
+function runEspruino(job: EspruinoJob, onOutput?: (text: string) => void): Promise<EspruinoResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=commonjs', '-e', ESPRUINO_CHILD], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = ''; // for crashes; the child silences the package's own chatter
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (stderr.length < 2000) stderr += chunk.toString();
+    });
+    let result: EspruinoResult | undefined;
+    child.on('message', (message: { type: string; text?: string } & EspruinoResult) => {
+      if (message.type === 'output') onOutput?.(message.text ?? '');
+      if (message.type === 'done') result = message;
+    });
+    // Settle once the child has gone, so that nothing is left running when the caller goes on.
+    child.on('close', (code, signal) => {
+      const firstLine = stderr.trim().split('\n')[0];
+      if (result) resolve(result);
+      else reject(new FlashError(`the Espruino tools stopped without finishing (${signal ?? `exit code ${code}`})${firstLine ? `: ${firstLine}` : ''}`));
+    });
+    child.on('error', (error) => reject(new FlashError(`cannot start the Espruino tools: ${error.message}`)));
+    child.send({ ...job, espruinoPath: ESPRUINO_PATH });
+  });
+}
+
+/**
+ * The child: plain CommonJS, run by `node -e`. It loads the espruino package (index.js init,
+ * as its CLI does), applies job.config and job.env, blocks the network, then either
+ * transforms job.code or uploads it, reporting back over IPC.
+ */
+const ESPRUINO_CHILD = String.raw`
+'use strict';
+let job; // the first IPC message
+process.once('message', function (message) {
+  job = message;
+  start();
+});
+const fetched = [];
+const errors = [];
+let finished = false;
+function finish(result) {
+  if (finished) return;
+  finished = true;
+  process.send(Object.assign({ type: 'done', fetched: fetched, errors: errors }, result), function () { process.exit(0); });
+}
+// E.g. the serial port's 'error' event, which the tools do not listen to: report, don't crash.
+process.on('uncaughtException', function (e) { finish({ error: e.message }); });
+const text = (args) => Array.prototype.map.call(args, String).join(' ');
+console.log = console.info = console.warn = console.debug = function () {};
+console.error = function () { errors.push(text(arguments)); };
+
+// Nothing may reach the network but the board's own tcp:// console during an upload.
+function blocked(what) {
+  fetched.push(what);
+  throw new Error('network access blocked by tools/flash.ts: ' + what);
+}
+for (const name of ['http', 'https']) {
+  const mod = require(name);
+  mod.request = mod.get = function (options) { return blocked(name + ' ' + (options && (options.host || options.href) || options)); };
+}
+globalThis.fetch = function (url) { return Promise.reject(blocked('fetch ' + url)); };
+const net = require('node:net');
+const connect = net.createConnection;
+net.createConnection = net.connect = function (port, host) {
+  if (job.action !== 'upload') return blocked('tcp ' + host + ':' + port);
+  const socket = connect.apply(net, arguments);
+  // core/serial_node_socket.js writes strings of bytes with the default encoding, UTF-8, which
+  // would send each byte >= 0x80 as two; latin1 sends one byte per char, as the serial port does.
+  socket.setDefaultEncoding('latin1');
+  socket.on('error', function (e) { finish({ error: 'cannot reach ' + job.port + ': ' + e.message }); });
+  return socket;
+};
+
+function start() {
+  require(job.espruinoPath).init(function () { configure(globalThis.Espruino); });
+}
+
+function configure(E) {
+  Object.assign(E.Config, job.config);
+  Object.assign(E.Core.Env.getData(), job.env);
+  E.Core.Env.setFirmwareVersion(job.env.VERSION);
+  const ignore = function () {};
+  E.Core.Notifications = { success: ignore, info: ignore, warning: ignore, error: function (m) { errors.push(String(m)); } };
+  E.Core.Utils.getURL = E.Core.Utils.getJSONURL = function (url, callback) { fetched.push(url); callback(undefined); };
+  E.Core.Utils.getBinaryURL = function (url, callback) { fetched.push(url); callback('blocked'); };
+  errors.length = 0; // loading reports missing optional parts (BLE, WebRTC): not our concern
+  if (job.action === 'transform') transform(E); else upload(E);
+}
+
+function transform(E) {
+  // The require() scan (core/modules.js) tries to fetch every module that is not built in, and
+  // prepends a newline even when it finds none. The bundle's modules are built into the firmware
+  // or already in Storage, so declare them all present (found with the scan's own lexer).
+  const requires = [];
+  const lex = E.Core.Utils.getLexer(job.code);
+  let twoBack, oneBack;
+  for (let tok = lex.next(); tok !== undefined; tok = lex.next()) {
+    if (twoBack && twoBack.str === 'require' && oneBack.str === '(' && tok.type === 'STRING' && requires.indexOf(tok.value) < 0) requires.push(tok.value);
+    twoBack = oneBack;
+    oneBack = tok;
+  }
+  const env = E.Core.Env.getData();
+  env.MODULES = [env.MODULES].concat(requires).join(',');
+  E.callProcessor('transformForEspruino', job.code, function (code) {
+    // reformatCode is the writer's first step; undefined means its lexer gave up.
+    const writerOk = E.Core.CodeWriter.reformatCode(code) !== undefined;
+    finish({ code: code, writerOk: writerOk, requires: requires });
+  });
+}
+
+function upload(E) {
+  const Serial = E.Core.Serial;
+  const tcp = job.port.indexOf('tcp://') === 0;
+  const device = Serial.devices.filter(function (d) { return d.name === (tcp ? 'Node Socket' : 'Node Serial'); })[0];
+  if (!device) return finish({ error: "no serial support: the optional 'serialport' package did not load (reinstall it, or use a tcp:// port)" });
+  Serial.devices.splice(0, Serial.devices.length, device); // no BLE scans, no web bridges
+  // serialport's list() misses ports on systems without udev, and /dev/serial/by-id links;
+  // tools/flash.ts has checked that the port exists, so offer it to the tools in any case.
+  const getPorts = device.getPorts;
+  device.getPorts = function (callback) {
+    getPorts(function (ports) {
+      ports = ports || [];
+      if (!ports.some(function (p) { return p.path === job.port; })) ports = ports.concat([{ path: job.port, description: 'configured' }]);
+      callback(ports, true);
+    });
+  };
+  const detail = function () { return errors.length ? ' (' + errors.join('; ') + ')' : ''; };
+  let board;
+  let written = false;
+  let lastOutput = Date.now();
+  Serial.startListening(function (data) {
+    lastOutput = Date.now();
+    // getEspruinoPrompt and executeExpression hand back what they read as a string
+    process.send({ type: 'output', text: typeof data === 'string' ? data : Buffer.from(data).toString('latin1') });
+  });
+  setTimeout(function () { finish({ error: 'timed out after ' + Math.round(job.timeoutMs / 1000) + ' s' + detail(), board: board }); }, job.timeoutMs);
+
+  Serial.open(job.port, function (status) {
+    if (status === undefined) return finish({ error: 'could not open the port' + detail() });
+    // Ask the board what it is before sending anything; this also proves the console answers.
+    E.Core.Utils.executeExpression('{BOARD:process.env.BOARD,VERSION:process.env.VERSION}', function (result) {
+      try { board = JSON.parse(result); } catch (e) { board = undefined; }
+      if (!board || !board.BOARD) {
+        board = undefined;
+        return finish({ error: 'no answer from an Espruino console at ' + E.Config.BAUD_RATE + ' baud (is Espruino flashed? ESP32 and ESP8266 consoles run at 115200 baud)' });
+      }
+      if (!new RegExp(job.boardPattern).test(board.BOARD)) {
+        return finish({ error: 'the board is ' + board.BOARD + ' ' + board.VERSION + ', not the configured board (' + job.env.BOARD + ')', board: board });
+      }
+      errors.length = 0;
+      E.Core.CodeWriter.writeToEspruino(job.code, function () {
+        written = true;
+        // Let the board finish printing (load() restarts it), then disconnect.
+        const sentAt = Date.now();
+        const wait = setInterval(function () {
+          if (Date.now() - lastOutput < 500 && Date.now() - sentAt < 3000) return;
+          clearInterval(wait);
+          if (errors.length) return finish({ error: errors.join('; '), board: board });
+          Serial.close();
+          setTimeout(function () { finish({ board: board }); }, 1000); // if no disconnect event comes
+        }, 100);
+      });
+    });
+  }, function () {
+    finish(written ? { board: board } : { error: 'the connection closed during the upload' + detail(), board: board });
+  });
+}
+`;
+
+/** The real build step: tools/build.ts, whose size report is printed. */
+async function buildWithBuildTs(board: BoardName, distDir: string): Promise<string> {
+  return formatReport(await buildBoard(board, distDir));
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === import.meta.filename) {
+  process.exitCode = await main(process.argv.slice(2));
+}
