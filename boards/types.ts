@@ -29,6 +29,8 @@ export interface BoardProfile {
   rngRegister: number;
   /** Pins that analogRead() supports, for sensor readings. */
   analogPins: string[];
+  /** Readings the streaming application keeps while offline or unacknowledged (its ring buffer). */
+  readingCapacity: number;
   /** Upper bound, in bytes, of each bundle for this board. */
   budget: BundleBudget;
 }
@@ -42,7 +44,7 @@ export interface BundleBudget {
 }
 
 /** The part of a profile the code on the board needs; the build inlines only this. */
-export type BoardRuntime = Pick<BoardProfile, 'name' | 'limits' | 'maxBufferedAmount' | 'tls' | 'nativeSha1' | 'rngRegister'>;
+export type BoardRuntime = Pick<BoardProfile, 'name' | 'limits' | 'maxBufferedAmount' | 'tls' | 'nativeSha1' | 'rngRegister' | 'analogPins' | 'readingCapacity'>;
 
 /** Keeps only the fields the board's code needs (what the build bakes into a bundle). */
 export function runtimeOf(board: BoardProfile): BoardRuntime {
@@ -53,5 +55,7 @@ export function runtimeOf(board: BoardProfile): BoardRuntime {
     tls: board.tls,
     nativeSha1: board.nativeSha1,
     rngRegister: board.rngRegister,
+    analogPins: board.analogPins,
+    readingCapacity: board.readingCapacity,
   };
 }

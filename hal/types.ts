@@ -58,7 +58,11 @@ export interface TcpSocket {
    * now, false when the caller should wait for onDrain. Throws after end() or close.
    */
   write(bytes: Uint8Array): boolean;
-  /** Send what is queued, then half-close. */
+  /**
+   * Send what is queued, then close our side. Where the platform can half-close (Node, the
+   * simulator) the peer's data still arrives until its FIN; Espruino cannot, so there the whole
+   * connection closes once the queue is sent, and onEnd may mark that local close.
+   */
   end(): void;
   /** Abort now. Idempotent. Only the pending onClose (and an onError before it) may still fire. */
   destroy(): void;

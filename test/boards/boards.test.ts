@@ -54,7 +54,7 @@ describe('boards', () => {
       });
 
       it('keeps only what the board needs in its runtime part', () => {
-        expect(Object.keys(runtimeOf(board)).sort()).to.deep.equal(['limits', 'maxBufferedAmount', 'name', 'nativeSha1', 'rngRegister', 'tls']);
+        expect(Object.keys(runtimeOf(board)).sort()).to.deep.equal(['analogPins', 'limits', 'maxBufferedAmount', 'name', 'nativeSha1', 'readingCapacity', 'rngRegister', 'tls']);
       });
     });
   }

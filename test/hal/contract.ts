@@ -24,6 +24,11 @@ export interface ContractFixture {
   refused: ContractAddress;
   /** A host name that does not resolve. */
   unresolvableHost: string;
+  /**
+   * Whether end() half-closes (the peer's data still arrives afterwards). Espruino has no
+   * half-close for client sockets: end() closes the whole connection once the queue is sent.
+   */
+  halfClose: boolean;
   /** Lets `ms` of time pass, delivering whatever falls due (real waiting, or a virtual clock). */
   settle(ms: number): Promise<void>;
   /** Closes the servers; may also assert that nothing was left open or scheduled. */
@@ -207,7 +212,14 @@ export function halContract(name: string, makeFixture: () => Promise<ContractFix
       rec.write(socket, payload);
       rec.end(socket);
       await until('onClose', () => rec.closed);
-      expect(bytesDiff(rec.received(), payload)).to.equal(undefined);
+      if (f.halfClose) {
+        expect(bytesDiff(rec.received(), payload)).to.equal(undefined);
+      } else {
+        // The connection closed once the queue was sent: the echo that made it back is a prefix.
+        const got = rec.received();
+        expect(got.length).to.be.greaterThan(0);
+        expect(bytesDiff(got, payload.subarray(0, got.length))).to.equal(undefined);
+      }
       expect(rec.events.slice(-2)).to.deep.equal(['end', 'close']);
       await expectNoViolations(); // flags anything after onClose
     });

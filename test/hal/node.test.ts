@@ -26,6 +26,7 @@ halContract('node', async () => {
     resetOnData: reset,
     refused: { host: '127.0.0.1', port: await refusedPort() },
     unresolvableHost: 'no-such-host.invalid', // reserved TLD: NXDOMAIN without leaving the machine
+    halfClose: true,
     settle: wait,
     dispose: async () => {
       await Promise.all(servers.map((s) => s.close()));

@@ -20,6 +20,7 @@ function simFixture(options: SimHalOptions): () => Promise<ContractFixture> {
       resetOnData: { host: 'reset.sim', port: 80 },
       refused: { host: 'echo.sim', port: 8 },
       unresolvableHost: 'no-such-host.invalid',
+      halfClose: true,
       settle: async (ms) => clock.advance(ms),
       dispose: async () => {
         // Let in-flight segments land, then insist nothing was left open or scheduled.

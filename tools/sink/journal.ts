@@ -2,7 +2,7 @@
  * The JSON-lines file: one line per message a device sent, valid or not, so a run can be
  * replayed or audited after the in-memory window has moved on.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 
 /** One line of the file. `message` is the decoded message (binary readings too); `raw` and `error` are set for malformed input. */
@@ -48,4 +48,25 @@ export async function openJournal(file: string, log: (line: string) => void): Pr
       return closed;
     },
   };
+}
+
+/** The last reading (device, boot, seq) of each device found in an existing journal file. */
+export function lastReadings(file: string): { device: string; boot: number; seq: number }[] {
+  if (!existsSync(file)) return [];
+  const last = new Map<string, { device: string; boot: number; seq: number }>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    let entry: JournalEntry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue; // a line cut short by a crash
+    }
+    const m = entry.message as { type?: string; device?: string; boot?: number; seq?: number } | undefined;
+    if (m && m.type === 'reading' && typeof m.device === 'string' && typeof m.boot === 'number' && typeof m.seq === 'number') {
+      const known = last.get(m.device);
+      // Resent duplicates are journaled too: within a boot, the highest seq counts.
+      if (!known || known.boot !== m.boot || known.seq < m.seq) last.set(m.device, { device: m.device, boot: m.boot, seq: m.seq });
+    }
+  }
+  return [...last.values()];
 }

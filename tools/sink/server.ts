@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { MalformedMessage, parseBinary, parseCommand, parseText, type Command, type DeviceMessage, type Hello } from './decode';
 import { Store, type DeviceState, type Stats } from './store';
-import { openJournal, type Journal, type JournalEntry } from './journal';
+import { lastReadings, openJournal, type Journal, type JournalEntry } from './journal';
 import { createApi, type Delivery } from './api';
 import { dashboardHtml } from './dashboard';
 
@@ -64,6 +64,8 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const store = new Store(options.keep ?? 1000);
+  // A restarted sink picks up where the file left off, so resent readings count as duplicates.
+  if (options.file) for (const r of lastReadings(options.file)) store.remember(r.device, r.boot, r.seq);
   const journal: Journal | null = options.file ? await openJournal(options.file, log) : null;
   const sessions = new Set<Session>();
   /** The latest socket of each device: commands go there, and only its close means disconnected. */

@@ -95,7 +95,18 @@ export class Store {
   private readonly windows = new Map<string, StoredReading[]>();
   private unidentifiedMalformed = 0;
 
+  /** Last seq per device and boot, known from an earlier run (the JSON-lines file). */
+  private readonly history = new Map<string, { boot: number; lastSeq: number }>();
+  /** Devices whose current boot this sink has no history of, until their first reading. */
+  private readonly unanchored = new Set<string>();
+
   constructor(private readonly keep = 1000, private readonly now: () => number = Date.now) {}
+
+  /** Remembers what an earlier run of the sink received, so a restart neither repeats nor misses a reading. */
+  remember(device: string, boot: number, lastSeq: number): void {
+    const known = this.history.get(device);
+    if (!known || known.boot !== boot || known.lastSeq < lastSeq) this.history.set(device, { boot, lastSeq });
+  }
 
   /** A device said hello on a new connection. A new boot restarts the seq count. */
   hello(hello: Hello): DeviceState {
@@ -110,7 +121,13 @@ export class Store {
       this.states.set(hello.device, state);
       this.windows.set(hello.device, []);
     }
-    if (state.boot !== hello.boot) state.lastSeq = 0;
+    if (state.boot !== hello.boot || state.connects === 0) {
+      const known = this.history.get(hello.device);
+      state.lastSeq = known && known.boot === hello.boot ? known.lastSeq : 0;
+      // A boot this sink never saw began before it started: its first reading sets the baseline.
+      if (state.lastSeq === 0) this.unanchored.add(hello.device);
+      else this.unanchored.delete(hello.device);
+    }
     Object.assign(state, {
       board: hello.board, boot: hello.boot, sensors: hello.sensors.slice(), encoding: hello.encoding, interval: hello.interval,
       connected: true, lastSeen: at,
@@ -131,6 +148,7 @@ export class Store {
       state.duplicates++;
       return { duplicate: true, missing: 0, ack: state.lastSeq };
     }
+    if (this.unanchored.delete(reading.device)) state.lastSeq = reading.seq - 1;
     const missing = reading.seq - state.lastSeq - 1;
     if (missing > 0) {
       state.gaps++;
