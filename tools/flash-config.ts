@@ -9,6 +9,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { getBoard } from '../boards/index';
+import { resolveAppConfig } from '../firmware/app/config';
 
 /** Boards the build and the upload know about. */
 export const BOARDS = ['esp32', 'esp8266'] as const;
@@ -30,6 +32,10 @@ export interface AppSettings {
   /** ws:// or wss:// URL of the server. */
   server: string;
   deviceId: string;
+  /** More application settings (sampleInterval, sensors, encoding, …: firmware/app/config.ts). */
+  app?: Record<string, unknown>;
+  /** Leave Espruino's unauthenticated telnet console (port 23) open; default false. */
+  telnet?: boolean;
 }
 
 /** A complete, validated configuration. */
@@ -77,7 +83,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   DEVICE_ID: 'deviceId',
 };
 
-const FIELDS = ['board', 'port', 'baud', 'save', 'wifi', 'server', 'deviceId'];
+const FIELDS = ['board', 'port', 'baud', 'save', 'wifi', 'server', 'deviceId', 'app', 'telnet'];
 
 /** Placeholder values in the committed file all contain `YOUR_` (e.g. "YOUR_WIFI_SSID"). */
 export function isPlaceholder(value: string): boolean {
@@ -212,6 +218,12 @@ function checkField(field: string, value: unknown, source: string): unknown {
     case 'deviceId':
       if (typeof value !== 'string' || value === '') fail('must be a non-empty string');
       return value;
+    case 'app':
+      if (!isObject(value)) fail('must be an object of application settings, e.g. {"sampleInterval": 5000}');
+      return value;
+    case 'telnet':
+      if (typeof value !== 'boolean') fail('must be true or false');
+      return value;
   }
   throw new Error(`checkField: no rule for ${field}`);
 }
@@ -230,6 +242,9 @@ function complete(layer: Layer, committed: string, sources: Record<string, strin
     server: layer.server ?? missing('server'),
     deviceId: layer.deviceId ?? missing('deviceId'),
   };
+  if (layer.app !== undefined) config.app = layer.app;
+  if (layer.telnet !== undefined) config.telnet = layer.telnet;
+  if (config.app) checkApp(config, sources.app ?? committed);
   // Only the ESP32 build has TLS (shared/reference/espruino-platform.md §2.4).
   if (config.board === 'esp8266' && config.server.startsWith('wss:')) {
     throw new ConfigError(`${sources.server}: "server" is a wss:// URL, but esp8266 has no TLS; use ws:// (or board esp32), got ${show(config.server)}`);
@@ -248,4 +263,17 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function show(value: unknown): string {
   return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+/** Checks the application settings here, as the board will, so a typo fails before the upload. */
+function checkApp(config: FlashConfig, source: string): void {
+  const board = getBoard(config.board);
+  const sensors = ['analog', 'temperature', 'memory'].concat(board.analogPins);
+  // Placeholders are reported on their own (a dry run allows them): check the rest.
+  const given = { ...config.app, server: isPlaceholder(config.server) ? 'ws://127.0.0.1/' : config.server, deviceId: isPlaceholder(config.deviceId) ? 'placeholder' : config.deviceId };
+  try {
+    resolveAppConfig(given, sensors, board.readingCapacity);
+  } catch (error) {
+    throw new ConfigError(`${source}: "app": ${(error as Error).message}`);
+  }
 }

@@ -37,11 +37,13 @@ export const LIBRARY_MODULE = 'wsclient';
  * sent as their UTF-8 bytes (`\xNN`), which is what an access point or server expects.
  */
 export function configPrelude(settings: AppSettings): string {
-  const value = {
+  const value: Record<string, unknown> = {
     wifi: { ssid: settings.wifi.ssid, password: settings.wifi.password },
     server: settings.server,
     deviceId: settings.deviceId,
   };
+  if (settings.app) value.app = settings.app;
+  if (settings.telnet !== undefined) value.telnet = settings.telnet;
   const json = JSON.stringify(value).replace(/[^\x00-\x7f]+/g, (text) =>
     [...Buffer.from(text, 'utf8')].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join(''));
   return `var ${FLASH_CONFIG_GLOBAL} = ${json};`;

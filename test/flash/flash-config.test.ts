@@ -75,7 +75,10 @@ describe('tools/flash-config', () => {
       ['server (scheme)', { server: 'http://example.com/' }, '"server" must be a ws:// or wss:// URL, got "http://example.com/"'],
       ['server (not a URL)', { server: 'my server' }, '"server" must be a ws:// or wss:// URL, got "my server"'],
       ['deviceId', { deviceId: '' }, '"deviceId" must be a non-empty string, got ""'],
-      ['unknown field', { bauds: 9600 }, 'unknown field "bauds" (known: board, port, baud, save, wifi, server, deviceId)'],
+      ['app (a typo in a setting)', { app: { sampleIntervall: 5 } }, '"app": unknown config field sampleIntervall'],
+      ['app (a bad value)', { app: { sampleInterval: 1 } }, '"app": config field sampleInterval must be a whole number from 50'],
+      ['telnet', { telnet: 'yes' }, '"telnet" must be true or false'],
+      ['unknown field', { bauds: 9600 }, 'unknown field "bauds" (known: board, port, baud, save, wifi, server, deviceId, app, telnet)'],
     ];
     for (const [name, patch, message] of cases) {
       it(name, () => {
@@ -149,5 +152,13 @@ describe('tools/flash-config', () => {
       expect(load(committed).placeholders).to.deep.equal(['wifi.ssid', 'wifi.password', 'server', 'deviceId']);
       expect(load(committed, { wifi: { ssid: 'Home' } }).placeholders).to.deep.equal(['wifi.password', 'server', 'deviceId']);
     });
+  });
+});
+
+describe('flash config: application settings', () => {
+  it('passes app settings and telnet through to the firmware prelude', async () => {
+    const { configPrelude } = await import('../../tools/flash');
+    const line = configPrelude({ wifi: { ssid: 's', password: 'p' }, server: 'ws://h/', deviceId: 'd', app: { sampleInterval: 5000 }, telnet: true });
+    expect(line).to.equal('var FLASH_CONFIG = {"wifi":{"ssid":"s","password":"p"},"server":"ws://h/","deviceId":"d","app":{"sampleInterval":5000},"telnet":true};');
   });
 });
