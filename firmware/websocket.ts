@@ -286,7 +286,14 @@ export class WebSocket {
         else core.sendBinary(bytes);
       }
       if (!core.nextTransmit()) break;
-      this.writable = socket.write(core.output.subarray(core.outputStart, core.outputEnd));
+      try {
+        this.writable = socket.write(core.output.subarray(core.outputStart, core.outputEnd));
+      } catch (e) {
+        // The socket closed under us; its onClose will finish the connection. Never throw from here.
+        this.writable = false;
+        this.abort();
+        return;
+      }
     }
     if (core.wantsTcpClose && !this.ended && this.writable) {
       this.ended = true;

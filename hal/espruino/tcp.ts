@@ -146,9 +146,25 @@ class EspruinoTcpSocket implements TcpSocket {
   write(bytes: Uint8Array): boolean {
     const socket = this.socket;
     if (socket === null || this.closed || this.dead || this.ended) throw new Error('This socket is closed');
-    // For a whole array E.toString returns the array's own storage (no copy); that is safe
-    // because socket.write appends a copy to the socket's queue before returning.
-    socket.write(E.toString(bytes));
+    try {
+      // For a whole array E.toString returns the array's own storage (no copy); that is safe
+      // because socket.write appends a copy to the socket's queue before returning.
+      socket.write(E.toString(bytes));
+    } catch (e) {
+      // Espruino closed the socket (a dead link, a reset) before its 'close' event reached us:
+      // no throw from here, and one onClose soon, with or without Espruino's own events.
+      this.ended = true;
+      const self = this;
+      setTimeout(function () {
+        if (!self.live()) return;
+        if (!self.failed) {
+          self.failed = true;
+          self.handlers.onError({ kind: 'closed', code: -1, message: 'the connection closed while writing' });
+        }
+        self.close();
+      }, 0);
+      return false;
+    }
     this.draining = true;
     return false;
   }

@@ -170,6 +170,18 @@ describe('hal/espruino tcp (fake net)', () => {
     expect(rec.events).to.deep.equal(['close']);
   });
 
+  it('write() on a socket Espruino closed underneath returns false, then one onError and onClose follow', async () => {
+    const { socket, fake } = open();
+    fake!.fire('connect');
+    fake!.closed = true; // closed inside Espruino; its 'close' event has not been delivered yet
+    expect(rec.write(socket, Uint8Array.of(1))).to.equal(false);
+    await tick();
+    expect(rec.events).to.deep.equal(['connect', 'error', 'close']);
+    fake!.fire('end');
+    fake!.fire('close', false); // Espruino's own close, later: ignored
+    expect(rec.count('close')).to.equal(1);
+  });
+
   it('write() throws after end() and after close; end() after close is harmless', () => {
     const { socket, fake } = open();
     fake!.fire('connect');
