@@ -40,5 +40,7 @@ export const esp8266: BoardProfile = {
   // 64 readings of 3 values: about 2 KB in flat typed arrays (a minute at 1 Hz offline).
   readingCapacity: 64,
   // Storage holds 192 KB, but every function of the bundle costs JsVars once loaded: keep it lean.
-  budget: { wsclient: 40960, firmware: 49152 },
+  // The real limit is JsVars at run time (measured by the interpreter bench), not flash: these
+  // bounds catch unplanned growth of the code that has to be loaded.
+  budget: { wsclient: 45056, firmware: 57344 },
 };
