@@ -94,6 +94,12 @@ export interface Entropy {
 export interface TextCodec {
   encode(text: string): Uint8Array;
   decode(bytes: Uint8Array, start: number, end: number): string;
+  /**
+   * Optional native check of `bytes[start, end)` on its own: true when it is complete, valid
+   * UTF-8, false when it is not, undefined when the codec cannot tell quickly (the protocol's
+   * JavaScript validator then decides).
+   */
+  validate?(bytes: Uint8Array, start: number, end: number): boolean | undefined;
 }
 
 /** The platform as the client runtime sees it. */

@@ -8,6 +8,12 @@ import { charCodesToString } from './latin1';
 export interface TextCodec {
   encode(text: string): Uint8Array;
   decode(bytes: Uint8Array, start: number, end: number): string;
+  /**
+   * Optional native check of `bytes[start, end)` on its own: true when it is complete, valid
+   * UTF-8, false when it is not, undefined when the codec cannot tell quickly (the protocol's
+   * JavaScript validator then decides).
+   */
+  validate?(bytes: Uint8Array, start: number, end: number): boolean | undefined;
 }
 
 /** Encodes a UTF-16 string; lone surrogates become U+FFFD (EF BF BD). */
@@ -182,6 +188,11 @@ export class Utf8Validator {
     this.lower = lower;
     this.upper = upper;
     return true;
+  }
+
+  /** Continuation bytes the character in progress still needs: 0 at a character boundary. */
+  pending(): number {
+    return this.need;
   }
 
   /** True when nothing invalid was seen and the input ends on a character boundary. */

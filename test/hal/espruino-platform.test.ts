@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { espruinoClock } from '../../hal/espruino/clock';
 import { createEspruinoEntropy, registerLooksRandom } from '../../hal/espruino/entropy';
 import { createEspruinoHal } from '../../hal/espruino/index';
@@ -33,6 +34,35 @@ describe('hal/espruino platform (fake globals)', () => {
       const utf8 = Buffer.from('héllo €', 'utf8');
       const text = utf8.toString('latin1'); // what the board's string holds
       expect(Buffer.from(espruinoTextCodec.encode(text)).equals(utf8)).to.equal(true);
+    });
+
+    it('validates ASCII with one native scan of the range, and the rest from the first other byte in JavaScript', () => {
+      const validate = espruinoTextCodec.validate!;
+      const framed = new Uint8Array([0x81, 0x7e, ...Buffer.from('plain ASCII text', 'latin1'), 0xff]);
+      expect(validate(framed, 2, framed.length - 1)).to.equal(true);
+      // One E.toString call, of a view of exactly the range (no copy made in JavaScript).
+      expect(fakes.toStringCalls).to.have.length(1);
+      const arg = fakes.toStringCalls[0] as Uint8Array;
+      expect(arg.buffer).to.equal(framed.buffer);
+      expect([arg.byteOffset, arg.length]).to.deep.equal([2, framed.length - 3]);
+      expect(validate(framed, 2, framed.length)).to.equal(false);
+      expect(validate(new Uint8Array(Buffer.from('abc é € 😀 def', 'utf8')), 0, 19)).to.equal(true);
+      expect(validate(new Uint8Array(Buffer.from('abc é € 😀 def', 'utf8')), 0, 9)).to.equal(false); // ends inside €
+      expect(validate(new Uint8Array(Buffer.from('abc é € 😀 def', 'utf8')), 5, 9)).to.equal(false); // starts inside é
+      expect(validate(new Uint8Array(0), 0, 0)).to.equal(true);
+      const fatal = new TextDecoder('utf-8', { fatal: true });
+      fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 60 }),
+        fc.string({ unit: 'binary', maxLength: 30 }).map((t) => new Uint8Array(Buffer.from(t, 'utf8')))), fc.nat(), fc.nat(), (all, a, b) => {
+        const start = a % (all.length + 1);
+        const end = start + (b % (all.length - start + 1));
+        let valid = true;
+        try {
+          fatal.decode(all.subarray(start, end));
+        } catch {
+          valid = false;
+        }
+        expect(validate(all, start, end)).to.equal(valid);
+      }), { numRuns: 1000 });
     });
 
     it('decodes from a copy: the string never shares the (reused) buffer', () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { X509Certificate } from 'node:crypto';
 import { createNodeClock, createNodeEntropy, createNodeHal, kindOfNodeCode, nodeSha1, nodeTextCodec, toHalError } from '../../hal/node';
 import type { Hal, TcpSocket, TcpTarget } from '../../hal/types';
@@ -228,10 +229,65 @@ describe('node HAL: clock, entropy, sha1, text', () => {
     expect(a.some((x) => x !== 0)).to.equal(true);
   });
 
+  it('entropy serves small requests from a pool of OS randomness, never the same bytes twice', () => {
+    const entropy = createNodeEntropy();
+    // The protocol's requests: the 16-byte key, then 256 bytes of mask keys at a time.
+    const seen = new Set<string>();
+    for (const size of [16, ...new Array<number>(40).fill(256), 3, 8192, 1]) {
+      const out = new Uint8Array(size);
+      entropy.fill(out);
+      if (size >= 16) {
+        const hex = Buffer.from(out).toString('hex');
+        expect(seen.has(hex), `a repeated ${size}-byte draw`).to.equal(false);
+        seen.add(hex);
+        expect(out.some((x) => x !== 0), `${size} bytes all zero`).to.equal(true);
+      }
+    }
+    // Larger than the pool: the whole array is filled too.
+    const big = new Uint8Array(20000);
+    entropy.fill(big);
+    expect(big.subarray(19000).some((x) => x !== 0)).to.equal(true);
+  });
+
   it('sha1 matches the FIPS 180 "abc" vector and returns a plain Uint8Array', () => {
     const digest = nodeSha1(new TextEncoder().encode('abc'));
     expect(Object.getPrototypeOf(digest)).to.equal(Uint8Array.prototype);
     expect(Buffer.from(digest).toString('hex')).to.equal('a9993e364706816aba3e25717850c26c9cd0d89d');
+  });
+
+  it('text codec validates natively from 64 bytes, agreeing with a fatal TextDecoder; below, it leaves it to the protocol', () => {
+    const fatal = new TextDecoder('utf-8', { fatal: true });
+    const valid = (bytes: Uint8Array): boolean => {
+      try {
+        fatal.decode(bytes);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const validate = nodeTextCodec.validate!;
+    const ascii = new TextEncoder().encode('x'.repeat(100));
+    expect(validate(ascii, 0, 63)).to.equal(undefined);
+    expect(validate(ascii, 0, 64)).to.equal(true);
+    expect(validate(ascii, 36, 100)).to.equal(true);
+    const bytes = fc.oneof(fc.uint8Array({ minLength: 60, maxLength: 200 }),
+      fc.string({ unit: 'binary', minLength: 20, maxLength: 100 }).map((t) => new Uint8Array(Buffer.from(t, 'utf8'))),
+      fc.tuple(fc.string({ unit: 'binary', minLength: 20, maxLength: 100 }), fc.nat(), fc.integer({ min: 0x80, max: 0xff }))
+        .map(([t, at, b]) => { const u = new Uint8Array(Buffer.from(t, 'utf8')); u[at % u.length] = b; return u; }));
+    fc.assert(fc.property(bytes, fc.nat(), fc.nat(), (all, a, b) => {
+      const start = a % (all.length + 1);
+      const end = start + (b % (all.length - start + 1));
+      const answer = validate(all, start, end);
+      if (end - start < 64) expect(answer).to.equal(undefined);
+      else expect(answer).to.equal(valid(all.subarray(start, end)));
+    }), { numRuns: 1000 });
+  });
+
+  it('text codec decodes like Buffer#toString: a leading BOM is kept, invalid bytes become U+FFFD', () => {
+    expect(nodeTextCodec.decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x41]), 0, 4)).to.equal('\ufeffA');
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+      expect(nodeTextCodec.decode(bytes, 0, bytes.length)).to.equal(Buffer.from(bytes).toString('utf8'));
+    }), { numRuns: 1000 });
   });
 
   it('text codec round-trips UTF-8, decoding a sub-range of a view', () => {

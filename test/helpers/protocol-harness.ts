@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ClientProtocol, type ProtocolError } from '../../protocol/client-protocol';
 import type { ProtocolOptions } from '../../protocol/options';
 import { parseWsUrl } from '../../protocol/url';
+import type { TextCodec } from '../../protocol/utf8';
 import { concat } from './server-codec';
 import { countingEntropy } from './entropy';
 
@@ -27,7 +28,15 @@ export interface Harness {
   feed(bytes: Uint8Array, splits?: number[]): void;
 }
 
-export function createHarness(options: { protocols?: string[]; options?: ProtocolOptions; entropy?: (out: Uint8Array) => void } = {}): Harness {
+export interface HarnessOptions {
+  protocols?: string[];
+  options?: ProtocolOptions;
+  entropy?: (out: Uint8Array) => void;
+  /** The text codec (default: the protocol's UTF-16 codec, which has no native validation). */
+  text?: TextCodec;
+}
+
+export function createHarness(options: HarnessOptions = {}): Harness {
   const events: Recorded[] = [];
   const errors: ProtocolError[] = [];
   const protocol = new ClientProtocol({
@@ -35,6 +44,7 @@ export function createHarness(options: { protocols?: string[]; options?: Protoco
     handshake: { protocols: options.protocols || [], headers: {} },
     options: options.options,
     entropy: options.entropy || countingEntropy(),
+    text: options.text,
     handler: {
       onOpen: (p) => events.push(['open', p]),
       onText: (t) => events.push(['text', t]),
@@ -77,7 +87,7 @@ export function switchingResponse(key: string, extra = ''): Uint8Array {
 }
 
 /** A harness whose handshake already completed; the open event is cleared. */
-export function openHarness(options: { options?: ProtocolOptions; entropy?: (out: Uint8Array) => void } = {}): Harness {
+export function openHarness(options: Omit<HarnessOptions, 'protocols'> = {}): Harness {
   const h = createHarness(options);
   h.feed(switchingResponse(h.key));
   if (h.events.length !== 1 || h.events[0][0] !== 'open') throw new Error('handshake did not open: ' + JSON.stringify(h.events));

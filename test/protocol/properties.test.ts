@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { espruinoTextCodec } from '../../hal/espruino/text';
+import { nodeTextCodec } from '../../hal/node/text';
 import { ReadyState } from '../../protocol/client-protocol';
+import { utf16TextCodec, type TextCodec } from '../../protocol/utf8';
+import { installEspruinoFakes, type EspruinoFakes } from '../hal/espruino-fakes';
 import { concat, decodeFrames, serverFrame } from '../helpers/server-codec';
 import { openHarness, type Recorded } from '../helpers/protocol-harness';
 
@@ -87,4 +91,144 @@ describe('protocol properties', () => {
       expect(h.events.filter((e) => e[0] === 'closed')).to.have.length(1);
     }), { numRuns: 1000 });
   });
+});
+
+// ---- text validation: the codec's native check against the JavaScript validator ------------
+
+/** Codecs that differ only in their validate hook; decoding is the protocol's own. */
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
+const nativeEverywhere: TextCodec = {
+  ...utf16TextCodec,
+  validate(bytes, start, end) {
+    try {
+      fatalDecoder.decode(bytes.subarray(start, end));
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+const CODECS: [string, () => TextCodec][] = [
+  ['no validate hook (JavaScript validator only)', () => utf16TextCodec],
+  ['the Node HAL codec (isUtf8 from 64 bytes)', () => nodeTextCodec],
+  ['a native check of every range, however short', () => nativeEverywhere],
+  ['a check that can never tell', () => ({ ...utf16TextCodec, validate: () => undefined })],
+  // Its validate runs on the fake E.toString, installed around each run.
+  ['the Espruino HAL codec (ASCII fast path)', () => ({ ...utf16TextCodec, validate: espruinoTextCodec.validate })],
+];
+
+const INTERESTING = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
+/** Long ASCII runs (so native checks get ranges worth checking) mixed with any characters. */
+const utf8Payload = fc.array(fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 90 }), fc.string({ unit: 'binary', maxLength: 8 })), { maxLength: 6 })
+  .map((parts) => new Uint8Array(Buffer.from(parts.join(''), 'utf8')));
+/** Valid text, or text with a few bytes replaced, or text cut anywhere. */
+const textPayload = fc.oneof(
+  utf8Payload,
+  fc.tuple(utf8Payload, fc.array(fc.tuple(fc.nat(), fc.constantFrom(...INTERESTING)), { minLength: 1, maxLength: 3 })).map(([bytes, edits]) => {
+    for (const [at, value] of edits) if (bytes.length > 0) bytes[at % bytes.length] = value;
+    return bytes;
+  }),
+  fc.tuple(utf8Payload, fc.nat()).map(([bytes, cut]) => bytes.subarray(0, cut % (bytes.length + 1))),
+);
+type WireMessage = { opcode: 1 | 2; payload: Uint8Array; cuts: number[] };
+const wireMessage: fc.Arbitrary<WireMessage> = fc.record({
+  opcode: fc.constantFrom<1 | 2>(1, 1, 1, 2),
+  payload: textPayload,
+  cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }),
+});
+
+/** The earliest byte a streaming fatal TextDecoder rejects, payload.length when only the end is missing, or -1 when valid. */
+function firstInvalid(payload: Uint8Array): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (let i = 0; i < payload.length; i++) {
+    try {
+      decoder.decode(payload.subarray(i, i + 1), { stream: true });
+    } catch {
+      return i;
+    }
+  }
+  try {
+    decoder.decode();
+  } catch {
+    return payload.length;
+  }
+  return -1;
+}
+
+/**
+ * The wire for `messages`, and what must happen at which chunk: each message's event comes with
+ * the chunk holding its last byte; invalid text fails (and ends everything) with the chunk
+ * holding the first byte a fatal decoder rejects, or the message's last byte when only its end is missing.
+ */
+function expectedRun(messages: WireMessage[], chunkOf: (offset: number) => number, wire: { bytes: Uint8Array }): [number, Recorded][] {
+  const frames: Uint8Array[] = [];
+  const expected: [number, Recorded][] = [];
+  let offset = 0;
+  let failed = false;
+  for (const m of messages) {
+    const points = [...new Set(m.cuts.map((c) => Math.floor(c * m.payload.length)))].sort((a, b) => a - b).filter((p) => p > 0 && p < m.payload.length);
+    const bounds = [0, ...points, m.payload.length];
+    // Wire offset of every payload byte.
+    const at: number[] = [];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const piece = m.payload.subarray(bounds[i], bounds[i + 1]);
+      const frame = serverFrame(i === 0 ? m.opcode : 0, piece, { fin: i + 2 === bounds.length });
+      const header = frame.length - piece.length;
+      for (let j = 0; j < piece.length; j++) at.push(offset + header + j);
+      frames.push(frame);
+      offset += frame.length;
+    }
+    if (failed) continue;
+    const last = chunkOf(offset - 1);
+    const bad = m.opcode === 1 ? firstInvalid(m.payload) : -1;
+    if (bad < 0) {
+      expected.push([last, m.opcode === 1
+        ? ['text', new TextDecoder('utf-8', { ignoreBOM: true }).decode(m.payload)]
+        : ['binary', Array.from(m.payload)]]);
+    } else {
+      expected.push([bad < m.payload.length ? chunkOf(at[bad]) : last, ['error', 'WS_ERR_INVALID_UTF8', 1007]]);
+      failed = true;
+    }
+  }
+  wire.bytes = concat(frames);
+  return expected;
+}
+
+describe('protocol properties: text validation through the codec', () => {
+  let fakes: EspruinoFakes | null = null;
+  afterEach(() => {
+    fakes?.restore();
+    fakes = null;
+  });
+
+  for (const [name, codecOf] of CODECS) {
+    it(`${name}: text is accepted or fails with 1007 exactly as a fatal TextDecoder says, at the chunk that proves it`, () => {
+      fakes = installEspruinoFakes();
+      const codec = codecOf();
+      fc.assert(fc.property(
+        fc.array(wireMessage, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
+        fc.constantFrom(16, 64, 1024),
+        (messages, fractions, rxBufferSize) => {
+          // The wire length is only known once framed: chunk points are fractions of it.
+          const sizing = { bytes: new Uint8Array(0) };
+          expectedRun(messages, () => 0, sizing);
+          const splits = chunkPoints(sizing.bytes.length, fractions);
+          const chunkOf = (offset: number): number => splits.filter((s) => s <= offset).length;
+          const wire = { bytes: new Uint8Array(0) };
+          const expected = expectedRun(messages, chunkOf, wire);
+          const h = openHarness({ options: { rxBufferSize }, text: codec });
+          const seen: [number, Recorded][] = [];
+          const bounds = [...splits, wire.bytes.length];
+          let start = 0;
+          for (let c = 0; c < bounds.length; c++) {
+            const before = h.events.length;
+            h.protocol.receive(wire.bytes.slice(start, bounds[c]));
+            start = bounds[c];
+            for (const event of h.events.slice(before)) seen.push([c, event]);
+          }
+          expect(seen).to.deep.equal(expected);
+        }), { numRuns: 400 });
+    });
+  }
 });

@@ -74,6 +74,23 @@ describe('receiver', () => {
     expectEveryChunking(wire, [['text', 'a'], ['binary', [1, 2]], ['text', ''], ['binary', []]]);
   });
 
+  it('assembles a single-frame binary message split over chunks in its own array, leaving the receive buffer as it was', () => {
+    const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+    const wire = concat([serverFrame(2, payload), serverFrame(2, bytes(7))]);
+    const received: Uint8Array[] = [];
+    const h = openHarness({ options: { rxBufferSize: 16 } });
+    const onBinary = h.protocol['handler'].onBinary;
+    h.protocol['handler'].onBinary = (data: Uint8Array) => {
+      received.push(data);
+      onBinary(data);
+    };
+    h.feed(wire, [3, 100, 200]);
+    expect(h.events).to.deep.equal([['binary', Array.from(payload)], ['binary', [7]]]);
+    expect(received[0].byteOffset).to.equal(0);
+    expect(received[0].buffer.byteLength).to.equal(300);
+    expect((h.protocol['receiver'] as unknown as { buffer: Uint8Array }).buffer.length).to.equal(16);
+  });
+
   it('handles control frames between the fragments of a message', () => {
     const wire = concat([
       serverFrame(1, 'Hel', { fin: false }), serverFrame(9, 'p'), serverFrame(0, 'l', { fin: false }),

@@ -132,6 +132,18 @@ describe('Utf8Validator', () => {
     expect(validator.isComplete()).to.equal(true);
   });
 
+  it('pending() counts the continuation bytes the open character still needs', () => {
+    const validator = new Utf8Validator();
+    const bytes = new Uint8Array([0x41, 0xf0, 0x9f, 0x98, 0x80, 0xc3]);
+    const pending = [0, 3, 2, 1, 0, 1];
+    for (let i = 0; i < bytes.length; i++) {
+      expect(validator.update(bytes, i, i + 1)).to.equal(true);
+      expect(validator.pending(), `after byte ${i}`).to.equal(pending[i]);
+    }
+    validator.reset();
+    expect(validator.pending()).to.equal(0);
+  });
+
   it('an empty update changes nothing', () => {
     const validator = new Utf8Validator();
     expect(validator.update(new Uint8Array([0xe2, 0x82]), 0, 2)).to.equal(true);

@@ -7,16 +7,19 @@
  *   the output buffer, which the driver would write to the socket) against ws's
  *   `Sender#send(data, { binary, mask: true, compress: false, fin: true })` on a fake socket that
  *   only counts bytes: exactly the call `WebSocket#send` makes in a ws client. Both draw random
- *   masks (ours from crypto.randomFillSync, ws from its own randomFillSync pool). The data is a
- *   Buffer for both, so ws takes its usual copy-and-mask-into-one-buffer path.
+ *   masks from crypto.randomFillSync through a pool (ours through the Node HAL's entropy, ws
+ *   through its own). The data is a Buffer for both, so ws takes its usual
+ *   copy-and-mask-into-one-buffer path.
  * - Decode: the same pre-built stream of unmasked server frames, cut into 16 KiB chunks the way a
- *   socket delivers them (frames straddle chunks), is fed to `ClientProtocol#receive` and to
- *   `Receiver#write` (client mode), the call ws's socket 'data' handler makes. Text is delivered
- *   as a string by both: ours through the Node HAL's codec, ws's Buffer through `toString()`,
- *   as ws's own `onmessage` does. ws validates text with Node's native `buffer.isUtf8` from 24
- *   bytes up even without utf-8-validate; ours validates in JavaScript. A binary message that
- *   lies whole in one chunk is a view of that chunk in ws (no copy) and a fresh copy in ours,
- *   as protocol/README.md documents.
+ *   socket delivers them (frames straddle chunks), is fed to `ClientProtocol#receive` (as the
+ *   plain Uint8Array view of the chunk the Node HAL's socket hands over) and to
+ *   `Receiver#write` (client mode, the Buffer itself), the call ws's socket 'data' handler makes.
+ *   Text is delivered as a string by both: ours through the Node HAL's codec, ws's Buffer
+ *   through `toString()`, as ws's own `onmessage` does. ws validates text with Node's native
+ *   `buffer.isUtf8` from 24 bytes up even without utf-8-validate; ours through the Node HAL's
+ *   codec, which uses the same isUtf8 from 64 bytes up and the protocol's JavaScript validator
+ *   below. A binary message that lies whole in one chunk is a view of that chunk in both (no
+ *   copy); one split over chunks is copied once, into the array delivered, in both.
  */
 import { createHash, randomFillSync } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -24,6 +27,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { createNodeEntropy } from '../../hal/node/entropy';
 import { nodeSha1 } from '../../hal/node/sha1';
 import { nodeTextCodec } from '../../hal/node/text';
 import { ClientProtocol, ReadyState, type ProtocolHandler } from '../../protocol/client-protocol';
@@ -142,7 +146,6 @@ const MAX_MESSAGE = 1048576;
 /** Large enough that a 64 KiB message goes out as one frame. */
 const TX_BUFFER_SIZE = 70000;
 
-const fillRandom = (out: Uint8Array): void => void randomFillSync(out);
 
 const IGNORE: ProtocolHandler = {
   onOpen() {}, onText() {}, onBinary() {}, onPing() {}, onPong() {}, onClosing() {}, onClosed() {},
@@ -155,7 +158,7 @@ function openProtocol(handler: Partial<ProtocolHandler>): ClientProtocol {
     url: parseWsUrl('ws://bench.invalid/'),
     handshake: { protocols: [], headers: {} },
     options: { txBufferSize: TX_BUFFER_SIZE, maxMessageSize: MAX_MESSAGE },
-    entropy: fillRandom,
+    entropy: createNodeEntropy().fill,
     sha1: nodeSha1,
     text: nodeTextCodec,
     handler: { ...IGNORE, ...handler },
@@ -221,7 +224,9 @@ function oursDecoder(chunks: Buffer[]): Subject {
     onBinary(data) { messages++; content += data.length; },
     onText(text) { messages++; content += text.length; },
   });
-  return { run: chunkFeeder(chunks, (chunk) => protocol.receive(chunk), () => messages), output: () => content };
+  // What hal/node/tcp.ts hands the protocol for each Buffer its socket emits.
+  const feed = (chunk: Buffer): void => protocol.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+  return { run: chunkFeeder(chunks, feed, () => messages), output: () => content };
 }
 
 function wsDecoder(chunks: Buffer[]): Subject {

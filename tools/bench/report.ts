@@ -8,6 +8,8 @@ export interface BenchContext {
   quick: boolean;
   /** Prints one line of the report. */
   log(line: string): void;
+  /** Options with a value from the command line, without the dashes: `--bin PATH` gives `{ bin: 'PATH' }`. */
+  flags?: Record<string, string>;
 }
 
 /** One part of the bench (host codec, interpreter, …): each lives in its own file. */

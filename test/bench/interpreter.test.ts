@@ -1,0 +1,279 @@
+/**
+ * The interpreter bench's plumbing: the script it runs in Espruino, the parser of what it
+ * prints, finding interpreters, and the report. No timing assertions. One tiny measurement runs
+ * in a real interpreter when ESPRUINO_BIN points at an Espruino Linux build (skipped otherwise).
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+import { expect } from 'chai';
+import { buildBoard } from '../../tools/build';
+import { checkEspruinoSubset } from '../../tools/espruino-gate';
+import { parseBenchArgs, runBench, SECTIONS } from '../../tools/bench/index';
+import {
+  findNodelay, formatReport, interpreterCandidates, interpreterSection, jsTime, libraryVars, nodelayPair, poolKind,
+  probeInterpreter, runInterpreterBench, runInterpreterSection, siblingBinary, targetLines,
+  type Pool, type PoolResult, type SizeMeasurement, type SubjectResult,
+} from '../../tools/bench/interpreter';
+import { harnessScript, interpreterFailure, markerLines, parseHarnessOutput, type HarnessOptions } from '../../tools/bench/interpreter-harness';
+
+const BIN = process.env.ESPRUINO_BIN;
+const MODULE = 'exports.WebSocket = function () { /* MODULE-TEXT-0123 */ };';
+const BASE: HarnessOptions = { moduleSource: MODULE, host: '127.0.0.1', port: 4567, path: '/echo', size: 125, rounds: 7, memRounds: 3, settleMs: 50 };
+
+/** What the console prints around marker lines: CRLF, prompts and ESC[J. */
+function consoleText(lines: string[]): string {
+  return ' ____ banner\r\n' + lines.map((line, i) => (i % 2 ? `\r\x1b[J>IBENCH ${line}\r\n` : `IBENCH ${line}\r\n`)).join('');
+}
+
+const GOOD_RUN = [
+  'loaded free=12000 total=16383 usage=4383 blocksize=14', 'api wsclient', 'open usage=5600', 'payload usage=5612 length=125',
+  'begin', 'end ms=150.5 rounds=7 bad=0', 'mem peak=5700 rounds=3 bad=0', 'after usage=5560', 'done',
+];
+
+describe('bench: interpreter', () => {
+  describe('the harness script', () => {
+    it('embeds the module verbatim after minifying the harness, and is plain JavaScript Espruino accepts', () => {
+      for (const instrument of [false, true]) {
+        const script = harnessScript({ ...BASE, instrument });
+        expect(script).to.include(`\n${MODULE}\n`);
+        expect(script).to.match(/^(.|\n)*Modules\.addCached\("bench_subject",function\(\)\{\n/);
+        expect(script).to.include('quit');
+        expect(script).to.include('IBENCH ');
+        expect(script).to.include('process.memory(false)');
+        expect(script).to.include('127.0.0.1').and.include('4567').and.include('/echo');
+        expect(() => new vm.Script(script)).to.not.throw();
+        // The module is left alone; the harness around it must pass the same gate as the bundles.
+        // (`process` is refused in the bundles; Espruino has process.memory, which the harness reads.)
+        expect(checkEspruinoSubset(script, null, 'harness.js').filter((v) => v.construct !== 'process')).to.deep.equal([]);
+        expect(script.length).to.be.below(instrument ? 5000 : 3500);
+      }
+    });
+
+    it('instruments only when asked: wrapped net.connect and timers, a calibration, busy time', () => {
+      const plain = harnessScript(BASE);
+      const timed = harnessScript({ ...BASE, instrument: true });
+      expect(plain).to.not.include('global.setTimeout');
+      expect(plain).to.not.include('busy=');
+      expect(timed).to.include('global.setTimeout').and.include('NET.connect').and.include('calib outer=').and.include('busy=');
+    });
+
+    it('drives both APIs: a module exporting WebSocket, and a function like Espruino\'s ws', () => {
+      const script = harnessScript(BASE);
+      expect(script).to.include('api espruino-ws').and.include('api wsclient');
+      expect(script).to.include('protocolVersion:13').and.include('keepAlive:60');
+      expect(script).to.include('allowWeakEntropy:true');
+    });
+
+    it('refuses nonsense options', () => {
+      expect(() => harnessScript({ ...BASE, rounds: 0 })).to.throw(/rounds/);
+      expect(() => harnessScript({ ...BASE, size: 1.5 })).to.throw(/size/);
+      expect(() => harnessScript({ ...BASE, path: 'echo' })).to.throw(/path/);
+    });
+
+    it('keeps a module with $ patterns and non-ASCII bytes intact', () => {
+      const source = "exports.x = 'a$&b$1' + '\u00e2\u0082\u00ac';";
+      expect(harnessScript({ ...BASE, moduleSource: source })).to.include(`\n${source}\n`);
+    });
+  });
+
+  describe('parsing what the interpreter printed', () => {
+    it('reads every figure from marker lines among prompts and escapes', () => {
+      const result = parseHarnessOutput(consoleText(GOOD_RUN));
+      expect(result).to.deep.include({
+        api: 'wsclient', loadedFree: 12000, total: 16383, blocksize: 14, usageOpen: 5600, usagePayload: 5612,
+        usagePeak: 5700, usageAfter: 5560, wallMs: 150.5, rounds: 7, bad: 0, memRounds: 3, done: true, failure: '',
+      });
+      expect(result.busyMs).to.be.NaN;
+      expect(markerLines(consoleText(['a x=1', 'b']))).to.deep.equal(['a x=1', 'b']);
+    });
+
+    it('reads the instrumented figures and takes the wrappers out', () => {
+      const lines = [...GOOD_RUN];
+      lines.splice(4, 0, 'calib outer=0.05 inner=0.02');
+      lines[6] = 'end ms=100 rounds=10 bad=0 busy=80 calls=20';
+      const result = parseHarnessOutput(consoleText(lines));
+      expect(result).to.deep.include({ busyMs: 80, busyCalls: 20, wrapperMs: 0.05, wrapperInsideMs: 0.02 });
+      const js = jsTime(result);
+      expect(js.jsMsPerRt).to.be.closeTo((80 - 20 * 0.02) / 10, 1e-9);
+      expect(js.waitMsPerRt).to.be.closeTo((100 - 20 * 0.05 - (80 - 20 * 0.02)) / 10, 1e-9);
+    });
+
+    it('reports running out of memory while loading as a failure, not a crash', () => {
+      const output = ' ____ banner\r\nOUT OF MEMORY    at module (:7:1362)\r\nExecution Interrupted.\r\nNew interpreter error: LOW_MEMORY,MEMORY\r\n';
+      const result = parseHarnessOutput(output, 0);
+      expect(result.done).to.equal(false);
+      expect(result.loadedFree).to.be.NaN;
+      expect(result.failure).to.equal('OUT OF MEMORY (Execution Interrupted) in loading the module');
+      expect(interpreterFailure('Execution Interrupted during event processing.')).to.equal('Execution Interrupted');
+    });
+
+    it('says where a run stopped: the loop, a timeout, an early exit, the harness\'s own failure, bad echoes', () => {
+      const oom = consoleText(GOOD_RUN.slice(0, 5)) + 'OUT OF MEMORY\r\nExecution Interrupted\r\n';
+      expect(parseHarnessOutput(oom, null).failure).to.equal('OUT OF MEMORY (Execution Interrupted) in the timed loop');
+      expect(parseHarnessOutput(consoleText(GOOD_RUN.slice(0, 6)), null, true).failure).to.equal('timed out in the memory loop');
+      expect(parseHarnessOutput(consoleText(GOOD_RUN.slice(0, 2)), 1).failure).to.equal('the interpreter exited (code 1) in the timed loop');
+      expect(parseHarnessOutput(consoleText([...GOOD_RUN.slice(0, 3), 'fail closed during phase 1 after 3 round trips'])).failure)
+        .to.equal('closed during phase 1 after 3 round trips');
+      const bad = GOOD_RUN.map((l) => (l.startsWith('end ') ? 'end ms=1 rounds=7 bad=2' : l));
+      expect(parseHarnessOutput(consoleText(bad)).failure).to.equal('2 echoes differed from what was sent');
+      expect(interpreterFailure('ASSERT(jsvHasChildren(target)) FAILED AT src/x.c:1\n')).to.match(/^internal ASSERT/);
+    });
+  });
+
+  describe('finding interpreters', () => {
+    const files = new Set(['/b/espruino-esp32', '/b/espruino-esp8266', '/b/espruino-esp32-nodelay']);
+    const exists = (file: string): boolean => files.has(file);
+
+    it('takes --bin and the environment, then siblings by name for the other pool', () => {
+      expect(interpreterCandidates({ ESPRUINO_BIN: '/b/espruino-esp32' }, undefined, exists)).to.deep.equal([
+        { bin: '/b/espruino-esp32', source: 'ESPRUINO_BIN' },
+        { bin: '/b/espruino-esp8266', source: 'next to ESPRUINO_BIN' },
+      ]);
+      expect(interpreterCandidates({ ESPRUINO_BIN_ESP8266: '/x/e8' }, '/b/espruino-esp32', exists).map((c) => c.source))
+        .to.deep.equal(['--bin', 'ESPRUINO_BIN_ESP8266', 'next to --bin']);
+      expect(interpreterCandidates({}, undefined, exists)).to.deep.equal([]);
+      expect(siblingBinary('/b/espruino-esp8266-nodelay')).to.equal('/b/espruino-esp32-nodelay');
+      expect(siblingBinary('/b/espruino')).to.equal(null);
+    });
+
+    it('finds the TCP_NODELAY build from the environment or as <bin>-nodelay', () => {
+      const esp32 = { bin: '/b/espruino-esp32', source: 'ESPRUINO_BIN' };
+      expect(findNodelay(esp32, 'esp32', {}, exists).nodelay).to.deep.equal({ bin: '/b/espruino-esp32-nodelay', source: 'ESPRUINO_BIN + -nodelay' });
+      expect(findNodelay(esp32, 'esp32', { ESPRUINO_BIN_NODELAY: '/n' }, exists).nodelay!.bin).to.equal('/n');
+      expect(findNodelay(esp32, 'esp32', { ESPRUINO_BIN_ESP32_NODELAY: '/m' }, exists).nodelay!.bin).to.equal('/m');
+      expect(findNodelay({ bin: '/b/espruino-esp8266', source: 'x' }, 'esp8266', {}, exists).nodelay).to.equal(null);
+      const given = findNodelay({ bin: '/b/espruino-esp32-nodelay', source: 'ESPRUINO_BIN' }, 'esp32', {}, exists);
+      expect(given.nagle!.bin).to.equal('/b/espruino-esp32');
+      expect(given.nodelay!.bin).to.equal('/b/espruino-esp32-nodelay');
+      expect(nodelayPair('/x/y')).to.deep.equal({ nagle: '/x/y', nodelay: '/x/y-nodelay' });
+      expect([poolKind(12), poolKind(14), poolKind(27)]).to.deep.equal(['esp8266', 'esp32', 'other']);
+    });
+  });
+
+  describe('the report', () => {
+    const pool = (kind: 'esp32' | 'esp8266'): Pool => ({
+      kind, label: kind === 'esp32' ? 'ESP32-like' : 'ESP8266-like', board: kind,
+      nagle: { bin: `/b/${kind}`, source: 'ESPRUINO_BIN' }, nodelay: { bin: `/b/${kind}-nodelay`, source: 'ESPRUINO_BIN + -nodelay' },
+      total: kind === 'esp32' ? 16383 : 1700, blocksize: kind === 'esp32' ? 14 : 12, freeAtStart: kind === 'esp32' ? 16330 : 1650,
+      freeWithHarness: kind === 'esp32' ? 16000 : 1350,
+    });
+    const size = (n: number, wall: number, peak: number, failure = ''): SizeMeasurement => ({
+      size: n, rounds: 10, nagle: { wallMsPerRt: wall + 40, cpuMsPerRt: wall + 40 }, nodelay: { wallMsPerRt: wall, cpuMsPerRt: wall },
+      jsMsPerRt: wall * 0.9, waitMsPerRt: wall * 0.1, callbacksPerRt: 2, memory: { open: 1000, payload: 1000 + n / 14, peak, after: 1010 }, failure, notes: [],
+    });
+    const subject = (name: string, loadedFree: number, sizes: SizeMeasurement[], loadFailure = ''): SubjectResult =>
+      ({ subject: name, origin: name, bytes: 1234, loadedFree, loadFailure, sizes });
+
+    it('judges the ESP32 targets on what was measured, met or not', () => {
+      const result: PoolResult = {
+        pool: pool('esp32'),
+        subjects: [
+          subject('ours', 12000, [size(16, 1, 1100), size(1000, 10, 1200), size(8000, 10, 1500)]),
+          subject('ws.min.js', 15600, [size(16, 3, 3000), size(1000, 50, 3000), size(8000, 400, 3100)]),
+        ],
+      };
+      const lines = targetLines(result);
+      expect(lines[0]).to.match(/16B ≥2× faster than ws\.min\.js: 3\.00× .*— met$/);
+      expect(lines[1]).to.match(/1000B ≥10× faster .*: 5\.00× .*— NOT MET$/);
+      expect(lines[2]).to.match(/8000B ≥30× faster .*: 40\.00× .*— met$/);
+      expect(lines[3]).to.match(/peak vars ≤ half .*— met$/);
+      expect(libraryVars(result.subjects[0], result.pool)).to.equal(4000);
+      const report = formatReport([result]).join('\n');
+      expect(report).to.include('interpreter ESP32-like 16B: ours 1 ms/rt, ws.min.js 3 ms/rt, ratio 3.00');
+      expect(report).to.match(/1000B +1\.\d\d +5\.00 /);
+    });
+
+    it('reports a library that does not load, and a failed size, as failures', () => {
+      const result: PoolResult = {
+        pool: pool('esp8266'),
+        subjects: [
+          subject('ours', NaN, [], 'OUT OF MEMORY (Execution Interrupted) in loading the module'),
+          subject('ws.min.js', 1000, [size(16, 3, 1100), size(8000, NaN, NaN, 'OUT OF MEMORY (Execution Interrupted) in the timed loop')]),
+        ],
+      };
+      const report = formatReport([result]).join('\n');
+      expect(report).to.include('FAILED to load: OUT OF MEMORY');
+      expect(report).to.include('8000B: FAILED: OUT OF MEMORY (Execution Interrupted) in the timed loop');
+      expect(report).to.match(/target library loaded leaves ≥1000 vars free: did not load .* — NOT MET/);
+      expect(report).to.match(/target 8000-byte echo works: library did not load — NOT MET/);
+      expect(report).to.include('interpreter ESP8266-like: ours FAILED to load (OUT OF MEMORY (Execution Interrupted) in loading the module)');
+      const loaded: PoolResult = { pool: pool('esp8266'), subjects: [subject('ours', 1100, [size(8000, 100, 1600)])] };
+      expect(targetLines(loaded)).to.deep.equal([
+        '  target library loaded leaves ≥1000 vars free: 1400 free of 1700 in an otherwise empty program (1100 with the harness) — met',
+        '  target 8000-byte echo works: all echoes matched — met',
+      ]);
+    });
+  });
+
+  describe('the section', () => {
+    it('is the `interpreter` section of npm run bench, with --bin and --compare', () => {
+      expect(SECTIONS).to.include(interpreterSection);
+      expect(interpreterSection.name).to.equal('interpreter');
+      expect(parseBenchArgs(['interpreter', '--quick', '--bin', '/x', '--compare=/y.js'])).to.deep.equal({
+        names: ['interpreter'], quick: true, flags: { bin: '/x', compare: '/y.js' },
+      });
+      expect(() => parseBenchArgs(['--bin'])).to.throw(/--bin needs a value/);
+      expect(() => parseBenchArgs(['--nope'])).to.throw(/unknown option --nope/);
+    });
+
+    it('is skipped, saying why, without an interpreter', async () => {
+      const lines: string[] = [];
+      await runInterpreterSection({ quick: true, log: (l) => lines.push(l) }, {});
+      expect(lines.join('\n')).to.match(/^skipped: no Espruino interpreter\. Set ESPRUINO_BIN/);
+    });
+
+    it('rejects an unknown section before running anything', async () => {
+      let error: Error | null = null;
+      await runBench(['no-such-section'], () => {}).catch((e: Error) => { error = e; });
+      expect(String(error)).to.match(/known: host, interpreter/);
+    });
+  });
+
+  describe('in a real interpreter (ESPRUINO_BIN)', function () {
+    this.timeout(120000);
+    let scratch = '';
+    before(function () {
+      if (!BIN) {
+        console.log('      (skipped: ESPRUINO_BIN is not set; point it at an Espruino Linux build to run one tiny measurement)');
+        this.skip();
+      }
+      scratch = mkdtempSync(path.join(tmpdir(), 'bench-interp-test-'));
+    });
+    after(() => {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
+
+    it('measures 16-byte echoes of the built bundle, ours against itself as the compared module', async () => {
+      const probe = await probeInterpreter(BIN!);
+      const kind = poolKind(probe.blocksize);
+      const board = kind === 'esp8266' ? 'esp8266' : 'esp32';
+      const build = await buildBoard(board, scratch);
+      const source = readFileSync(build.bundles[0].file, 'latin1');
+      const testPool: Pool = {
+        kind, label: 'test', board, nagle: { bin: BIN!, source: 'ESPRUINO_BIN' }, nodelay: null,
+        total: probe.total, blocksize: probe.blocksize, freeAtStart: probe.free, freeWithHarness: probe.freeWithHarness,
+      };
+      const subjects = ['ours', 'again'].map((name) => ({ name, source: { esp32: source, esp8266: source }, origin: { esp32: name, esp8266: name } }));
+      const [result] = await runInterpreterBench([testPool], subjects,
+        { sizes: [16], rounds: { 16: 3 }, memRounds: 2, settleMs: 20, runTimeoutMs: 60000 });
+      const report = formatReport([result]);
+      console.log(report.map((l) => `      ${l}`).join('\n'));
+      for (const s of result.subjects) {
+        if (s.loadFailure) {
+          // A pool too small for the bundle (the ESP8266-like one): reported, not a crash.
+          expect(s.loadFailure).to.match(/OUT OF MEMORY/);
+          continue;
+        }
+        expect(s.loadedFree).to.be.greaterThan(0);
+        const [m] = s.sizes;
+        expect(m.failure).to.equal('');
+        expect(m.nagle!.wallMsPerRt).to.be.finite.and.greaterThan(0);
+        expect(m.memory.peak).to.be.at.least(m.memory.open);
+        expect(m.jsMsPerRt).to.be.finite;
+      }
+    });
+  });
+});

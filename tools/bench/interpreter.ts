@@ -1,0 +1,749 @@
+/**
+ * Interpreter bench (`npm run bench -- interpreter [--quick] [--bin PATH] [--compare FILE]`):
+ * the built wsclient.js in a real Espruino interpreter (a Linux build with an ESP32- or
+ * ESP8266-like fixed variable pool) against a local `ws` echo server, closed-loop: send one
+ * text message, wait for its echo, compare, repeat. Per message size and module it runs the
+ * interpreter three times: on the TCP_NODELAY build (wall and CPU time, then JsVars in use after
+ * the handshake, with the payload, at the peak, after), on the build as shipped with Nagle on
+ * (wall and CPU time), and instrumented (time inside JavaScript, the rest being waiting). The
+ * Linux build polls its sockets without sleeping, so its CPU time follows the wall time and
+ * the split between computing and waiting comes from the instrumented run. Free JsVars after
+ * loading the module are read before any connection.
+ *
+ * Interpreters come from the environment, never from the repository: ESPRUINO_BIN (or
+ * `--bin PATH`), ESPRUINO_BIN_ESP32 and ESPRUINO_BIN_ESP8266. Each is probed for its pool
+ * (12-byte JsVars: ESP8266-like, else ESP32-like) and runs that board's bundle. Given only one,
+ * a sibling whose name has esp8266 for esp32 (or the reverse) is used for the other pool. A
+ * build with TCP_NODELAY (Nagle off) is taken from ESPRUINO_BIN_NODELAY,
+ * ESPRUINO_BIN_ESP32_NODELAY, ESPRUINO_BIN_ESP8266_NODELAY, or `<bin>-nodelay` next to it.
+ *
+ * `--compare FILE` runs another Espruino WebSocket module under the same harness (a module
+ * exporting `WebSocket` with this project's API, or one with the API of Espruino's own `ws`
+ * module, e.g. an esbuild-minified ws.js) and prints theirs ÷ ours.
+ *
+ * See tools/bench/interpreter-harness.ts for the script the interpreter runs.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WebSocketServer } from 'ws';
+import { buildBoard } from '../build';
+import { harnessScript, interpreterFailure, markerLines, parseHarnessOutput, type HarnessResult } from './interpreter-harness';
+import { formatNumber, formatRatio, formatSize, formatTable, type BenchContext, type BenchSection } from './report';
+
+export interface InterpreterBenchOptions {
+  sizes: number[];
+  /** Timed round trips per size. */
+  rounds: Record<number, number>;
+  /** Round trips with memory sampling after the timed ones (in one run per size). */
+  memRounds: number;
+  /** Pause around the timed loop, ms. */
+  settleMs: number;
+  /** Limit for one interpreter run, ms. */
+  runTimeoutMs: number;
+}
+
+export const NORMAL_OPTIONS: InterpreterBenchOptions = {
+  sizes: [16, 125, 1000, 8000],
+  rounds: { 16: 200, 125: 200, 1000: 50, 8000: 10 },
+  memRounds: 3,
+  settleMs: 100,
+  runTimeoutMs: 90000,
+};
+
+export const QUICK_OPTIONS: InterpreterBenchOptions = {
+  ...NORMAL_OPTIONS,
+  rounds: { 16: 20, 125: 20, 1000: 5, 8000: 2 },
+  memRounds: 2,
+  runTimeoutMs: 45000,
+};
+
+/** Which pool an interpreter has, from its process.memory(). */
+export type PoolKind = 'esp32' | 'esp8266' | 'other';
+
+/** An interpreter binary the bench runs, with how it was found. */
+export interface Interpreter {
+  bin: string;
+  /** e.g. "ESPRUINO_BIN", "--bin", "next to ESPRUINO_BIN". */
+  source: string;
+}
+
+/** One pool the bench measures: its interpreters and the bundle it runs. */
+export interface Pool {
+  kind: PoolKind;
+  /** "ESP32-like", "ESP8266-like", or "other" with its geometry. */
+  label: string;
+  /** The board whose bundle runs on this pool. */
+  board: 'esp32' | 'esp8266';
+  /** The build as shipped (Nagle on), if known. */
+  nagle: Interpreter | null;
+  /** The same build with TCP_NODELAY, if known. */
+  nodelay: Interpreter | null;
+  total: number;
+  blocksize: number;
+  /** Free JsVars in an empty script. */
+  freeAtStart: number;
+  /** Free JsVars with the harness loaded and an empty module (NaN if unknown). */
+  freeWithHarness: number;
+}
+
+/** Where a -nodelay build of `bin` would be, and whether `bin` is one. */
+export function nodelayPair(bin: string): { nagle: string | null; nodelay: string | null } {
+  if (/-nodelay$/.test(bin)) return { nagle: bin.replace(/-nodelay$/, ''), nodelay: bin };
+  return { nagle: bin, nodelay: `${bin}-nodelay` };
+}
+
+/** The other pool's binary by name: …esp32… ↔ …esp8266… in the file name, or null. */
+export function siblingBinary(bin: string): string | null {
+  const dir = path.dirname(bin);
+  const base = path.basename(bin);
+  if (/esp8266/i.test(base)) return path.join(dir, base.replace(/esp8266/i, (m) => (m === 'ESP8266' ? 'ESP32' : 'esp32')));
+  if (/esp32/i.test(base)) return path.join(dir, base.replace(/esp32/i, (m) => (m === 'ESP32' ? 'ESP8266' : 'esp8266')));
+  return null;
+}
+
+/**
+ * The interpreters to probe, in order of preference: explicit ones first (`--bin`,
+ * ESPRUINO_BIN, ESPRUINO_BIN_ESP32, ESPRUINO_BIN_ESP8266), then siblings of those by name.
+ * `exists` is injectable for tests.
+ */
+export function interpreterCandidates(
+  env: Record<string, string | undefined>, bin: string | undefined, exists: (file: string) => boolean = existsSync,
+): Interpreter[] {
+  const explicit: Interpreter[] = [];
+  if (bin) explicit.push({ bin, source: '--bin' });
+  for (const name of ['ESPRUINO_BIN', 'ESPRUINO_BIN_ESP32', 'ESPRUINO_BIN_ESP8266']) {
+    const value = env[name];
+    if (value) explicit.push({ bin: value, source: name });
+  }
+  const out: Interpreter[] = [];
+  const seen = new Set<string>();
+  const add = (candidate: Interpreter): void => {
+    const key = path.resolve(candidate.bin);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(candidate);
+  };
+  explicit.forEach(add);
+  for (const candidate of explicit) {
+    const sibling = siblingBinary(candidate.bin);
+    if (sibling && exists(sibling)) add({ bin: sibling, source: `next to ${candidate.source}` });
+  }
+  return out;
+}
+
+/** The -nodelay build for `interp`: from the environment, else `<bin>-nodelay` if it exists. */
+export function findNodelay(
+  interp: Interpreter, kind: PoolKind, env: Record<string, string | undefined>, exists: (file: string) => boolean = existsSync,
+): { nagle: Interpreter | null; nodelay: Interpreter | null } {
+  const pair = nodelayPair(interp.bin);
+  if (pair.nodelay === interp.bin) {
+    return { nagle: pair.nagle && exists(pair.nagle) ? { bin: pair.nagle, source: `${interp.source} without -nodelay` } : null, nodelay: interp };
+  }
+  const perPool = kind === 'other' ? undefined : env[`ESPRUINO_BIN_${kind.toUpperCase()}_NODELAY`];
+  if (perPool) return { nagle: interp, nodelay: { bin: perPool, source: `ESPRUINO_BIN_${kind.toUpperCase()}_NODELAY` } };
+  if (interp.source === 'ESPRUINO_BIN' && env.ESPRUINO_BIN_NODELAY) {
+    return { nagle: interp, nodelay: { bin: env.ESPRUINO_BIN_NODELAY, source: 'ESPRUINO_BIN_NODELAY' } };
+  }
+  if (pair.nodelay && exists(pair.nodelay)) return { nagle: interp, nodelay: { bin: pair.nodelay, source: `${interp.source} + -nodelay` } };
+  return { nagle: interp, nodelay: null };
+}
+
+/** The pool a process.memory() describes. */
+export function poolKind(blocksize: number): PoolKind {
+  if (blocksize === 12) return 'esp8266';
+  if (blocksize === 14) return 'esp32';
+  return 'other';
+}
+
+/** What one interpreter run gave back. */
+export interface InterpreterRun {
+  output: string;
+  /** Exit code; null when killed. */
+  code: number | null;
+  timedOut: boolean;
+  /** The interpreter's CPU time between the `begin` and `end` markers, ms (NaN if unknown). */
+  cpuMs: number;
+}
+
+/**
+ * The CPU time used so far by process `pid`, ms, all its threads (the Linux build has a console
+ * thread besides the interpreter's): the sum of /proc/<pid>/task/<tid>/schedstat (ns) where the
+ * kernel has it, else utime + stime from /proc/<pid>/stat (clock ticks, 100 per second on
+ * Linux). NaN when neither can be read.
+ */
+export function processCpuMs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    if (isFinite(ns) && ns > 0) return ns / 1e6;
+  } catch {
+    // no schedstat (or a thread ended while reading): try stat
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the state field.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Runs `script` in the interpreter `bin`, in a scratch folder (the Linux build may create
+ * espruino.flash in its working directory). Its console reads stdin and spins on a closed or
+ * /dev/null stdin, so stdin is a pipe kept open until the process ends. The CPU time is read
+ * when the `begin` and `end` markers arrive. Killed, only this child and by its PID, at the
+ * timeout, and half a second after the output shows a crash (out of memory, an interrupted
+ * execution, an internal assert), after which nothing useful follows.
+ */
+export function runInterpreter(bin: string, script: string, timeoutMs: number): Promise<InterpreterRun> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'espruino-bench-'));
+  // Byte for byte: sources are read as latin1, one char per byte.
+  writeFileSync(path.join(dir, 'bench.js'), script, 'latin1');
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(bin, ['bench.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let pending = '';
+    let timedOut = false;
+    let dying = false;
+    let cpuBegin = NaN;
+    let cpuEnd = NaN;
+    const kill = (): void => {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    };
+    const onOutput = (data: Buffer): void => {
+      const text = data.toString('latin1');
+      output += text;
+      pending += text;
+      let newline = pending.indexOf('\n');
+      while (newline >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        newline = pending.indexOf('\n');
+        const marker = markerLines(line)[0];
+        if (child.pid === undefined || marker === undefined) continue;
+        if (marker === 'begin') cpuBegin = processCpuMs(child.pid);
+        else if (marker.startsWith('end ')) cpuEnd = processCpuMs(child.pid);
+      }
+      if (!dying && interpreterFailure(output) !== '' && !/Uncaught/.test(interpreterFailure(output))) {
+        dying = true;
+        setTimeout(kill, 500);
+      }
+    };
+    child.stdout!.on('data', onOutput);
+    child.stderr!.on('data', onOutput);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      child.stdin!.end();
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ output: output.replace(/\r/g, '').replace(/\x1b\[J/g, ''), code, timedOut, cpuMs: cpuEnd - cpuBegin });
+    });
+  });
+}
+
+/** An interpreter's pool: total JsVars, block size, free in an empty script and with only the harness loaded. */
+export interface Probe {
+  total: number;
+  blocksize: number;
+  free: number;
+  freeWithHarness: number;
+}
+
+/** Reads an interpreter's pool (two tiny runs: an empty script, and the harness with an empty module). */
+export async function probeInterpreter(bin: string): Promise<Probe> {
+  const run = await runInterpreter(bin,
+    "var m=process.memory();console.log('IBENCH probe total='+m.total+' blocksize='+m.blocksize+' free='+m.free);setTimeout(quit,1);", 20000);
+  const line = markerLines(run.output).find((l) => l.startsWith('probe '));
+  const get = (key: string): number => Number((new RegExp(`${key}=(\\d+)`).exec(line || '') || [])[1]);
+  if (!line || !(get('total') > 0)) throw new Error(`could not probe ${bin} (exit code ${run.code}):\n${run.output.slice(-500)}`);
+  // The harness alone: the module exports nothing it knows, so it stops after reporting `loaded`.
+  const empty = harnessScript({ moduleSource: 'exports.none = 1;', host: '127.0.0.1', port: 9, path: '/', size: 1, rounds: 1, memRounds: 0, settleMs: 0 });
+  const harness = parseHarnessOutput((await runInterpreter(bin, empty, 20000)).output);
+  return { total: get('total'), blocksize: get('blocksize'), free: get('free'), freeWithHarness: harness.loadedFree };
+}
+
+/** Finds and probes the pools: one per kind, the first interpreter found for it. */
+export async function findPools(env: Record<string, string | undefined>, bin: string | undefined, log: (line: string) => void): Promise<Pool[]> {
+  const pools: Pool[] = [];
+  for (const candidate of interpreterCandidates(env, bin)) {
+    if (!existsSync(candidate.bin)) {
+      log(`${candidate.source}=${candidate.bin} does not exist: skipped`);
+      continue;
+    }
+    let probe: Probe;
+    try {
+      probe = await probeInterpreter(candidate.bin);
+    } catch (error) {
+      log(`${candidate.source}=${candidate.bin}: ${(error as Error).message.split('\n')[0]}: skipped`);
+      continue;
+    }
+    const kind = poolKind(probe.blocksize);
+    if (pools.some((pool) => pool.kind === kind)) continue;
+    const { nagle, nodelay } = findNodelay(candidate, kind, env);
+    pools.push({
+      kind,
+      label: kind === 'esp32' ? 'ESP32-like' : kind === 'esp8266' ? 'ESP8266-like' : `other (${probe.total} vars × ${probe.blocksize} B)`,
+      board: kind === 'esp8266' ? 'esp8266' : 'esp32',
+      nagle,
+      nodelay: nodelay && existsSync(nodelay.bin) ? nodelay : null,
+      total: probe.total,
+      blocksize: probe.blocksize,
+      freeAtStart: probe.free,
+      freeWithHarness: probe.freeWithHarness,
+    });
+  }
+  const order: PoolKind[] = ['esp32', 'esp8266', 'other'];
+  return pools.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+}
+
+/** A module under test. */
+export interface Subject {
+  /** "ours" or the compared file's name. */
+  name: string;
+  /** Its source per board (the same text for both when it is not ours). */
+  source: Record<'esp32' | 'esp8266', string>;
+  /** Where it came from, for the report. */
+  origin: Record<'esp32' | 'esp8266', string>;
+}
+
+/** One run's timing. */
+export interface Timing {
+  wallMsPerRt: number;
+  cpuMsPerRt: number;
+}
+
+/** One size, measured on one pool for one subject. */
+export interface SizeMeasurement {
+  size: number;
+  rounds: number;
+  /** On the build as shipped (Nagle on). */
+  nagle: Timing | null;
+  /** On the TCP_NODELAY build. */
+  nodelay: Timing | null;
+  /**
+   * The instrumented run (on the TCP_NODELAY build where there is one), per round trip: ms inside
+   * JavaScript, and the rest of that run's wall time (NaN when not measured).
+   */
+  jsMsPerRt: number;
+  waitMsPerRt: number;
+  /** Wrapped JavaScript callbacks per round trip in that run. */
+  callbacksPerRt: number;
+  /** JsVars in use: after the handshake, with the payload, peak, after (NaN when not measured). */
+  memory: { open: number; payload: number; peak: number; after: number };
+  /** Why it failed, or ''. */
+  failure: string;
+  /** Remarks that do not void the measurement. */
+  notes: string[];
+}
+
+/** A subject on a pool. */
+export interface SubjectResult {
+  subject: string;
+  origin: string;
+  bytes: number;
+  /** Free JsVars after loading the module, before any connection (NaN if it did not load). */
+  loadedFree: number;
+  /** Why the module could not be loaded, or ''. */
+  loadFailure: string;
+  sizes: SizeMeasurement[];
+}
+
+export interface PoolResult {
+  pool: Pool;
+  subjects: SubjectResult[];
+}
+
+/** Explains a failure to load: the Linux build keeps the script's text in JsVars while running it. */
+export function loadFailureHint(failure: string, bytes: number, pool: Pool): string {
+  if (!/OUT OF MEMORY/.test(failure)) return failure;
+  return `${failure}: the Linux build copies the whole script, with the module's ${bytes} bytes of source, into JsVars ` +
+    `before running it, and the pool is ${pool.total} × ${pool.blocksize} B = ${pool.total * pool.blocksize} B`;
+}
+
+/** The echo server: ws's WebSocketServer on 127.0.0.1, no compression, echoing text as text. */
+export async function startEchoServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 1 << 20 });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', () => resolve());
+    wss.once('error', reject);
+  });
+  wss.on('connection', (socket) => {
+    socket.on('message', (data, isBinary) => socket.send(data as Buffer, { binary: isBinary }));
+    socket.on('error', () => undefined);
+  });
+  return {
+    port: (wss.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.terminate();
+      wss.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * An instrumented run's time per round trip inside JavaScript and outside it, with the wrappers'
+ * own cost (calibrated in the run) taken out: each wrapped call added `wrapperMs` to the wall
+ * time, `wrapperInsideMs` of it inside the timed window.
+ */
+export function jsTime(run: HarnessResult): { jsMsPerRt: number; waitMsPerRt: number } {
+  const calls = isFinite(run.busyCalls) ? run.busyCalls : 0;
+  const inside = isFinite(run.wrapperInsideMs) ? run.wrapperInsideMs : 0;
+  const all = isFinite(run.wrapperMs) ? Math.max(run.wrapperMs, inside) : inside;
+  const busy = Math.max(0, run.busyMs - calls * inside);
+  const wall = Math.max(busy, run.wallMs - calls * all);
+  return { jsMsPerRt: busy / run.rounds, waitMsPerRt: (wall - busy) / run.rounds };
+}
+
+/** A measurement with nothing measured yet. */
+function emptyMeasurement(size: number, rounds: number): SizeMeasurement {
+  return {
+    size, rounds, nagle: null, nodelay: null, jsMsPerRt: NaN, waitMsPerRt: NaN, callbacksPerRt: NaN,
+    memory: { open: NaN, payload: NaN, peak: NaN, after: NaN }, failure: '', notes: [],
+  };
+}
+
+/** Measures one subject on one pool, size by size. */
+async function measureSubject(
+  pool: Pool, subject: Subject, port: number, options: InterpreterBenchOptions, log: (line: string) => void,
+): Promise<SubjectResult> {
+  const source = subject.source[pool.board];
+  const result: SubjectResult = {
+    subject: subject.name, origin: subject.origin[pool.board], bytes: Buffer.byteLength(source, 'latin1'),
+    loadedFree: NaN, loadFailure: '', sizes: [],
+  };
+  // Memory in the first run of each size (Nagle off where available); the instrumented run on the same build.
+  const primary = pool.nodelay || pool.nagle;
+  if (primary === null) throw new Error(`no interpreter for the ${pool.label} pool`);
+  let timedOut = '';
+  for (const size of options.sizes) {
+    const rounds = options.rounds[size] ?? Math.max(2, Math.round(2000 / size));
+    const measurement = emptyMeasurement(size, rounds);
+    if (timedOut) {
+      // A client that hangs at one size would hang at the next: do not wait for it again.
+      measurement.failure = `skipped: ${timedOut} timed out`;
+      result.sizes.push(measurement);
+      continue;
+    }
+    const plan: { interp: Interpreter; kind: 'nodelay' | 'nagle' | 'js'; memRounds: number }[] = [];
+    if (pool.nodelay) plan.push({ interp: pool.nodelay, kind: 'nodelay', memRounds: options.memRounds });
+    if (pool.nagle) plan.push({ interp: pool.nagle, kind: 'nagle', memRounds: pool.nodelay ? 0 : options.memRounds });
+    plan.push({ interp: primary, kind: 'js', memRounds: 0 });
+    for (const step of plan) {
+      const script = harnessScript({
+        moduleSource: source, host: '127.0.0.1', port, path: '/echo', size, rounds, memRounds: step.memRounds,
+        settleMs: options.settleMs, instrument: step.kind === 'js',
+      });
+      const run = await runInterpreter(step.interp.bin, script, options.runTimeoutMs);
+      const parsed: HarnessResult = parseHarnessOutput(run.output, run.code, run.timedOut);
+      if (isNaN(result.loadedFree) && !isNaN(parsed.loadedFree) && step.kind !== 'js') result.loadedFree = parsed.loadedFree;
+      if (parsed.failure) {
+        if (isNaN(parsed.loadedFree) && step.kind !== 'js') {
+          result.loadFailure = loadFailureHint(parsed.failure, result.bytes, pool);
+          return result;
+        }
+        if (step.kind === 'js') {
+          measurement.notes.push(isNaN(parsed.loadedFree) && /OUT OF MEMORY/.test(parsed.failure)
+            ? 'js, wait not measured: the instrumented harness does not fit in memory next to the module'
+            : `js, wait not measured: the instrumented run failed: ${parsed.failure}`);
+          continue;
+        }
+        measurement.failure = parsed.failure;
+        if (run.timedOut) timedOut = formatSize(size);
+        break;
+      }
+      const timing = { wallMsPerRt: parsed.wallMs / parsed.rounds, cpuMsPerRt: run.cpuMs / parsed.rounds };
+      if (step.kind === 'js') {
+        const js = jsTime(parsed);
+        measurement.jsMsPerRt = js.jsMsPerRt;
+        measurement.waitMsPerRt = js.waitMsPerRt;
+        measurement.callbacksPerRt = parsed.busyCalls / parsed.rounds;
+      } else measurement[step.kind] = timing;
+      if (step.memRounds > 0) {
+        measurement.memory = { open: parsed.usageOpen, payload: parsed.usagePayload, peak: parsed.usagePeak, after: parsed.usageAfter };
+      }
+    }
+    result.sizes.push(measurement);
+    log(`  ${pool.label} ${subject.name} ${formatSize(size)}: ${measurement.failure ? `FAILED: ${measurement.failure}` : 'done'}`);
+  }
+  return result;
+}
+
+/** Runs every subject on every pool. */
+export async function runInterpreterBench(
+  pools: Pool[], subjects: Subject[], options: InterpreterBenchOptions, progress: (line: string) => void = () => {},
+): Promise<PoolResult[]> {
+  const server = await startEchoServer();
+  try {
+    const results: PoolResult[] = [];
+    for (const pool of pools) {
+      const entry: PoolResult = { pool, subjects: [] };
+      for (const subject of subjects) entry.subjects.push(await measureSubject(pool, subject, server.port, options, progress));
+      results.push(entry);
+    }
+    return results;
+  } finally {
+    await server.close();
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const fmt = (value: number): string => (isFinite(value) ? formatNumber(value) : '-');
+const fmtInt = (value: number): string => (isFinite(value) ? String(Math.round(value)) : '-');
+
+/** Wall ms per round trip on the build the js column was measured on: TCP_NODELAY where there is one. */
+function primaryWall(m: SizeMeasurement | undefined): number {
+  if (!m || m.failure) return NaN;
+  const timing = m.nodelay || m.nagle;
+  return timing ? timing.wallMsPerRt : NaN;
+}
+
+/** JsVars the module takes once loaded: free with the harness alone minus free with the harness and the module. */
+export function libraryVars(result: SubjectResult, pool: Pool): number {
+  return pool.freeWithHarness - result.loadedFree;
+}
+
+/** Timing and memory tables for one subject on one pool. */
+export function formatSubject(result: SubjectResult, pool: Pool): string[] {
+  const cost = libraryVars(result, pool);
+  const lines = [`${result.subject}: ${result.origin}, ${result.bytes} B` +
+    (isFinite(result.loadedFree)
+      ? `; loaded, it takes ${fmtInt(cost)} vars: ${fmtInt(pool.freeAtStart - cost)} of ${pool.total} free in an otherwise empty program ` +
+        `(${result.loadedFree} with the harness loaded too)`
+      : '')];
+  if (result.loadFailure) return [...lines, `  FAILED to load: ${result.loadFailure}`];
+  const timingRows = result.sizes.map((m) => [
+    formatSize(m.size), String(m.rounds),
+    fmt(m.nagle ? m.nagle.wallMsPerRt : NaN), fmt(m.nagle ? m.nagle.cpuMsPerRt : NaN),
+    fmt(m.nodelay ? m.nodelay.wallMsPerRt : NaN), fmt(m.nodelay ? m.nodelay.cpuMsPerRt : NaN),
+    fmt(m.jsMsPerRt),
+    fmt(m.waitMsPerRt),
+    fmt(m.callbacksPerRt),
+  ]);
+  lines.push(...formatTable(['size', 'N', 'wall Nagle', 'cpu Nagle', 'wall nodelay', 'cpu nodelay', 'js', 'wait', 'callbacks'], timingRows)
+    .map((l) => `  ${l}`));
+  const memoryRows = result.sizes.map((m) => [
+    formatSize(m.size), fmtInt(m.memory.open), fmtInt(m.memory.payload), fmtInt(m.memory.peak), fmtInt(m.memory.after),
+    fmtInt(m.memory.peak - m.memory.open),
+  ]);
+  lines.push(...formatTable(['vars in use', 'open', '+payload', 'peak', 'after', 'peak-open'], memoryRows).map((l) => `  ${l}`));
+  for (const m of result.sizes) if (m.failure) lines.push(`  ${formatSize(m.size)}: FAILED: ${m.failure}`);
+  // Notes, each once, with the sizes it concerns.
+  const notes: string[] = [];
+  for (const m of result.sizes) for (const note of m.notes) if (!notes.includes(note)) notes.push(note);
+  for (const note of notes) {
+    const sizes = result.sizes.filter((m) => m.notes.includes(note)).map((m) => formatSize(m.size));
+    lines.push(`  ${sizes.length === result.sizes.length ? 'every size' : sizes.join(', ')}: ${note}`);
+  }
+  return lines;
+}
+
+/** theirs ÷ ours, NaN unless both are finite and positive. */
+function ratio(theirs: number, ours: number): number {
+  return isFinite(theirs) && isFinite(ours) && ours > 0 && theirs > 0 ? theirs / ours : NaN;
+}
+const fmtRatio = (value: number): string => (isFinite(value) ? formatRatio(value) : '-');
+
+/** The comparison table: theirs ÷ ours per size (above 1: ours is faster, or uses fewer JsVars). */
+export function formatComparison(ours: SubjectResult, theirs: SubjectResult): string[] {
+  const lines = [`ours vs ${theirs.subject} (theirs ÷ ours: above 1, ours is faster or uses fewer JsVars):`];
+  if (ours.loadFailure || theirs.loadFailure) return [...lines, `  no comparison: ${ours.loadFailure ? 'ours' : theirs.subject} did not load`];
+  const rows = ours.sizes.map((o) => {
+    const t = theirs.sizes.find((m) => m.size === o.size);
+    const get = (m: SizeMeasurement | undefined, pick: (m: SizeMeasurement) => number): number => (m && !m.failure ? pick(m) : NaN);
+    const wall = (m: SizeMeasurement, key: 'nagle' | 'nodelay'): number => (m[key] ? m[key]!.wallMsPerRt : NaN);
+    return [
+      formatSize(o.size),
+      fmtRatio(ratio(get(t, (m) => wall(m, 'nagle')), get(o, (m) => wall(m, 'nagle')))),
+      fmtRatio(ratio(get(t, (m) => wall(m, 'nodelay')), get(o, (m) => wall(m, 'nodelay')))),
+      fmtRatio(ratio(get(t, (m) => m.jsMsPerRt), get(o, (m) => m.jsMsPerRt))),
+      fmtRatio(ratio(get(t, (m) => m.memory.peak), get(o, (m) => m.memory.peak))),
+      fmtRatio(ratio(get(t, (m) => m.memory.peak - m.memory.open), get(o, (m) => m.memory.peak - m.memory.open))),
+      o.failure || (t && t.failure) ? `${o.failure ? 'ours failed' : ''}${o.failure && t && t.failure ? ', ' : ''}${t && t.failure ? `${theirs.subject} failed` : ''}` : '',
+    ];
+  });
+  lines.push(...formatTable(['size', 'wall Nagle', 'wall nodelay', 'js', 'peak vars', 'peak-open vars', 'note'], rows).map((l) => `  ${l}`));
+  return lines;
+}
+
+/** `interpreter ESP32-like 16B: ours 5.1 ms/rt, ws.min.js 2.4 ms/rt, ratio 0.47` (theirs ÷ ours, nodelay wall where measured). */
+export function summaryLines(results: PoolResult[]): string[] {
+  const lines: string[] = [];
+  for (const { pool, subjects } of results) {
+    const [ours, ...others] = subjects;
+    if (ours.loadFailure) lines.push(`interpreter ${pool.label}: ours FAILED to load (${ours.loadFailure.split(':')[0]})`);
+    for (const m of ours.sizes) {
+      const wall = primaryWall;
+      let line = `interpreter ${pool.label} ${formatSize(m.size)}: ours ${m.failure ? 'FAILED' : `${fmt(wall(m))} ms/rt`}`;
+      for (const other of others) {
+        const t = other.sizes.find((x) => x.size === m.size);
+        line += `, ${other.subject} ${other.loadFailure || (t && t.failure) ? 'FAILED' : `${fmt(wall(t))} ms/rt`}, ratio ${fmtRatio(ratio(wall(t), wall(m)))}`;
+      }
+      lines.push(line);
+    }
+  }
+  return lines;
+}
+
+/** A target line: what was asked, what was measured, met or not. */
+function target(what: string, measured: string, met: boolean | null): string {
+  return `  target ${what}: ${measured} — ${met === null ? 'NOT MEASURED' : met ? 'met' : 'NOT MET'}`;
+}
+
+/**
+ * The issue's targets, judged on what was measured. Speed: theirs ÷ ours wall time on the
+ * TCP_NODELAY build where there is one (else the build as shipped); memory: peak JsVars.
+ */
+export function targetLines(result: PoolResult): string[] {
+  const [ours, theirs] = result.subjects;
+  const lines: string[] = [];
+  const wallOf = primaryWall;
+  if (result.pool.kind === 'esp32') {
+    if (!theirs) return ['  targets: need --compare FILE (e.g. Espruino\'s ws.min.js)'];
+    const build = result.pool.nodelay ? 'wall, TCP_NODELAY' : 'wall, Nagle on';
+    for (const [size, factor] of [[16, 2], [1000, 10], [8000, 30]]) {
+      const o = ours.sizes.find((m) => m.size === size);
+      const t = theirs.sizes.find((m) => m.size === size);
+      const r = ratio(wallOf(t), wallOf(o));
+      lines.push(target(`${formatSize(size)} ≥${factor}× faster than ${theirs.subject}`,
+        isFinite(r) ? `${formatRatio(r)}× (${build}: ours ${fmt(wallOf(o))} ms, theirs ${fmt(wallOf(t))} ms)` : 'not measured',
+        isFinite(r) ? r >= factor : null));
+    }
+    const peaks = ours.sizes.map((o) => {
+      const t = theirs.sizes.find((m) => m.size === o.size);
+      return { size: o.size, ours: o.memory.peak, theirs: t && !t.failure ? t.memory.peak : NaN, oursDyn: o.memory.peak - o.memory.open, theirsDyn: t && !t.failure ? t.memory.peak - t.memory.open : NaN };
+    }).filter((p) => isFinite(p.ours) && isFinite(p.theirs));
+    if (peaks.length === 0) lines.push(target('peak vars ≤ half of theirs', 'not measured', null));
+    else {
+      const worst = peaks.reduce((a, b) => (b.ours / b.theirs > a.ours / a.theirs ? b : a));
+      lines.push(target(`peak vars ≤ half of ${theirs.subject} (every size)`,
+        `worst at ${formatSize(worst.size)}: ours ${worst.ours}, theirs ${worst.theirs} (${formatRatio(worst.ours / worst.theirs)}× theirs)`,
+        peaks.every((p) => p.ours * 2 <= p.theirs)));
+      const worstDyn = peaks.reduce((a, b) => (b.oursDyn / b.theirsDyn > a.oursDyn / a.theirsDyn ? b : a));
+      lines.push(`  (peak above the open connection, i.e. without the library's code: worst at ${formatSize(worstDyn.size)}: ours ` +
+        `${worstDyn.oursDyn}, theirs ${worstDyn.theirsDyn}; ≤ half at ${peaks.filter((p) => p.oursDyn * 2 <= p.theirsDyn).map((p) => formatSize(p.size)).join(', ') || 'no size'})`);
+    }
+  } else if (result.pool.kind === 'esp8266') {
+    const free = result.pool.freeAtStart - libraryVars(ours, result.pool);
+    lines.push(target('library loaded leaves ≥1000 vars free',
+      ours.loadFailure ? `did not load (${ours.loadFailure.split(':')[0]})`
+        : `${fmtInt(free)} free of ${result.pool.total} in an otherwise empty program (${ours.loadedFree} with the harness)`,
+      ours.loadFailure ? false : isFinite(free) ? free >= 1000 : null));
+    const big = ours.sizes.find((m) => m.size === 8000);
+    lines.push(target('8000-byte echo works',
+      ours.loadFailure ? 'library did not load' : !big ? 'not measured' : big.failure ? `failed: ${big.failure}` : 'all echoes matched',
+      ours.loadFailure ? false : !big ? null : big.failure === ''));
+  }
+  return lines;
+}
+
+/** The whole report for the section. */
+export function formatReport(results: PoolResult[]): string[] {
+  const lines: string[] = [];
+  for (const result of results) {
+    const { pool } = result;
+    lines.push(`${pool.label} pool (${pool.total} vars × ${pool.blocksize} B), ${pool.board} bundle:`);
+    if (pool.nagle) lines.push(`  Nagle on (as shipped): ${pool.nagle.bin} (${pool.nagle.source})`);
+    if (pool.nodelay) lines.push(`  TCP_NODELAY:           ${pool.nodelay.bin} (${pool.nodelay.source})`);
+    else lines.push('  no TCP_NODELAY build found (ESPRUINO_BIN_NODELAY or <bin>-nodelay): "nodelay" columns empty');
+    for (const subject of result.subjects) lines.push(...formatSubject(subject, pool).map((l) => `  ${l}`));
+    for (const other of result.subjects.slice(1)) lines.push(...formatComparison(result.subjects[0], other).map((l) => `  ${l}`));
+    lines.push(...targetLines(result));
+    lines.push('');
+  }
+  lines.push(...summaryLines(results));
+  return lines;
+}
+
+/** Explains the columns (printed before the tables). */
+export const LEGEND = [
+  'Closed loop against ws\'s WebSocketServer on 127.0.0.1 (perMessageDeflate off): send one text message, wait for its',
+  'echo, compare it with what was sent, repeat N times. All times are ms per round trip, measured on this x86 host running',
+  'the interpreter: a 240 MHz ESP32 is many times slower, so compare ratios rather than times.',
+  '  wall Nagle: the interpreter as shipped (Nagle on: a frame over one socket chunk waits ~40 ms for the delayed ACK)',
+  '  wall nodelay: the same build with TCP_NODELAY',
+  '  cpu: the interpreter\'s CPU time (/proc); the Linux build polls its sockets without sleeping, so cpu ≈ wall',
+  '  js, wait, callbacks: a separate run (on the nodelay build where there is one) with every JavaScript callback (socket',
+  '  events, timers, listeners) wrapped and timed: js is the time inside JavaScript, wait the rest of that run\'s wall time',
+  '  (network, echo server, event loop; Nagle\'s delayed ACK on a build without TCP_NODELAY), callbacks how many ran per',
+  '  round trip. The wrappers\' own cost, calibrated in the run, is taken out of both.',
+  '  vars in use: JsVars after the handshake, with the payload string built, peak during the loop (sampled after every',
+  '  send and receive), after the payload is released.',
+];
+
+/** The `interpreter` section of `npm run bench`. */
+export const interpreterSection: BenchSection = {
+  name: 'interpreter',
+  title: 'Interpreter: wsclient.js in Espruino Linux builds, closed-loop echo',
+  run(context: BenchContext): Promise<void> {
+    return runInterpreterSection(context, process.env);
+  },
+};
+
+/** The section with the environment passed in (the interpreters are found there). */
+export async function runInterpreterSection(context: BenchContext, env: Record<string, string | undefined>): Promise<void> {
+  const { log } = context;
+  const flags = context.flags || {};
+  if (!flags.bin && !env.ESPRUINO_BIN && !env.ESPRUINO_BIN_ESP32 && !env.ESPRUINO_BIN_ESP8266) {
+    log('skipped: no Espruino interpreter. Set ESPRUINO_BIN (and optionally ESPRUINO_BIN_ESP32 / ESPRUINO_BIN_ESP8266),');
+    log('or pass --bin PATH, pointing at an Espruino Linux build (see tools/bench/interpreter.ts).');
+    return;
+  }
+  const pools = await findPools(env, flags.bin, log);
+  if (pools.length === 0) {
+    log('skipped: none of the interpreters given could be run.');
+    return;
+  }
+  const scratch = mkdtempSync(path.join(tmpdir(), 'wsclient-bench-'));
+  try {
+    const subjects: Subject[] = [{ name: 'ours', source: { esp32: '', esp8266: '' }, origin: { esp32: '', esp8266: '' } }];
+    for (const board of ['esp32', 'esp8266'] as const) {
+      if (!pools.some((pool) => pool.board === board)) continue;
+      const build = await buildBoard(board, scratch);
+      const file = build.bundles[0].file;
+      subjects[0].source[board] = readFileSync(file, 'latin1');
+      subjects[0].origin[board] = `wsclient.js built for ${board}`;
+    }
+    if (flags.compare) {
+      const source = readFileSync(flags.compare, 'latin1');
+      const name = path.basename(flags.compare);
+      subjects.push({ name, source: { esp32: source, esp8266: source }, origin: { esp32: flags.compare, esp8266: flags.compare } });
+    }
+    const options = context.quick ? QUICK_OPTIONS : NORMAL_OPTIONS;
+    LEGEND.forEach((line) => log(line));
+    log(`ws ${wsVersion()}; sizes ${options.sizes.map(formatSize).join(', ')}; N ${options.sizes.map((s) => options.rounds[s]).join('/')}; ` +
+      `memory sampled over ${options.memRounds} more round trips.`);
+    log('');
+    const results = await runInterpreterBench(pools, subjects, options, log);
+    log('');
+    formatReport(results).forEach((line) => log(line));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The installed ws version. */
+function wsVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require('ws/package.json') as { version: string }).version;
+  } catch {
+    return '(unknown version)';
+  }
+}
