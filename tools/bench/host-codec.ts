@@ -24,7 +24,7 @@
 import { createHash, randomFillSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createNodeEntropy } from '../../hal/node/entropy';
@@ -102,22 +102,46 @@ interface WsLibrary {
 
 const requireHere = createRequire(import.meta.url);
 let wsLibrary: WsLibrary | null = null;
+/** The masking and validation functions of that copy of ws, for wsPaths(). */
+let wsInternals: { mask: { name: string }; isValidUTF8: { name: string } } | null = null;
 
 /**
  * ws, loaded on first use with its native add-ons switched off (its documented environment
  * variables), since the target is ws's pure-JS path: bufferutil and utf-8-validate do sit in
- * node_modules (espruino's `websocket` dependency brings them). The switches only work if ws
- * is not loaded yet; `wsPaths()` reports what ws really uses.
+ * node_modules (espruino's `websocket` dependency brings them). ws reads the switches when it
+ * is loaded, and something else in the process (another bench section, a test) may have loaded
+ * it already: so ws's modules are taken out of the require cache for this load, which makes a
+ * private copy, and whatever was cached is put back. `wsPaths()` reports what the copy uses.
  */
 function wsLib(): WsLibrary {
   if (wsLibrary === null) {
     const saved = { buffer: process.env.WS_NO_BUFFER_UTIL, utf8: process.env.WS_NO_UTF_8_VALIDATE };
+    const root = dirname(requireHere.resolve('ws')) + sep;
+    const cache = requireHere.cache;
+    const earlier: NodeJS.Dict<NodeModule> = {};
+    for (const key of Object.keys(cache)) {
+      if (!key.startsWith(root)) continue;
+      earlier[key] = cache[key];
+      delete cache[key];
+    }
     process.env.WS_NO_BUFFER_UTIL = '1';
     process.env.WS_NO_UTF_8_VALIDATE = '1';
-    wsLibrary = requireHere('ws') as WsLibrary;
-    // ws reads them once, when loaded; leave the environment of child processes as it was.
-    restoreEnv('WS_NO_BUFFER_UTIL', saved.buffer);
-    restoreEnv('WS_NO_UTF_8_VALIDATE', saved.utf8);
+    try {
+      wsLibrary = requireHere('ws') as WsLibrary;
+      // Not in ws's exports map, so reached by path: the modules of the copy just loaded.
+      wsInternals = {
+        mask: (requireHere(join(root, 'lib', 'buffer-util.js')) as { mask: { name: string } }).mask,
+        isValidUTF8: (requireHere(join(root, 'lib', 'validation.js')) as { isValidUTF8: { name: string } }).isValidUTF8,
+      };
+    } finally {
+      // Leave the environment of child processes, and others' ws, as they were.
+      restoreEnv('WS_NO_BUFFER_UTIL', saved.buffer);
+      restoreEnv('WS_NO_UTF_8_VALIDATE', saved.utf8);
+      if (Object.keys(earlier).length > 0) {
+        for (const key of Object.keys(cache)) if (key.startsWith(root)) delete cache[key];
+        Object.assign(cache, earlier);
+      }
+    }
   }
   return wsLibrary;
 }
@@ -127,17 +151,14 @@ function restoreEnv(name: string, value: string | undefined): void {
   else process.env[name] = value;
 }
 
-/** Which masking and UTF-8 validation the loaded ws uses. */
+/** Which masking and UTF-8 validation the bench's ws uses. */
 export function wsPaths(): { masking: string; validation: string } {
   wsLib();
-  // Not in ws's exports map, so reached by path; it is the same module instance ws uses.
-  const lib = join(dirname(requireHere.resolve('ws')), 'lib');
-  const mask = (requireHere(join(lib, 'buffer-util.js')) as { mask: { name: string } }).mask;
-  const validate = (requireHere(join(lib, 'validation.js')) as { isValidUTF8: { name: string } }).isValidUTF8;
+  const internals = wsInternals as { mask: { name: string }; isValidUTF8: { name: string } };
   const isUtf8 = typeof (requireHere('node:buffer') as { isUtf8?: unknown }).isUtf8 === 'function';
   return {
-    masking: mask.name === '_mask' ? 'JavaScript' : 'native (bufferutil)',
-    validation: validate.name === '_isValidUTF8' ? 'JavaScript'
+    masking: internals.mask.name === '_mask' ? 'JavaScript' : 'native (bufferutil)',
+    validation: internals.isValidUTF8.name === '_isValidUTF8' ? 'JavaScript'
       : isUtf8 ? 'JavaScript below 24 B, node:buffer isUtf8 (native) above' : 'native (utf-8-validate)',
   };
 }
