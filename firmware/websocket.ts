@@ -132,9 +132,15 @@ export class WebSocket {
     if (text) bytes = (this.hal.text || core.codec).encode(data as string);
     else bytes = new Uint8Array(data as Uint8Array);
     if (this.bufferedAmount + bytes.length > this.options.maxBufferedAmount) return false;
-    this.pending.push(bytes);
-    this.pendingText.push(text);
-    this.pendingBytes += bytes.length;
+    if (this.pending.length === 0 && core.bufferedAmount === 0 && core.readyState === ReadyState.Open) {
+      // Nothing waits ahead of it: straight to the protocol, skipping the queue's array work.
+      if (text) core.sendEncodedText(bytes);
+      else core.sendBinary(bytes);
+    } else {
+      this.pending.push(bytes);
+      this.pendingText.push(text);
+      this.pendingBytes += bytes.length;
+    }
     this.pump();
     return true;
   }
@@ -428,7 +434,10 @@ export class WebSocket {
     const handler = (this as any)['on' + type] as Listener | null | undefined;
     const list = this.listeners[type];
     if (handler) this.call(handler, event);
-    if (list) {
+    if (list && list.length === 1) {
+      this.call(list[0], event);
+    } else if (list) {
+      // A copy: a listener may add or remove listeners while they run.
       const copy = list.slice();
       for (let i = 0; i < copy.length; i++) this.call(copy[i], event);
     }

@@ -88,9 +88,12 @@ export class ClientProtocol {
   private offered: string[];
   private request: Uint8Array | null;
   private requestSent = 0;
+  /** The message being framed, or null; the messages behind it wait in `queue`. */
+  private head: Uint8Array | null = null;
+  private headOpcode = 0;
+  private headSent = 0;
   private queue: Uint8Array[] = [];
   private queueOpcodes: number[] = [];
-  private headSent = 0;
   private pong = new Uint8Array(MAX_CONTROL_PAYLOAD);
   private pongLength = -1;
   private ping = new Uint8Array(MAX_CONTROL_PAYLOAD);
@@ -232,7 +235,7 @@ export class ClientProtocol {
     }
     if (this.closeSent || this.finished) return false;
     const writer = this.writer;
-    if (this.closeCode !== -1 && (this.closeUrgent || this.queue.length === 0)) {
+    if (this.closeCode !== -1 && (this.closeUrgent || this.head === null)) {
       this.writeClose();
     } else if (this.pongLength >= 0) {
       writer.write(Opcode.Pong, true, this.pong, 0, this.pongLength);
@@ -240,7 +243,7 @@ export class ClientProtocol {
     } else if (this.pingLength >= 0) {
       writer.write(Opcode.Ping, true, this.ping, 0, this.pingLength);
       this.pingLength = -1;
-    } else if (this.queue.length > 0) {
+    } else if (this.head !== null) {
       this.writeFragment();
     } else {
       return false;
@@ -260,12 +263,19 @@ export class ClientProtocol {
 
   private enqueue(opcode: number, data: Uint8Array): void {
     this.checkOpen();
-    this.queue.push(data);
-    this.queueOpcodes.push(opcode);
+    // The usual single message takes the head slot: no array work (costly on an interpreter).
+    if (this.head === null) {
+      this.head = data;
+      this.headOpcode = opcode;
+    } else {
+      this.queue.push(data);
+      this.queueOpcodes.push(opcode);
+    }
     this.bufferedAmount += data.length;
   }
 
   private dropQueue(): void {
+    this.head = null;
     this.queue = [];
     this.queueOpcodes = [];
     this.headSent = 0;
@@ -274,16 +284,20 @@ export class ClientProtocol {
 
   /** One frame of the message at the head of the queue; larger messages become fragments. */
   private writeFragment(): void {
-    const data = this.queue[0];
+    const data = this.head as Uint8Array;
     const left = data.length - this.headSent;
     const n = left < this.writer.capacity ? left : this.writer.capacity;
     const fin = n === left;
-    this.writer.write(this.headSent === 0 ? this.queueOpcodes[0] : Opcode.Continuation, fin, data, this.headSent, n);
+    this.writer.write(this.headSent === 0 ? this.headOpcode : Opcode.Continuation, fin, data, this.headSent, n);
     this.bufferedAmount -= n;
     if (fin) {
-      this.queue.shift();
-      this.queueOpcodes.shift();
       this.headSent = 0;
+      if (this.queue.length === 0) {
+        this.head = null;
+      } else {
+        this.head = this.queue.shift() as Uint8Array;
+        this.headOpcode = this.queueOpcodes.shift() as number;
+      }
     } else {
       this.headSent += n;
     }

@@ -3,6 +3,9 @@ import { TX_PAYLOAD_OFFSET } from './options';
 /** How many mask keys one refill of the pool provides: entropy is drawn in bulk, not per frame. */
 const MASK_POOL_KEYS = 64;
 
+/** Index of the mask key in the buffer's Int32Array view: the word just before the payload. */
+const KEY_WORD = (TX_PAYLOAD_OFFSET >> 2) - 1;
+
 /**
  * Writes masked client frames (RFC 6455 §5.2, §5.3) into one preallocated output buffer.
  *
@@ -25,7 +28,8 @@ export class FrameWriter {
   constructor(size: number, fill: (out: Uint8Array) => void) {
     this.buffer = new Uint8Array(size);
     this.capacity = size - TX_PAYLOAD_OFFSET;
-    this.words = new Int32Array(this.buffer.buffer, TX_PAYLOAD_OFFSET, this.capacity >> 2);
+    // Word KEY_WORD holds the mask key (the 4 bytes before the payload); the payload's start here.
+    this.words = new Int32Array(this.buffer.buffer, 0, size >> 2);
     this.pool = new Uint8Array(MASK_POOL_KEYS * 4);
     this.poolWords = new Int32Array(this.pool.buffer);
     this.fill = fill;
@@ -86,18 +90,17 @@ export class FrameWriter {
       this.poolNext = 0;
     }
     const key = this.poolNext++;
-    const pool = this.pool;
-    const buffer = this.buffer;
-    const at = key * 4;
-    buffer[TX_PAYLOAD_OFFSET - 4] = pool[at];
-    buffer[TX_PAYLOAD_OFFSET - 3] = pool[at + 1];
-    buffer[TX_PAYLOAD_OFFSET - 2] = pool[at + 2];
-    buffer[TX_PAYLOAD_OFFSET - 1] = pool[at + 3];
-    // Both views share byte order with the memory, so a word XOR equals four byte XORs.
+    // All views share the memory's byte order: storing the word writes the key's 4 bytes in
+    // order, and a word XOR equals four byte XORs.
     const word = this.poolWords[key];
     const words = this.words;
-    const count = length >> 2;
-    for (let i = 0; i < count; i++) words[i] ^= word;
-    for (let i = count << 2; i < length; i++) buffer[TX_PAYLOAD_OFFSET + i] ^= pool[at + (i & 3)];
+    words[KEY_WORD] = word;
+    const end = KEY_WORD + 1 + (length >> 2);
+    for (let i = KEY_WORD + 1; i < end; i++) words[i] ^= word;
+    if ((length & 3) !== 0) {
+      const pool = this.pool;
+      const buffer = this.buffer;
+      for (let i = length & ~3; i < length; i++) buffer[TX_PAYLOAD_OFFSET + i] ^= pool[key * 4 + (i & 3)];
+    }
   }
 }

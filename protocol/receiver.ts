@@ -47,17 +47,34 @@ export class Receiver {
   private buffer: Uint8Array;
   /** The array a single-frame binary message split over chunks is assembled in, or null. */
   private target: Uint8Array | null = null;
+  /** Largest payload the short-frame path may deliver: 125, or less when the limits say so. */
+  private shortLimit: number;
 
   constructor(limits: Limits, codec: TextCodec, sink: ReceiverSink) {
     this.limits = limits;
     this.codec = codec;
     this.sink = sink;
     this.buffer = new Uint8Array(limits.rxBufferSize);
+    this.shortLimit = Math.min(125, limits.maxFrameSize, limits.maxMessageSize);
   }
 
   /** Decodes `bytes[start, end)`. Never throws for bad input: failures go to the sink. */
   push(bytes: Uint8Array, start: number, end: number): void {
     let at = start;
+    // The common case in few statements (an interpreter pays for each): whole short text or
+    // binary frames, unfragmented, at a frame boundary. First byte 0x81/0x82 is FIN, no RSV
+    // bits, text/binary; a second byte under 126 is unmasked with a 7-bit length. Everything
+    // else, and anything the checks would refuse, takes the general path below.
+    while (this.headerLength === 0 && this.messageOpcode < 0 && end - at >= 2 && !this.stopped) {
+      const first = bytes[at];
+      const length = bytes[at + 1];
+      if ((first !== 0x81 && first !== 0x82) || length > this.shortLimit || end - at < length + 2) break;
+      this.messageOpcode = first & 0x0f;
+      this.opcode = this.messageOpcode;
+      this.fin = true;
+      at += length + 2;
+      this.deliver(bytes, at - length, at, false);
+    }
     while (at < end && !this.stopped) {
       if (this.step === Step.Header) {
         while (at < end && this.headerLength < this.headerNeed) this.header[this.headerLength++] = bytes[at++];
@@ -161,7 +178,7 @@ export class Receiver {
     }
     if (this.fin && this.opcode !== Opcode.Continuation && this.opcode < 8) {
       if (end - at >= length) {
-        this.deliver(bytes, at, at + length);
+        this.deliver(bytes, at, at + length, false);
         return at + length;
       }
       // Its size is known and was checked on the header: copy it once, into what is delivered.
@@ -235,14 +252,19 @@ export class Receiver {
       this.sink.onControl(this.opcode, this.control, this.controlLength);
     } else if (this.fin) {
       const target = this.target;
-      this.deliver(target === null ? this.buffer : target, 0, this.messageLength);
+      if (target === null) this.deliver(this.buffer, 0, this.messageLength, true);
+      else this.deliver(target, 0, this.messageLength, false);
     }
   }
 
-  /** Hands a complete message `bytes[from, to)` to the sink. */
-  private deliver(bytes: Uint8Array, from: number, to: number): void {
+  /**
+   * Hands a complete message `bytes[from, to)` to the sink; `streamed` when `bytes` is the
+   * receive buffer. (Passed in, not found by `bytes === this.buffer`: Espruino compares typed
+   * arrays by converting both to strings, which costs milliseconds and can call two different
+   * arrays equal.)
+   */
+  private deliver(bytes: Uint8Array, from: number, to: number, streamed: boolean): void {
     const opcode = this.messageOpcode;
-    const streamed = bytes === this.buffer;
     this.target = null;
     this.messageOpcode = -1;
     this.messageLength = 0;
@@ -254,7 +276,10 @@ export class Receiver {
       const validator = this.validator;
       // Streamed text was validated piece by piece; what remains is a truncated last character.
       let valid = streamed ? validator.isComplete() : codec.validate === undefined ? undefined : codec.validate(bytes, from, to);
-      if (valid === undefined) valid = validator.update(bytes, from, to) && validator.isComplete();
+      if (valid === undefined) {
+        validator.reset();
+        valid = validator.update(bytes, from, to) && validator.isComplete();
+      }
       if (!valid) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
       this.sink.onText(codec.decode(bytes, from, to));
     } else if (streamed) {

@@ -4,12 +4,20 @@
  * - 'data' delivers a byte string: it becomes a Uint8Array over the string's own storage.
  * - write() sends its argument's toString(), so a Uint8Array would go out as "1,2,3": bytes
  *   are converted with E.toString() first. write() always returns false; 'drain' (queue
- *   empty) is the only flow control, so this HAL's write returns false and reports onDrain.
+ *   empty) is the only flow control, so this HAL counts what it wrote since the last drain and
+ *   returns false (then reports onDrain) once that reaches WRITE_WINDOW.
  * - ESP32 connect failures are thrown by net.connect; ESP8266 ones come as 'error' events.
  * - There is no destroy(): end() it and ignore everything but one synthetic onClose.
  */
 import type { TcpConnector, TcpHandlers, TcpSocket, TcpTarget } from '../types';
 import { fromConnectThrow, fromErrorEvent, TLS_PEER_CLOSE_NOTIFY } from './errors';
+
+/**
+ * Bytes written since the socket's queue was last empty before write() asks the caller to wait
+ * for onDrain. Small frames then go out without a 'drain' round of JavaScript each, and the
+ * queue Espruino keeps in JsVars stays small.
+ */
+const WRITE_WINDOW = 1024;
 
 /** Set to true by tools/build.ts for boards without TLS, so their bundle has no require('tls'). */
 declare const __WSCLIENT_NO_TLS__: boolean;
@@ -83,6 +91,8 @@ class EspruinoTcpSocket implements TcpSocket {
   private closed = false;
   /** A write is waiting for the queue to empty. */
   private draining = false;
+  /** Bytes written since the queue was last empty. */
+  private inFlight = 0;
 
   constructor(target: TcpTarget, handlers: TcpHandlers) {
     this.handlers = handlers;
@@ -118,11 +128,12 @@ class EspruinoTcpSocket implements TcpSocket {
   /** For the shared listeners only. */
   dataEvent(data: string): void {
     // A view of the string's storage, no copy: the string is ours alone from here on.
-    if (this.live()) this.handlers.onData(new Uint8Array(E.toArrayBuffer(data)));
+    if (!this.closed && !this.dead) this.handlers.onData(new Uint8Array(E.toArrayBuffer(data)));
   }
 
   /** For the shared listeners only. */
   drainEvent(): void {
+    this.inFlight = 0;
     // Espruino also drains before connect and after writes nobody waits for.
     if (!this.draining || !this.live()) return;
     this.draining = false;
@@ -165,6 +176,8 @@ class EspruinoTcpSocket implements TcpSocket {
       }, 0);
       return false;
     }
+    this.inFlight += bytes.length;
+    if (this.inFlight < WRITE_WINDOW) return true;
     this.draining = true;
     return false;
   }

@@ -61,14 +61,20 @@ describe('hal/espruino tcp (fake net)', () => {
     expect(fake!.writtenBytes()).to.deep.equal([...Array.from(all), 250, 251, 252]);
   });
 
-  it('always returns false from write(), and reports onDrain once per wait', () => {
+  it('returns true until 1024 bytes wait in the queue, then false, and reports onDrain once per wait', () => {
     const { socket, fake } = open();
     fake!.fire('drain'); // Espruino drains before connect too: nothing was waiting
     fake!.fire('connect');
-    expect(rec.write(socket, Uint8Array.of(1))).to.equal(false);
+    expect(rec.write(socket, new Uint8Array(1000))).to.equal(true);
+    expect(rec.write(socket, new Uint8Array(23))).to.equal(true);
+    expect(rec.write(socket, Uint8Array.of(1))).to.equal(false); // 1024 bytes since the queue was empty
     fake!.fire('drain');
     fake!.fire('drain'); // no write in between: not reported
-    expect(rec.write(socket, Uint8Array.of(2))).to.equal(false);
+    expect(rec.events).to.deep.equal(['connect', 'drain']);
+    // The drain emptied the queue: the count starts again.
+    expect(rec.write(socket, new Uint8Array(1023))).to.equal(true);
+    fake!.fire('drain'); // nobody waits: not reported, but the queue is empty again
+    expect(rec.write(socket, new Uint8Array(1024))).to.equal(false);
     fake!.fire('drain');
     expect(rec.events).to.deep.equal(['connect', 'drain', 'drain']);
   });
