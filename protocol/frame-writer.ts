@@ -96,11 +96,20 @@ export class FrameWriter {
     const words = this.words;
     words[KEY_WORD] = word;
     const end = KEY_WORD + 1 + (length >> 2);
-    for (let i = KEY_WORD + 1; i < end; i++) words[i] ^= word;
+    let i = KEY_WORD + 1;
+    // Unrolled by four: an interpreter pays for every loop test and increment (Espruino's
+    // Linux build: 2.8 times faster than one word per pass; eight per pass is slower again).
+    for (const end4 = end - 3; i < end4; i += 4) {
+      words[i] ^= word;
+      words[i + 1] ^= word;
+      words[i + 2] ^= word;
+      words[i + 3] ^= word;
+    }
+    for (; i < end; i++) words[i] ^= word;
     if ((length & 3) !== 0) {
       const pool = this.pool;
       const buffer = this.buffer;
-      for (let i = length & ~3; i < length; i++) buffer[TX_PAYLOAD_OFFSET + i] ^= pool[key * 4 + (i & 3)];
+      for (let j = length & ~3; j < length; j++) buffer[TX_PAYLOAD_OFFSET + j] ^= pool[key * 4 + (j & 3)];
     }
   }
 }

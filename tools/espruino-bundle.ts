@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { checkEspruinoSubset, formatViolations } from './espruino-gate.ts';
+import { manglePropsPattern } from './private-names.ts';
 
 /** Espruino's built-in modules: they must stay `require('x')` calls, never be bundled. */
 export const ESPRUINO_BUILTIN_MODULES: readonly string[] = [
@@ -112,6 +113,10 @@ async function compile(options: EspruinoBundleOptions): Promise<EspruinoBundle> 
     charset: 'utf8', // keep UTF-8 literals as bytes: \u escapes break on ESP builds
     sourcemap: 'external', // no sourceMappingURL comment in the uploaded code
     define: options.define,
+    // Espruino finds a property by walking the object's names and comparing strings, so long
+    // names sharing prefixes (closeCode, closeSent…) slow every access: minified bundles give
+    // private members short names (tools/private-names.ts says which names are safe).
+    mangleProps: options.minify ? manglePropsPattern(options.entry) : undefined,
     external: options.external ?? [...ESPRUINO_BUILTIN_MODULES],
     logLevel: 'silent',
   };
