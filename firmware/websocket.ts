@@ -131,7 +131,7 @@ export class WebSocket {
     const text = typeof data === 'string';
     if (text) bytes = (this.hal.text || core.codec).encode(data as string);
     else bytes = new Uint8Array(data as Uint8Array);
-    if (this.bufferedAmount + bytes.length > this.options.maxBufferedAmount) return false;
+    if (this.pendingBytes + core.bufferedAmount + bytes.length > this.options.maxBufferedAmount) return false;
     if (this.pending.length === 0 && core.bufferedAmount === 0 && core.readyState === ReadyState.Open) {
       // Nothing waits ahead of it: straight to the protocol, skipping the queue's array work.
       if (text) core.sendEncodedText(bytes);
@@ -204,7 +204,7 @@ export class WebSocket {
       text: this.hal.text,
       handler: {
         onOpen: (protocol) => { if (live()) self.opened(protocol); },
-        onText: (text) => { if (live()) self.dispatch('message', { type: 'message', data: text }); },
+        onText: (text) => { if (id === self.connection) self.dispatch('message', { type: 'message', data: text }); },
         onBinary: (data) => { if (live()) self.dispatch('message', { type: 'message', data: self.binaryType === 'arraybuffer' ? ownBuffer(data) : data }); },
         onPing: (data) => { if (live()) self.dispatch('ping', { type: 'ping', data: data }); },
         onPong: (data) => { if (live()) self.ponged(data); },
@@ -285,7 +285,7 @@ export class WebSocket {
     const socket = this.socket;
     if (core === null || socket === null) return;
     while (this.writable) {
-      if (core.bufferedAmount === 0 && this.pending.length > 0 && core.readyState === ReadyState.Open) {
+      if (this.pending.length > 0 && core.bufferedAmount === 0 && core.readyState === ReadyState.Open) {
         const bytes = this.pending.shift() as Uint8Array;
         this.pendingBytes -= bytes.length;
         if (this.pendingText.shift()) core.sendEncodedText(bytes);

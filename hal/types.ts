@@ -93,7 +93,11 @@ export interface Entropy {
 /** Text conversion between the platform's strings and UTF-8 bytes. */
 export interface TextCodec {
   encode(text: string): Uint8Array;
-  decode(bytes: Uint8Array, start: number, end: number): string;
+  /**
+   * The text of UTF-8 `bytes[start, end)`. `owned`: the caller gives the array up (it will
+   * never change it), so the string may share its memory instead of copying.
+   */
+  decode(bytes: Uint8Array, start: number, end: number, owned?: boolean): string;
   /**
    * Optional native check of `bytes[start, end)` on its own: true when it is complete, valid
    * UTF-8, false when it is not, undefined when the codec cannot tell quickly (the protocol's

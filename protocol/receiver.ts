@@ -2,10 +2,14 @@ import { Opcode, MAX_CONTROL_PAYLOAD } from './opcodes';
 import type { Limits } from './options';
 import { Utf8Validator, type TextCodec } from './utf8';
 
-/** Where the receiver reports what it decoded. */
-export interface ReceiverSink {
+/** Where the receiver delivers messages (the protocol's handler itself: no call in between). */
+export interface MessageSink {
   onText(text: string): void;
   onBinary(data: Uint8Array): void;
+}
+
+/** Where the receiver reports control frames and failures. */
+export interface FrameSink {
   /** A complete control frame; `payload[0, length)` is only valid during the call. */
   onControl(opcode: number, payload: Uint8Array, length: number): void;
   /** The server broke the protocol: fail the connection with `closeCode`. The receiver has stopped. */
@@ -22,15 +26,16 @@ const enum Step { Header = 0, Payload = 1 }
  * it arrives so invalid UTF-8 fails as early as it is provable (with the codec's native check
  * where it has one, see {@link TextCodec.validate}). A single-frame message that lies whole
  * inside one chunk is delivered straight from that chunk without being copied into the
- * receive buffer; a single-frame binary message split over chunks is copied straight into
- * the array that is delivered.
+ * receive buffer; a single-frame message split over chunks is copied straight into an array
+ * of its own, which becomes the message (text shares it, see {@link TextCodec.decode}).
  */
 export class Receiver {
   /** Set once the connection failed or the caller stopped listening; further bytes are ignored. */
   stopped = false;
   private limits: Limits;
   private codec: TextCodec;
-  private sink: ReceiverSink;
+  private messages: MessageSink;
+  private frames: FrameSink;
   private validator = new Utf8Validator();
   private step = Step.Header;
   private header = new Uint8Array(10);
@@ -45,15 +50,16 @@ export class Receiver {
   private messageOpcode = -1;
   private messageLength = 0;
   private buffer: Uint8Array;
-  /** The array a single-frame binary message split over chunks is assembled in, or null. */
+  /** The array a single-frame message split over chunks is assembled in, or null. */
   private target: Uint8Array | null = null;
   /** Largest payload the short-frame path may deliver: 125, or less when the limits say so. */
   private shortLimit: number;
 
-  constructor(limits: Limits, codec: TextCodec, sink: ReceiverSink) {
+  constructor(limits: Limits, codec: TextCodec, messages: MessageSink, frames: FrameSink) {
     this.limits = limits;
     this.codec = codec;
-    this.sink = sink;
+    this.messages = messages;
+    this.frames = frames;
     this.buffer = new Uint8Array(limits.rxBufferSize);
     this.shortLimit = Math.min(125, limits.maxFrameSize, limits.maxMessageSize);
   }
@@ -69,11 +75,8 @@ export class Receiver {
       const first = bytes[at];
       const length = bytes[at + 1];
       if ((first !== 0x81 && first !== 0x82) || length > this.shortLimit || end - at < length + 2) break;
-      this.messageOpcode = first & 0x0f;
-      this.opcode = this.messageOpcode;
-      this.fin = true;
       at += length + 2;
-      this.deliver(bytes, at - length, at, false);
+      this.deliver(first & 0x0f, bytes, at - length, at, true, false);
     }
     while (at < end && !this.stopped) {
       if (this.step === Step.Header) {
@@ -96,7 +99,7 @@ export class Receiver {
 
   private fail(closeCode: number, code: string, message: string): void {
     this.stopped = true;
-    this.sink.onFailure(closeCode, code, message);
+    this.frames.onFailure(closeCode, code, message);
   }
 
   private parseFirstBytes(): void {
@@ -178,11 +181,15 @@ export class Receiver {
     }
     if (this.fin && this.opcode !== Opcode.Continuation && this.opcode < 8) {
       if (end - at >= length) {
-        this.deliver(bytes, at, at + length, false);
+        this.step = Step.Header;
+        this.headerLength = 0;
+        this.headerNeed = 2;
+        this.messageOpcode = -1;
+        this.deliver(this.opcode, bytes, at, at + length, true, false);
         return at + length;
       }
       // Its size is known and was checked on the header: copy it once, into what is delivered.
-      if (this.opcode === Opcode.Binary) this.target = new Uint8Array(length);
+      this.target = new Uint8Array(length);
     }
     return at;
   }
@@ -197,10 +204,10 @@ export class Receiver {
     }
     let target = this.target;
     const needed = this.messageLength + (to - from);
+    if (this.messageOpcode === Opcode.Text && !this.validateText(bytes, from, to)) {
+      return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
+    }
     if (target === null) {
-      if (this.messageOpcode === Opcode.Text && !this.validateText(bytes, from, to)) {
-        return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
-      }
       if (needed > this.buffer.length) this.grow(needed);
       target = this.buffer;
     }
@@ -249,49 +256,46 @@ export class Receiver {
     this.headerLength = 0;
     this.headerNeed = 2;
     if (this.opcode >= 8) {
-      this.sink.onControl(this.opcode, this.control, this.controlLength);
+      this.frames.onControl(this.opcode, this.control, this.controlLength);
     } else if (this.fin) {
       const target = this.target;
-      if (target === null) this.deliver(this.buffer, 0, this.messageLength, true);
-      else this.deliver(target, 0, this.messageLength, false);
+      const opcode = this.messageOpcode;
+      const length = this.messageLength;
+      this.target = null;
+      this.messageOpcode = -1;
+      this.messageLength = 0;
+      if (target === null) this.deliver(opcode, this.buffer, 0, length, false, true);
+      else this.deliver(opcode, target, 0, length, true, true);
     }
   }
 
   /**
-   * Hands a complete message `bytes[from, to)` to the sink; `streamed` when `bytes` is the
-   * receive buffer. (Passed in, not found by `bytes === this.buffer`: Espruino compares typed
-   * arrays by converting both to strings, which costs milliseconds and can call two different
-   * arrays equal.)
+   * Hands a complete message `bytes[from, to)` to the sink; the frame and message state is
+   * already reset. `owned`: `bytes` is given up (a received chunk, or the message's own
+   * array), so the message may share it; otherwise it is the reused receive buffer.
+   * `validated`: text that was checked piece by piece as it arrived.
    */
-  private deliver(bytes: Uint8Array, from: number, to: number, streamed: boolean): void {
-    const opcode = this.messageOpcode;
-    this.target = null;
-    this.messageOpcode = -1;
-    this.messageLength = 0;
-    this.step = Step.Header;
-    this.headerLength = 0;
-    this.headerNeed = 2;
+  private deliver(opcode: number, bytes: Uint8Array, from: number, to: number, owned: boolean, validated: boolean): void {
     if (opcode === Opcode.Text) {
       const codec = this.codec;
       const validator = this.validator;
-      // Streamed text was validated piece by piece; what remains is a truncated last character.
-      let valid = streamed ? validator.isComplete() : codec.validate === undefined ? undefined : codec.validate(bytes, from, to);
+      // Validated text only lacks the check that its last character is complete.
+      let valid = validated ? validator.isComplete() : codec.validate === undefined ? undefined : codec.validate(bytes, from, to);
       if (valid === undefined) {
         validator.reset();
         valid = validator.update(bytes, from, to) && validator.isComplete();
       }
       if (!valid) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
-      this.sink.onText(codec.decode(bytes, from, to));
-    } else if (streamed) {
+      this.messages.onText(codec.decode(bytes, from, to, owned));
+    } else if (owned) {
+      // A view needs no copy: nothing else writes to these bytes.
+      this.messages.onBinary(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to));
+    } else {
       // The receive buffer is reused for the next message: hand out a copy. (Not slice():
       // Espruino's copies element by element, ~3 times slower than set() at 100 bytes.)
       const data = new Uint8Array(to - from);
       data.set(to === bytes.length ? bytes : bytes.subarray(0, to));
-      this.sink.onBinary(data);
-    } else {
-      // The caller gave up the chunk (see ClientProtocol.receive), or this is the message's own
-      // array (a split single frame): a view needs no copy.
-      this.sink.onBinary(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to));
+      this.messages.onBinary(data);
     }
   }
 }

@@ -12,12 +12,14 @@ const validator = new Utf8Validator();
  */
 export const espruinoTextCodec: TextCodec = {
   encode: function (text: string): Uint8Array {
-    return E.toUint8Array(text);
+    // A view of the string's own storage (strings never change): no copy of the message.
+    return new Uint8Array(E.toArrayBuffer(text));
   },
-  decode: function (bytes: Uint8Array, start: number, end: number): string {
-    // E.toString of a whole Uint8Array returns the array's own storage, and the receive
-    // buffer is reused: so convert a fresh copy, which nothing else can write to.
-    return E.toString(new Uint8Array(bytes.subarray(start, end)));
+  decode: function (bytes: Uint8Array, start: number, end: number, owned?: boolean): string {
+    // E.toString returns a whole Uint8Array's own storage and copies a part of one. Unless the
+    // caller gave the array up, the string must not share it (the receive buffer is reused).
+    if (start === 0 && end === bytes.length) return E.toString(owned ? bytes : new Uint8Array(bytes));
+    return E.toString(bytes.subarray(start, end));
   },
   /**
    * The ASCII fast path: a native copy of the range and a native regex scan, no loop in

@@ -65,17 +65,33 @@ describe('hal/espruino platform (fake globals)', () => {
       }), { numRuns: 1000 });
     });
 
-    it('decodes from a copy: the string never shares the (reused) buffer', () => {
-      // E.toString of a whole Uint8Array returns its storage on Espruino, so decode must
-      // never hand it the caller's array or a view of the caller's buffer.
+    it('never lets the string share a buffer the caller keeps', () => {
+      // Espruino's E.toString returns the storage of a Uint8Array that covers its whole
+      // buffer, and copies any other view: so decode may pass a part view, never a whole one.
       const buffer = new Uint8Array([104, 105, 33]);
-      espruinoTextCodec.decode(buffer, 0, 3);
-      espruinoTextCodec.decode(buffer, 1, 3);
-      expect(fakes.toStringCalls).to.have.length(2);
+      expect(espruinoTextCodec.decode(buffer, 0, 3)).to.equal('hi!');
+      expect(espruinoTextCodec.decode(buffer, 1, 3)).to.equal('i!');
+      expect(espruinoTextCodec.decode(buffer, 0, 2)).to.equal('hi');
+      expect(fakes.toStringCalls).to.have.length(3);
       for (const arg of fakes.toStringCalls) {
         expect(arg).to.be.instanceOf(Uint8Array);
-        expect((arg as Uint8Array).buffer).not.to.equal(buffer.buffer);
+        const view = arg as Uint8Array;
+        const wholeOfCallers = view.buffer === buffer.buffer && view.byteOffset === 0 && view.byteLength === buffer.buffer.byteLength;
+        expect(wholeOfCallers, 'a whole view of the caller\'s buffer reached E.toString').to.equal(false);
       }
+    });
+
+    it('shares an array the caller gives up (owned), and copies only a part of it', () => {
+      const owned = new Uint8Array([111, 107]);
+      expect(espruinoTextCodec.decode(owned, 0, 2, true)).to.equal('ok');
+      expect(fakes.toStringCalls[0]).to.equal(owned);
+      expect(espruinoTextCodec.decode(owned, 1, 2, true)).to.equal('k');
+      expect((fakes.toStringCalls[1] as Uint8Array).byteOffset).to.equal(1);
+    });
+
+    it('encodes as a view of the string, without a copy in JavaScript', () => {
+      const bytes = espruinoTextCodec.encode('h\u00e9!');
+      expect(Array.from(bytes)).to.deep.equal([104, 0xe9, 33]);
     });
   });
 
