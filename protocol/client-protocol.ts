@@ -263,7 +263,7 @@ export class ClientProtocol {
   }
 
   private enqueue(opcode: number, data: Uint8Array): void {
-    this.checkOpen();
+    if (this.readyState !== ReadyState.Open) this.checkOpen();
     // The usual single message takes the head slot: no array work (costly on an interpreter).
     if (this.head === null) {
       this.head = data;
@@ -314,7 +314,7 @@ export class ClientProtocol {
       out.set(reason, TX_PAYLOAD_OFFSET + 2);
       length = 2 + reason.length;
     }
-    this.writer.finish(Opcode.Close, true, length);
+    this.writer.write(Opcode.Close, true, null, 0, length);
     this.closeSent = true;
     // RFC 6455 §7.1.1: once both close frames have crossed, the TCP connection goes.
     if (this.closeReceived || this.failure !== null) {

@@ -36,8 +36,10 @@ export class FrameWriter {
   }
 
   /**
-   * Frames `length` bytes of `payload` starting at `offset` (length ≤ capacity).
-   * `payload` may be null when length is 0.
+   * Frames `length` bytes of `payload` starting at `offset` (length ≤ capacity). With
+   * `payload` null the payload is already in place at `buffer[TX_PAYLOAD_OFFSET…]` (close
+   * frames write their code and reason there). One method, header and mask included: an
+   * interpreter pays for every call.
    */
   write(opcode: number, fin: boolean, payload: Uint8Array | null, offset: number, length: number): void {
     const buffer = this.buffer;
@@ -45,15 +47,6 @@ export class FrameWriter {
       if (offset === 0 && length === payload.length) buffer.set(payload, TX_PAYLOAD_OFFSET);
       else buffer.set(payload.subarray(offset, offset + length), TX_PAYLOAD_OFFSET);
     }
-    this.finish(opcode, fin, length);
-  }
-
-  /**
-   * Frames a payload the caller has already placed at `buffer[TX_PAYLOAD_OFFSET…]`
-   * (used for close frames, whose code and reason are written in place).
-   */
-  finish(opcode: number, fin: boolean, length: number): void {
-    const buffer = this.buffer;
     // RFC 6455 §5.2: the minimal length encoding, and the mask bit always set by a client.
     let start: number;
     if (length < 126) {
@@ -78,13 +71,11 @@ export class FrameWriter {
       buffer[start + 9] = length & 0xff;
     }
     buffer[start] = (fin ? 0x80 : 0) | opcode;
-    this.mask(length);
     this.start = start;
     this.end = TX_PAYLOAD_OFFSET + length;
-  }
 
-  // RFC 6455 §5.3: a fresh, unpredictable 32-bit key for every frame, written just before the payload.
-  private mask(length: number): void {
+    // RFC 6455 §5.3: a fresh, unpredictable 32-bit key for every frame, written just before
+    // the payload.
     if (this.poolNext === MASK_POOL_KEYS) {
       this.fill(this.pool);
       this.poolNext = 0;
@@ -108,7 +99,6 @@ export class FrameWriter {
     for (; i < end; i++) words[i] ^= word;
     if ((length & 3) !== 0) {
       const pool = this.pool;
-      const buffer = this.buffer;
       for (let j = length & ~3; j < length; j++) buffer[TX_PAYLOAD_OFFSET + j] ^= pool[key * 4 + (j & 3)];
     }
   }

@@ -238,7 +238,7 @@ export class Receiver {
       if (valid === false) return false;
       if (valid === undefined) return validator.update(bytes, middle, to);
     }
-    return validator.update(bytes, cut, to);
+    return cut === to || validator.update(bytes, cut, to);
   }
 
   // Doubling keeps growth to a few steps per connection; never past maxMessageSize.
