@@ -15,9 +15,9 @@ export const esp32: BoardProfile = {
   // network_esp32.c reads and sends at most 536 bytes per socket per idle-loop pass.
   chunkSize: 536,
   limits: {
-    // 16 header bytes + 1536 payload: a full frame (1544 bytes) goes out in 3 passes of 536,
-    // and the flat buffer costs about 111 JsVars.
-    txBufferSize: 1552,
+    // 16 header bytes + 4096 payload: an 8000-byte message is two frames, not six (each frame
+    // costs a round of JavaScript); the flat buffer costs about 294 JsVars.
+    txBufferSize: 4112,
     // Messages that arrive whole in one chunk never touch this buffer; split ones double it
     // (2, 4, 8, 16 KiB) as needed, so start small.
     rxBufferSize: 1024,
@@ -29,6 +29,8 @@ export const esp32: BoardProfile = {
   },
   // One maximum-size message waiting behind the one being sent.
   maxBufferedAmount: 16384,
+  // One full frame: the socket's queue holds at most about two (≈ 600 JsVars).
+  writeWindow: 4096,
   tls: true,
   nativeSha1: true,
   // WDEV_RND_REG (DPORT alias); random while Wi-Fi or BT is on.

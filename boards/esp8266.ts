@@ -29,6 +29,8 @@ export const esp8266: BoardProfile = {
   },
   // One maximum-size message: more would not fit in memory anyway.
   maxBufferedAmount: 8192,
+  // Under two full frames: the socket's queue stays at about 90 JsVars.
+  writeWindow: 1024,
   // No `tls` module in any ESP8266 build: wss:// is refused with WS_ERR_NO_TLS.
   tls: false,
   // ESP8266_4MB keeps crypto.SHA1; the 512 KB build has none (detected at run time).

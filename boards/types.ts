@@ -21,6 +21,11 @@ export interface BoardProfile {
   limits: ProtocolOptions;
   /** Default bound on bytes accepted by send() and not yet written. */
   maxBufferedAmount: number;
+  /**
+   * Bytes written to a socket since its queue was last empty before the client waits for
+   * 'drain': more means fewer rounds of JavaScript per message, and more JsVars in the queue.
+   */
+  writeWindow: number;
   /** Whether the build has `require('tls')`; without it wss:// is refused. */
   tls: boolean;
   /** Whether the build has `require('crypto').SHA1` (checked again at run time). */
@@ -44,7 +49,7 @@ export interface BundleBudget {
 }
 
 /** The part of a profile the code on the board needs; the build inlines only this. */
-export type BoardRuntime = Pick<BoardProfile, 'name' | 'limits' | 'maxBufferedAmount' | 'tls' | 'nativeSha1' | 'rngRegister' | 'analogPins' | 'readingCapacity'>;
+export type BoardRuntime = Pick<BoardProfile, 'name' | 'limits' | 'maxBufferedAmount' | 'writeWindow' | 'tls' | 'nativeSha1' | 'rngRegister' | 'analogPins' | 'readingCapacity'>;
 
 /** Keeps only the fields the board's code needs (what the build bakes into a bundle). */
 export function runtimeOf(board: BoardProfile): BoardRuntime {
@@ -52,6 +57,7 @@ export function runtimeOf(board: BoardProfile): BoardRuntime {
     name: board.name,
     limits: board.limits,
     maxBufferedAmount: board.maxBufferedAmount,
+    writeWindow: board.writeWindow,
     tls: board.tls,
     nativeSha1: board.nativeSha1,
     rngRegister: board.rngRegister,

@@ -21,7 +21,7 @@ export { createWifiLink, isUsableIp } from './wifi';
 export type { EspruinoWifi, WifiLinkOptions } from './wifi';
 
 /** What createEspruinoHal needs of a board profile. */
-export type HalBoard = Pick<BoardRuntime, 'tls' | 'nativeSha1' | 'rngRegister'>;
+export type HalBoard = Pick<BoardRuntime, 'tls' | 'nativeSha1' | 'rngRegister'> & Partial<Pick<BoardRuntime, 'writeWindow'>>;
 
 /** Options of {@link createEspruinoHal}; every field is optional. */
 export interface EspruinoHalOptions {
@@ -45,7 +45,7 @@ export function createEspruinoHal(board: HalBoard, options?: EspruinoHalOptions)
   const o = options || {};
   const address = board.rngRegister;
   const hal: Hal = {
-    tcp: createEspruinoTcp(board.tls),
+    tcp: createEspruinoTcp(board.tls, board.writeWindow),
     clock: espruinoClock,
     entropy: createEspruinoEntropy({
       readRegister: o.readRegister !== undefined ? o.readRegister : function () { return peek32(address); },

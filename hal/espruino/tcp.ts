@@ -5,7 +5,7 @@
  * - write() sends its argument's toString(), so a Uint8Array would go out as "1,2,3": bytes
  *   are converted with E.toString() first. write() always returns false; 'drain' (queue
  *   empty) is the only flow control, so this HAL counts what it wrote since the last drain and
- *   returns false (then reports onDrain) once that reaches WRITE_WINDOW.
+ *   returns false (then reports onDrain) once that reaches the board's write window.
  * - ESP32 connect failures are thrown by net.connect; ESP8266 ones come as 'error' events.
  * - There is no destroy(): end() it and ignore everything but one synthetic onClose.
  */
@@ -13,9 +13,9 @@ import type { TcpConnector, TcpHandlers, TcpSocket, TcpTarget } from '../types';
 import { fromConnectThrow, fromErrorEvent, TLS_PEER_CLOSE_NOTIFY } from './errors';
 
 /**
- * Bytes written since the socket's queue was last empty before write() asks the caller to wait
- * for onDrain. Small frames then go out without a 'drain' round of JavaScript each, and the
- * queue Espruino keeps in JsVars stays small.
+ * Default for how many bytes may be written since the socket's queue was last empty before
+ * write() asks the caller to wait for onDrain: small frames then go out without a 'drain'
+ * round of JavaScript each, and the queue Espruino keeps in JsVars stays bounded.
  */
 const WRITE_WINDOW = 1024;
 
@@ -30,12 +30,16 @@ interface EspruinoSocket {
   wsclient?: EspruinoTcpSocket | null;
 }
 
-/** A TcpConnector over `require('net')`, and over `require('tls')` when `tls` is true. */
-export function createEspruinoTcp(tls: boolean): TcpConnector {
+/**
+ * A TcpConnector over `require('net')`, and over `require('tls')` when `tls` is true.
+ * `writeWindow`: bytes written since the queue was last empty before write() returns false.
+ */
+export function createEspruinoTcp(tls: boolean, writeWindow?: number): TcpConnector {
+  const window = writeWindow === undefined ? WRITE_WINDOW : writeWindow;
   return {
     supportsTls: tls,
     connect: function (target: TcpTarget, handlers: TcpHandlers): TcpSocket {
-      return new EspruinoTcpSocket(target, handlers);
+      return new EspruinoTcpSocket(target, handlers, window);
     },
   };
 }
@@ -93,9 +97,11 @@ class EspruinoTcpSocket implements TcpSocket {
   private draining = false;
   /** Bytes written since the queue was last empty. */
   private inFlight = 0;
+  private window: number;
 
-  constructor(target: TcpTarget, handlers: TcpHandlers) {
+  constructor(target: TcpTarget, handlers: TcpHandlers, window: number) {
     this.handlers = handlers;
+    this.window = window;
     let socket: EspruinoSocket;
     try {
       socket = open(target, onConnect);
@@ -177,7 +183,7 @@ class EspruinoTcpSocket implements TcpSocket {
       return false;
     }
     this.inFlight += bytes.length;
-    if (this.inFlight < WRITE_WINDOW) return true;
+    if (this.inFlight < this.window) return true;
     this.draining = true;
     return false;
   }
