@@ -132,6 +132,11 @@ export class WebSocket {
     if (text) bytes = (this.hal.text || core.codec).encode(data as string);
     else bytes = new Uint8Array(data as Uint8Array);
     if (this.pendingBytes + core.bufferedAmount + bytes.length > this.options.maxBufferedAmount) return false;
+    if (this.pending.length === 0 && this.writable && core.sendNow(bytes, text)) {
+      // Nothing waited ahead of it and it fit in one frame: framed already, written now.
+      this.write(core);
+      return true;
+    }
     if (this.pending.length === 0 && core.bufferedAmount === 0 && core.readyState === ReadyState.Open) {
       // Nothing waits ahead of it: straight to the protocol, skipping the queue's array work.
       if (text) core.sendEncodedText(bytes);
@@ -291,21 +296,26 @@ export class WebSocket {
         if (this.pendingText.shift()) core.sendEncodedText(bytes);
         else core.sendBinary(bytes);
       }
-      if (!core.nextTransmit()) break;
-      try {
-        this.writable = socket.write(core.output.subarray(core.outputStart, core.outputEnd));
-      } catch (e) {
-        // The socket closed under us; its onClose will finish the connection. Never throw from here.
-        this.writable = false;
-        this.abort();
-        return;
-      }
+      if (!core.nextTransmit() || !this.write(core)) break;
     }
     if (core.wantsTcpClose && !this.ended && this.writable) {
       this.ended = true;
       socket.end();
       const self = this;
       this.after(this.options.closeTimeout, function () { self.abort(); });
+    }
+  }
+
+  /** Writes the protocol's output; false when the socket closed under us. */
+  private write(core: ClientProtocol): boolean {
+    try {
+      this.writable = (this.socket as TcpSocket).write(core.output.subarray(core.outputStart, core.outputEnd));
+      return true;
+    } catch (e) {
+      // The socket closed under us; its onClose will finish the connection. Never throw from here.
+      this.writable = false;
+      this.abort();
+      return false;
     }
   }
 

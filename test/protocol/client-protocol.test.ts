@@ -120,6 +120,33 @@ describe('client-protocol', () => {
       expect(decodeText(frames[0].payload)).to.equal('hi');
     });
 
+    it('frames a message at once with sendNow only when nothing waits and it fits one frame', () => {
+      const h = openHarness({ options: { txBufferSize: 144 } });
+      const take = (): Uint8Array => h.protocol.output.slice(h.protocol.outputStart, h.protocol.outputEnd);
+      expect(h.protocol.sendNow(text('now'), true)).to.equal(true);
+      const now = decodeFrames(take());
+      expect(now.map((f) => [f.opcode, f.fin, f.masked, decodeText(f.payload)])).to.deep.equal([[1, true, true, 'now']]);
+      expect(h.protocol.bufferedAmount).to.equal(0);
+      expect(h.protocol.nextTransmit()).to.equal(false); // nothing else was queued by it
+      expect(h.protocol.sendNow(new Uint8Array([7]), false)).to.equal(true);
+      expect(Array.from(decodeFrames(take())[0].payload)).to.deep.equal([7]);
+
+      // Refused, changing nothing, when it would overtake or not fit: the caller queues instead.
+      expect(h.protocol.sendNow(new Uint8Array(129), false), 'larger than one frame').to.equal(false);
+      h.protocol.sendText('queued');
+      expect(h.protocol.sendNow(text('late'), true), 'behind a queued message').to.equal(false);
+      h.drain();
+      h.feed(serverFrame(9, 'p'));
+      expect(h.protocol.sendNow(text('late'), true), 'behind a pong').to.equal(false);
+      expect(decodeFrames(h.drain()).map((f) => f.opcode)).to.deep.equal([0xa]);
+      h.protocol.sendPing(null);
+      expect(h.protocol.sendNow(text('late'), true), 'behind a ping').to.equal(false);
+      h.drain();
+      h.protocol.close(1000);
+      expect(h.protocol.sendNow(text('late'), true), 'after close()').to.equal(false);
+      expect(decodeFrames(h.drain()).map((f) => f.opcode)).to.deep.equal([8]);
+    });
+
     it('sends a ping and reports the pong', () => {
       const h = openHarness();
       h.protocol.sendPing(new Uint8Array([1, 2, 3]));
