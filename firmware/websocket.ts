@@ -207,6 +207,7 @@ export class WebSocket {
       entropy: (out) => self.hal.entropy.fill(out),
       sha1: this.hal.sha1,
       text: this.hal.text,
+      allocate: this.hal.allocate,
       handler: {
         onOpen: (protocol) => { if (live()) self.opened(protocol); },
         onText: (text) => { if (id === self.connection) self.dispatch('message', { type: 'message', data: text }); },

@@ -115,6 +115,11 @@ export interface Hal {
   sha1?: (data: Uint8Array) => Uint8Array;
   /** How the platform's strings map to UTF-8; otherwise the protocol's UTF-16 codec is used. */
   text?: TextCodec;
+  /**
+   * A new array of `length` bytes for a message the protocol fills completely before handing
+   * it out, so it need not be zeroed (Node: Buffer.allocUnsafeSlow); otherwise new Uint8Array.
+   */
+  allocate?: (length: number) => Uint8Array;
   /** The network link, when the platform has one to wait for (see WifiLink). */
   wifi?: WifiLink;
 }

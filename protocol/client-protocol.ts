@@ -52,6 +52,11 @@ export interface ClientProtocolConfig {
   sha1?: (data: Uint8Array) => Uint8Array;
   base64?: (data: Uint8Array) => string;
   text?: TextCodec;
+  /**
+   * A new array for a message split over chunks, which the protocol fills completely before
+   * handing it out (so it need not be zeroed); default `new Uint8Array(length)`.
+   */
+  allocate?: (length: number) => Uint8Array;
   handler: ProtocolHandler;
 }
 
@@ -127,7 +132,7 @@ export class ClientProtocol {
       onFailure: function (closeCode, code, message) { self.fail(closeCode, code, message, null); },
     };
     // Messages go straight to the handler: one call less per message on an interpreter.
-    this.receiver = new Receiver(this.limits, this.codec, config.handler, frames);
+    this.receiver = new Receiver(this.limits, this.codec, config.handler, frames, config.allocate);
   }
 
   // ---- network → protocol ---------------------------------------------------------------

@@ -54,12 +54,15 @@ export class Receiver {
   private target: Uint8Array | null = null;
   /** Largest payload the short-frame path may deliver: 125, or less when the limits say so. */
   private shortLimit: number;
+  private allocate: ((length: number) => Uint8Array) | undefined;
 
-  constructor(limits: Limits, codec: TextCodec, messages: MessageSink, frames: FrameSink) {
+  /** `allocate`: makes the array a split single-frame message is assembled in (see ClientProtocolConfig). */
+  constructor(limits: Limits, codec: TextCodec, messages: MessageSink, frames: FrameSink, allocate?: (length: number) => Uint8Array) {
     this.limits = limits;
     this.codec = codec;
     this.messages = messages;
     this.frames = frames;
+    this.allocate = allocate;
     this.buffer = new Uint8Array(limits.rxBufferSize);
     this.shortLimit = Math.min(125, limits.maxFrameSize, limits.maxMessageSize);
   }
@@ -189,7 +192,7 @@ export class Receiver {
         return at + length;
       }
       // Its size is known and was checked on the header: copy it once, into what is delivered.
-      this.target = new Uint8Array(length);
+      this.target = this.allocate === undefined ? new Uint8Array(length) : this.allocate(length);
     }
     return at;
   }

@@ -4,6 +4,7 @@ import { createNodeEntropy } from './entropy';
 import { nodeSha1 } from './sha1';
 import { createNodeTcpConnector } from './tcp';
 import { nodeTextCodec } from './text';
+import { nodeAllocate } from './allocate';
 
 export { createNodeClock } from './clock';
 export { createNodeEntropy } from './entropy';
@@ -11,8 +12,9 @@ export { kindOfNodeCode, toHalError } from './errors';
 export { nodeSha1 } from './sha1';
 export { createNodeTcpConnector } from './tcp';
 export { nodeTextCodec } from './text';
+export { nodeAllocate } from './allocate';
 
-/** The HAL on Node: real sockets (TCP and TLS), timers, OS entropy, OpenSSL SHA-1 and Buffer UTF-8. */
+/** The HAL on Node: real sockets (TCP and TLS), timers, OS entropy, OpenSSL SHA-1, Buffer UTF-8 and unfilled allocation. */
 export function createNodeHal(): Hal {
   return {
     tcp: createNodeTcpConnector(),
@@ -20,5 +22,6 @@ export function createNodeHal(): Hal {
     entropy: createNodeEntropy(),
     sha1: nodeSha1,
     text: nodeTextCodec,
+    allocate: nodeAllocate,
   };
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { X509Certificate } from 'node:crypto';
-import { createNodeClock, createNodeEntropy, createNodeHal, kindOfNodeCode, nodeSha1, nodeTextCodec, toHalError } from '../../hal/node';
+import { createNodeClock, createNodeEntropy, createNodeHal, kindOfNodeCode, nodeAllocate, nodeSha1, nodeTextCodec, toHalError } from '../../hal/node';
 import type { Hal, TcpSocket, TcpTarget } from '../../hal/types';
 import { bytesDiff, pattern, TcpRecorder } from '../helpers/tcp-recorder';
 import {
@@ -247,6 +247,16 @@ describe('node HAL: clock, entropy, sha1, text', () => {
     const big = new Uint8Array(20000);
     entropy.fill(big);
     expect(big.subarray(19000).some((x) => x !== 0)).to.equal(true);
+  });
+
+  it('allocate gives plain Uint8Arrays of the length, each over an ArrayBuffer of its own', () => {
+    const a = nodeAllocate(10);
+    const b = nodeAllocate(10);
+    expect(Object.getPrototypeOf(a)).to.equal(Uint8Array.prototype);
+    expect(a.length).to.equal(10);
+    expect(a.buffer.byteLength).to.equal(10);
+    expect(a.buffer).to.not.equal(b.buffer);
+    expect(createNodeHal().allocate).to.equal(nodeAllocate);
   });
 
   it('sha1 matches the FIPS 180 "abc" vector and returns a plain Uint8Array', () => {

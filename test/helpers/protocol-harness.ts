@@ -34,6 +34,7 @@ export interface HarnessOptions {
   entropy?: (out: Uint8Array) => void;
   /** The text codec (default: the protocol's UTF-16 codec, which has no native validation). */
   text?: TextCodec;
+  allocate?: (length: number) => Uint8Array;
 }
 
 export function createHarness(options: HarnessOptions = {}): Harness {
@@ -45,6 +46,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     options: options.options,
     entropy: options.entropy || countingEntropy(),
     text: options.text,
+    allocate: options.allocate,
     handler: {
       onOpen: (p) => events.push(['open', p]),
       onText: (t) => events.push(['text', t]),

@@ -147,6 +147,21 @@ describe('client-protocol', () => {
       expect(decodeFrames(h.drain()).map((f) => f.opcode)).to.deep.equal([8]);
     });
 
+    it('assembles a split single-frame message in an array from the allocate hook, and delivers that array', () => {
+      const made: Uint8Array[] = [];
+      const delivered: Uint8Array[] = [];
+      const h = openHarness({ allocate: (n) => { const a = new Uint8Array(n).fill(0xee); made.push(a); return a; } });
+      h.protocol['receiver']['messages'] = { onText: () => {}, onBinary: (d: Uint8Array) => delivered.push(d) };
+      const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+      h.feed(serverFrame(2, payload), [3, 100, 250]);
+      expect(made.map((a) => a.length)).to.deep.equal([300]);
+      expect(delivered).to.have.length(1);
+      expect(delivered[0]).to.equal(made[0]); // the very array: no copy after assembling
+      expect(Array.from(delivered[0])).to.deep.equal(Array.from(payload)); // every unfilled byte overwritten
+      h.feed(serverFrame(2, payload)); // whole in one chunk: a view of it, nothing allocated
+      expect(made).to.have.length(1);
+    });
+
     it('sends a ping and reports the pong', () => {
       const h = openHarness();
       h.protocol.sendPing(new Uint8Array([1, 2, 3]));

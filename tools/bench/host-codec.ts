@@ -30,6 +30,7 @@ import vm from 'node:vm';
 import { createNodeEntropy } from '../../hal/node/entropy';
 import { nodeSha1 } from '../../hal/node/sha1';
 import { nodeTextCodec } from '../../hal/node/text';
+import { nodeAllocate } from '../../hal/node/allocate';
 import { ClientProtocol, ReadyState, type ProtocolHandler } from '../../protocol/client-protocol';
 import { parseWsUrl } from '../../protocol/url';
 import {
@@ -182,6 +183,7 @@ function openProtocol(handler: Partial<ProtocolHandler>): ClientProtocol {
     entropy: createNodeEntropy().fill,
     sha1: nodeSha1,
     text: nodeTextCodec,
+    allocate: nodeAllocate,
     handler: { ...IGNORE, ...handler },
   });
   let request = '';
