@@ -250,12 +250,15 @@ describe('node HAL: clock, entropy, sha1, text', () => {
   });
 
   it('allocate gives plain Uint8Arrays of the length, each over an ArrayBuffer of its own', () => {
-    const a = nodeAllocate(10);
-    const b = nodeAllocate(10);
-    expect(Object.getPrototypeOf(a)).to.equal(Uint8Array.prototype);
-    expect(a.length).to.equal(10);
-    expect(a.buffer.byteLength).to.equal(10);
-    expect(a.buffer).to.not.equal(b.buffer);
+    for (const size of [10, Buffer.poolSize >>> 1, 65536]) {
+      const a = nodeAllocate(size);
+      const b = nodeAllocate(size);
+      expect(Object.getPrototypeOf(a)).to.equal(Uint8Array.prototype);
+      expect(a.length).to.equal(size);
+      expect(a.byteOffset, `${size} bytes: not a slice of the shared pool`).to.equal(0);
+      expect(a.buffer.byteLength).to.equal(size);
+      expect(a.buffer).to.not.equal(b.buffer);
+    }
     expect(createNodeHal().allocate).to.equal(nodeAllocate);
   });
 
