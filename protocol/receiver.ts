@@ -229,7 +229,14 @@ export class Receiver {
     const validator = this.validator;
     const codec = this.codec;
     if (codec.validate === undefined) return validator.update(bytes, from, to);
-    let middle = from + validator.pending();
+    const pending = validator.pending();
+    // The usual piece of text: nothing left open before it, and it ends on ASCII, so the
+    // codec's check covers it all.
+    if (pending === 0 && bytes[to - 1] < 0x80) {
+      const valid = codec.validate(bytes, from, to);
+      if (valid !== undefined) return valid;
+    }
+    let middle = from + pending;
     if (middle > to) middle = to;
     if (middle > from && !validator.update(bytes, from, middle)) return false;
     let cut = to - 1;
