@@ -252,8 +252,7 @@ export class WebSocket {
       },
       onData: (bytes) => {
         if (self.socket !== socket) return;
-        core.receive(bytes);
-        self.pump();
+        if (core.receive(bytes)) self.pump();
       },
       onDrain: () => {
         if (self.socket !== socket) return;

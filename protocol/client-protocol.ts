@@ -141,23 +141,30 @@ export class ClientProtocol {
    * Feeds received bytes. Never throws for bad input: it fails the connection instead.
    * The protocol takes `bytes` over: a binary message may be delivered as a view of it, so
    * the caller must not change or reuse the array afterwards (HAL sockets hand out fresh chunks).
+   * Returns false when nothing needs writing and TCP need not end (the drain may be skipped).
    */
-  receive(bytes: Uint8Array): void {
+  receive(bytes: Uint8Array): boolean {
     if (this.readyState === ReadyState.Connecting) {
-      const at = this.reader.push(bytes, 0, bytes.length);
-      if (at === -1) return;
-      if (at === -2) return this.handshakeFailed(this.reader.failure as HandshakeFailure);
-      const check = checkResponse(this.reader.response as HttpResponse, this.expectedAccept, this.offered);
-      if (check.failure !== null) return this.handshakeFailed(check.failure);
-      this.readyState = ReadyState.Open;
-      this.request = null;
-      this.protocol = check.protocol;
-      this.handler.onOpen(this.protocol);
-      // RFC 6455 §4.1: bytes after the header block are already frames.
-      if (at < bytes.length && (this.readyState as ReadyState) !== ReadyState.Closed) this.receiver.push(bytes, at, bytes.length);
-      return;
+      this.receiveHandshake(bytes);
+      return true;
     }
     this.receiver.push(bytes, 0, bytes.length);
+    // A pong or close to send, or TCP to end: the driver's cue to drain the output.
+    return this.pongLength >= 0 || this.closeCode !== -1 || this.wantsTcpClose || this.head !== null || this.pingLength >= 0;
+  }
+
+  private receiveHandshake(bytes: Uint8Array): void {
+    const at = this.reader.push(bytes, 0, bytes.length);
+    if (at === -1) return;
+    if (at === -2) return this.handshakeFailed(this.reader.failure as HandshakeFailure);
+    const check = checkResponse(this.reader.response as HttpResponse, this.expectedAccept, this.offered);
+    if (check.failure !== null) return this.handshakeFailed(check.failure);
+    this.readyState = ReadyState.Open;
+    this.request = null;
+    this.protocol = check.protocol;
+    this.handler.onOpen(this.protocol);
+    // RFC 6455 §4.1: bytes after the header block are already frames.
+    if (at < bytes.length && (this.readyState as ReadyState) !== ReadyState.Closed) this.receiver.push(bytes, at, bytes.length);
   }
 
   /** Reports that the TCP connection is gone. Emits onClosed once; later calls do nothing. */

@@ -162,6 +162,18 @@ describe('client-protocol', () => {
       expect(made).to.have.length(1);
     });
 
+    it('says from receive() whether there is anything to write', () => {
+      const h = openHarness();
+      expect(h.protocol.receive(serverFrame(1, 'data'))).to.equal(false);
+      expect(h.protocol.receive(serverFrame(9, 'ping'))).to.equal(true); // a pong to send
+      h.drain();
+      expect(h.protocol.receive(serverFrame(2, new Uint8Array([1])))).to.equal(false);
+      expect(h.protocol.receive(serverFrame(1, new Uint8Array([0xff])))).to.equal(true); // invalid UTF-8: a close to send
+      expect(decodeFrames(h.drain()).map((f) => f.opcode)).to.deep.equal([8]);
+      const g = openHarness();
+      expect(g.protocol.receive(serverFrame(8, closePayload(1000)))).to.equal(true); // the close echo
+    });
+
     it('sends a ping and reports the pong', () => {
       const h = openHarness();
       h.protocol.sendPing(new Uint8Array([1, 2, 3]));

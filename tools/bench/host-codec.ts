@@ -248,7 +248,7 @@ function oursDecoder(chunks: Buffer[]): Subject {
     onText(text) { messages++; content += text.length; },
   });
   // What hal/node/tcp.ts hands the protocol for each Buffer its socket emits.
-  const feed = (chunk: Buffer): void => protocol.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+  const feed = (chunk: Buffer): void => { protocol.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)); };
   return { run: chunkFeeder(chunks, feed, () => messages), output: () => content };
 }
 
