@@ -137,15 +137,9 @@ export class WebSocket {
       this.write(core);
       return true;
     }
-    if (this.pending.length === 0 && core.bufferedAmount === 0 && core.readyState === ReadyState.Open) {
-      // Nothing waits ahead of it: straight to the protocol, skipping the queue's array work.
-      if (text) core.sendEncodedText(bytes);
-      else core.sendBinary(bytes);
-    } else {
-      this.pending.push(bytes);
-      this.pendingText.push(text);
-      this.pendingBytes += bytes.length;
-    }
+    this.pending.push(bytes);
+    this.pendingText.push(text);
+    this.pendingBytes += bytes.length;
     this.pump();
     return true;
   }
@@ -210,7 +204,7 @@ export class WebSocket {
       allocate: this.hal.allocate,
       handler: {
         onOpen: (protocol) => { if (live()) self.opened(protocol); },
-        onText: (text) => { if (id === self.connection) self.dispatch('message', { type: 'message', data: text }); },
+        onText: (text) => { if (live()) self.dispatch('message', { type: 'message', data: text }); },
         onBinary: (data) => { if (live()) self.dispatch('message', { type: 'message', data: self.binaryType === 'arraybuffer' ? ownBuffer(data) : data }); },
         onPing: (data) => { if (live()) self.dispatch('ping', { type: 'ping', data: data }); },
         onPong: (data) => { if (live()) self.ponged(data); },
@@ -445,13 +439,8 @@ export class WebSocket {
     const list = this.listeners[type];
     if (handler) this.call(handler, event);
     if (list && list.length === 1) {
-      // The usual single listener, called here: one call less per message on an interpreter.
-      const listener = list[0];
-      try {
-        listener(event);
-      } catch (e) {
-        this.later(() => { throw e; }, 0);
-      }
+      // The usual single listener needs no copy of the list.
+      this.call(list[0], event);
     } else if (list) {
       // A copy: a listener may add or remove listeners while they run.
       const copy = list.slice();

@@ -150,7 +150,7 @@ export class ClientProtocol {
     }
     this.receiver.push(bytes, 0, bytes.length);
     // A pong or close to send, or TCP to end: the driver's cue to drain the output.
-    return this.pongLength >= 0 || this.closeCode !== -1 || this.wantsTcpClose || this.head !== null || this.pingLength >= 0;
+    return this.wantsTcpClose || this.framesWaiting();
   }
 
   private receiveHandshake(bytes: Uint8Array): void {
@@ -208,8 +208,7 @@ export class ClientProtocol {
    * The short way for the usual small message, in few statements.
    */
   sendNow(data: Uint8Array, text: boolean): boolean {
-    if (this.head !== null || this.readyState !== ReadyState.Open || this.pongLength >= 0 || this.pingLength >= 0
-      || data.length > this.writer.capacity) return false;
+    if (this.readyState !== ReadyState.Open || data.length > this.writer.capacity || this.framesWaiting()) return false;
     const writer = this.writer;
     writer.write(text ? Opcode.Text : Opcode.Binary, true, data, 0, data.length);
     this.outputStart = writer.start;
@@ -251,7 +250,7 @@ export class ClientProtocol {
   /** Puts the next bytes to send into output[outputStart, outputEnd); false when there are none. */
   nextTransmit(): boolean {
     // Idle, the usual answer after each write, in one test.
-    if (this.head === null && this.pongLength < 0 && this.pingLength < 0 && this.closeCode === -1 && this.request === null) return false;
+    if (this.request === null && !this.framesWaiting()) return false;
     const request = this.request;
     if (this.readyState === ReadyState.Connecting && request !== null) {
       if (this.requestSent === request.length) return false;
@@ -283,6 +282,11 @@ export class ClientProtocol {
   }
 
   // ---- internals ------------------------------------------------------------------------
+
+  /** Whether a data, ping, pong or close frame waits to be written. */
+  private framesWaiting(): boolean {
+    return this.head !== null || this.pongLength >= 0 || this.pingLength >= 0 || this.closeCode !== -1;
+  }
 
   private checkOpen(): void {
     if (this.readyState !== ReadyState.Open) {

@@ -234,7 +234,7 @@ export class Receiver {
     // codec's check covers it all.
     if (pending === 0 && bytes[to - 1] < 0x80) {
       const valid = codec.validate(bytes, from, to);
-      if (valid !== undefined) return valid;
+      return valid !== undefined ? valid : validator.update(bytes, from, to);
     }
     let middle = from + pending;
     if (middle > to) middle = to;

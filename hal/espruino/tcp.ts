@@ -134,7 +134,7 @@ class EspruinoTcpSocket implements TcpSocket {
   /** For the shared listeners only. */
   dataEvent(data: string): void {
     // A view of the string's storage, no copy: the string is ours alone from here on.
-    if (!this.closed && !this.dead) this.handlers.onData(new Uint8Array(E.toArrayBuffer(data)));
+    if (this.live()) this.handlers.onData(new Uint8Array(E.toArrayBuffer(data)));
   }
 
   /** For the shared listeners only. */

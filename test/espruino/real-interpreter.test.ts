@@ -14,7 +14,7 @@
  * The Linux build has no ESP RNG register (peek32 of the ESP address crashes it), so the
  * scripts give the HAL a register reader or opt into weak entropy; on a board neither is needed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,68 +25,33 @@ import { WebSocketServer } from 'ws';
 import { getBoard } from '../../boards/index';
 import { boardDefines, buildBoard } from '../../tools/build';
 import { buildChecked } from '../../tools/espruino-bundle';
+import { type EspruinoRun, runEspruino } from '../../tools/espruino-process';
 
 const BIN = process.env.ESPRUINO_BIN;
 const root = join(import.meta.dirname, '..', '..');
 /** Message sizes of the binary echo: one small frame, one split over chunks, one near the ESP8266 limit. */
 const BINARY_SIZES = [16, 1000, 8000];
 
-interface Run {
-  output: string;
-  /** The interpreter's exit code, or null when it was killed at the timeout. */
-  code: number | null;
-}
-
 /**
- * Runs `script` in the interpreter, in a scratch folder (it may create espruino.flash). The
- * console reads stdin, and spins at 100% CPU on a closed or /dev/null stdin: stdin is a pipe
- * kept open until the process ends. Killed (only this child, by its PID) at the timeout.
- * `typed`, if given, is then typed at the console line by line (once the script printed
- * READY), as the Web IDE sends code: each statement runs as it arrives, so its text is not
- * held in memory with the rest.
+ * Runs `script` in the interpreter (see tools/espruino-process.ts); an internal assert or an
+ * aborted top level ends it. `typed`, if given, is then typed at the console line by line
+ * (once the script printed READY), as the Web IDE sends code: each statement runs as it
+ * arrives, so its text is not held in memory with the rest.
  */
-function runEspruino(script: string, timeoutMs: number, typed?: string): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'espruino-run-'));
-  const file = join(dir, 'script.js');
-  writeFileSync(file, script);
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(BIN as string, [file], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    const kill = () => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-    };
-    let dying = false;
-    const collect = (d: Buffer) => {
-      output += d.toString('latin1');
-      // Nothing useful follows an internal assert or an aborted top level: stop soon.
-      if (!dying && /ASSERT\(|Execution Interrupted/.test(output)) {
-        dying = true;
-        setTimeout(kill, 500);
-      }
-    };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    const timer = setTimeout(kill, timeoutMs);
-    // Type only once the file has run: the console's input buffer is small (1 KB).
-    if (typed !== undefined) {
+function runScript(script: string, timeoutMs: number, typed?: string): Promise<EspruinoRun> {
+  return runEspruino(BIN as string, script, {
+    timeoutMs,
+    crashed: (output) => /ASSERT\(|Execution Interrupted/.test(output),
+    started: (child, output) => {
+      if (typed === undefined) return;
+      // Type only once the file has run: the console's input buffer is small (1 KB).
       const start = setInterval(() => {
-        if (!output.includes(READY)) return;
+        if (!output().includes(READY)) return;
         clearInterval(start);
         void type(child, typed);
       }, 20);
       child.on('close', () => clearInterval(start));
-    }
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      child.stdin!.end();
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ output: output.replace(/\r/g, '').replace(/\x1b\[J/g, ''), code });
-    });
+    },
   });
 }
 
@@ -115,7 +80,7 @@ function markerLines(output: string, marker: string): string[] {
 }
 
 /** Explains a run that printed no result. */
-function diagnose(run: Run, bundleBytes: number): string {
+function diagnose(run: EspruinoRun, bundleBytes: number): string {
   const tail = run.output.split('\n').slice(-25).join('\n');
   let why = '';
   if (/OUT OF MEMORY/.test(run.output)) {
@@ -133,7 +98,7 @@ function diagnose(run: Run, bundleBytes: number): string {
 /** Which board's bundle to test on this interpreter. */
 async function probeBoard(): Promise<string> {
   if (process.env.ESPRUINO_BOARD) return getBoard(process.env.ESPRUINO_BOARD).name;
-  const run = await runEspruino("var m=process.memory();console.log('PROBE '+m.total+' '+m.blocksize);setTimeout(quit,1);", 20000);
+  const run = await runScript("var m=process.memory();console.log('PROBE '+m.total+' '+m.blocksize);setTimeout(quit,1);", 20000);
   const [total, blocksize] = (markerLines(run.output, 'PROBE')[0] || '').split(' ').map(Number);
   if (!(total > 0)) throw new Error(`could not probe the interpreter:\n${run.output}`);
   return blocksize === 12 ? 'esp8266' : 'esp32';
@@ -378,10 +343,10 @@ describe('the board code on a real Espruino interpreter', function () {
       entry, outfile: join(scratch, 'hal.js'), format: 'module', minify: true, define: boardDefines(getBoard(board)),
     });
     // The file only loads the module (and keeps the interpreter alive: it exits when no timer
-    // is left); the checks are typed afterwards (see runEspruino).
+    // is left); the checks are typed afterwards (see runScript).
     const file = `Modules.addCached('hal', function () {\n${hal.code}\n});\nvar H = require('hal');\n` +
       `setInterval(function () {}, 1000);\nconsole.log('${READY}');\n`;
-    const run = await runEspruino(file, 60000, await formatted(script));
+    const run = await runScript(file, 60000, await formatted(script));
     const lines = markerLines(run.output, 'HALTEST');
     console.log(`      [${board}] ${lines.filter((l) => /^(free|chunks|fill)/.test(l)).join(', ')}`);
     const result = lines.find((l) => l.startsWith('RESULT'));
@@ -416,7 +381,7 @@ describe('the board code on a real Espruino interpreter', function () {
     });
     try {
       const url = `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/echo`;
-      const run = await runEspruino(echoScript(bundle, url), 150000);
+      const run = await runScript(echoScript(bundle, url), 150000);
       const lines = markerLines(run.output, 'WSTEST');
       console.log(`      [${board}] wsclient.js ${bundle.length} bytes; ${lines.filter((l) => /free/.test(l)).join('; ')}`);
       const result = lines.find((l) => l.startsWith('RESULT'));

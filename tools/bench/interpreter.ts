@@ -23,14 +23,14 @@
  *
  * See tools/bench/interpreter-harness.ts for the script the interpreter runs.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import { buildBoard } from '../build';
+import { runEspruino } from '../espruino-process';
 import { harnessScript, interpreterFailure, markerLines, parseHarnessOutput, type HarnessResult } from './interpreter-harness';
 import { formatNumber, formatRatio, formatSize, formatTable, type BenchContext, type BenchSection } from './report';
 
@@ -196,65 +196,25 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
- * Runs `script` in the interpreter `bin`, in a scratch folder (the Linux build may create
- * espruino.flash in its working directory). Its console reads stdin and spins on a closed or
- * /dev/null stdin, so stdin is a pipe kept open until the process ends. The CPU time is read
- * when the `begin` and `end` markers arrive. Killed, only this child and by its PID, at the
- * timeout, and half a second after the output shows a crash (out of memory, an interrupted
- * execution, an internal assert), after which nothing useful follows.
+ * Runs `script` in the interpreter `bin` (see tools/espruino-process.ts), reading its CPU time
+ * when the `begin` and `end` markers arrive. A crash (out of memory, an interrupted execution,
+ * an internal assert; not an uncaught exception, which the harness reports) ends the run.
  */
-export function runInterpreter(bin: string, script: string, timeoutMs: number): Promise<InterpreterRun> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'espruino-bench-'));
+export async function runInterpreter(bin: string, script: string, timeoutMs: number): Promise<InterpreterRun> {
+  let cpuBegin = NaN;
+  let cpuEnd = NaN;
   // Byte for byte: sources are read as latin1, one char per byte.
-  writeFileSync(path.join(dir, 'bench.js'), script, 'latin1');
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(bin, ['bench.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    let pending = '';
-    let timedOut = false;
-    let dying = false;
-    let cpuBegin = NaN;
-    let cpuEnd = NaN;
-    const kill = (): void => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-    };
-    const onOutput = (data: Buffer): void => {
-      const text = data.toString('latin1');
-      output += text;
-      pending += text;
-      let newline = pending.indexOf('\n');
-      while (newline >= 0) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        newline = pending.indexOf('\n');
-        const marker = markerLines(line)[0];
-        if (child.pid === undefined || marker === undefined) continue;
-        if (marker === 'begin') cpuBegin = processCpuMs(child.pid);
-        else if (marker.startsWith('end ')) cpuEnd = processCpuMs(child.pid);
-      }
-      if (!dying && interpreterFailure(output) !== '' && !/Uncaught/.test(interpreterFailure(output))) {
-        dying = true;
-        setTimeout(kill, 500);
-      }
-    };
-    child.stdout!.on('data', onOutput);
-    child.stderr!.on('data', onOutput);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      child.stdin!.end();
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ output: output.replace(/\r/g, '').replace(/\x1b\[J/g, ''), code, timedOut, cpuMs: cpuEnd - cpuBegin });
-    });
+  const run = await runEspruino(bin, Buffer.from(script, 'latin1'), {
+    timeoutMs,
+    onLine: (line, child) => {
+      const marker = markerLines(line)[0];
+      if (child.pid === undefined || marker === undefined) return;
+      if (marker === 'begin') cpuBegin = processCpuMs(child.pid);
+      else if (marker.startsWith('end ')) cpuEnd = processCpuMs(child.pid);
+    },
+    crashed: (output) => interpreterFailure(output) !== '' && !/Uncaught/.test(interpreterFailure(output)),
   });
+  return { ...run, cpuMs: cpuEnd - cpuBegin };
 }
 
 /** An interpreter's pool: total JsVars, block size, free in an empty script and with only the harness loaded. */
