@@ -30,7 +30,7 @@ function consoleText(lines: string[]): string {
 
 const GOOD_RUN = [
   'loaded free=12000 total=16383 usage=4383 blocksize=14', 'api wsclient', 'open usage=5600', 'payload usage=5612 length=125',
-  'begin', 'end ms=150.5 rounds=7 bad=0', 'mem peak=5700 rounds=3 bad=0', 'after usage=5560', 'done',
+  'begin', 'end ms=150.5 rounds=7 bad=0', 'mem peak=5700 rounds=3 bad=0', 'after usage=5560', 'code vars=2700 fns=140', 'done',
 ];
 
 describe('bench: interpreter', () => {
@@ -83,7 +83,7 @@ describe('bench: interpreter', () => {
     it('reads every figure from marker lines among prompts and escapes', () => {
       const result = parseHarnessOutput(consoleText(GOOD_RUN));
       expect(result).to.deep.include({
-        api: 'wsclient', loadedFree: 12000, total: 16383, blocksize: 14, usageOpen: 5600, usagePayload: 5612,
+        api: 'wsclient', loadedFree: 12000, total: 16383, blocksize: 14, codeVars: 2700, codeFunctions: 140, usageOpen: 5600, usagePayload: 5612,
         usagePeak: 5700, usageAfter: 5560, wallMs: 150.5, rounds: 7, bad: 0, memRounds: 3, done: true, failure: '',
       });
       expect(result.busyMs).to.be.NaN;
@@ -164,8 +164,8 @@ describe('bench: interpreter', () => {
       size: n, rounds: 10, nagle: { wallMsPerRt: wall + 40, cpuMsPerRt: wall + 40 }, nodelay: { wallMsPerRt: wall, cpuMsPerRt: wall },
       jsMsPerRt: wall * 0.9, waitMsPerRt: wall * 0.1, callbacksPerRt: 2, memory: { open: 1000, payload: 1000 + n / 14, peak, after: 1010 }, failure, notes: [],
     });
-    const subject = (name: string, loadedFree: number, sizes: SizeMeasurement[], loadFailure = ''): SubjectResult =>
-      ({ subject: name, origin: name, bytes: 1234, loadedFree, loadFailure, sizes });
+    const subject = (name: string, loadedFree: number, sizes: SizeMeasurement[], loadFailure = '', codeVars = NaN, codeFunctions = NaN): SubjectResult =>
+      ({ subject: name, origin: name, bytes: 1234, loadedFree, codeVars, codeFunctions, loadFailure, sizes });
 
     it('judges the ESP32 targets on what was measured, met or not', () => {
       const result: PoolResult = {
@@ -200,6 +200,13 @@ describe('bench: interpreter', () => {
       expect(report).to.match(/target library loaded leaves ≥1000 vars free: did not load .* — NOT MET/);
       expect(report).to.match(/target 8000-byte echo works: library did not load — NOT MET/);
       expect(report).to.include('interpreter ESP8266-like: ours FAILED to load (OUT OF MEMORY (Execution Interrupted) in loading the module)');
+      // Where the library did not load, the estimate with its code in flash comes from a pool where it did:
+      // 16000 − 12000 = 4000 vars there, 3000 of them the code of 100 functions → 1100 held; 1650 − 1100 free.
+      const esp32: PoolResult = { pool: pool('esp32'), subjects: [subject('ours', 12000, [size(16, 1, 1100)], '', 3000, 100)] };
+      const both = formatReport([esp32, result]).join('\n');
+      expect(both).to.include('of those, 3000 hold the code of its 100 functions: run from Storage, a board keeps that in flash, so there the library holds about 1100 vars');
+      expect(both).to.include('(with its code in flash, as on a board running it from Storage, the library holds about 1100 vars ' +
+        '(the ESP32-like pool, esp32 bundle): about 550 of 1700 would be free)');
       const loaded: PoolResult = { pool: pool('esp8266'), subjects: [subject('ours', 1100, [size(8000, 100, 1600)])] };
       expect(targetLines(loaded)).to.deep.equal([
         '  target library loaded leaves ≥1000 vars free: 1400 free of 1700 in an otherwise empty program (1100 with the harness) — met',
@@ -268,6 +275,9 @@ describe('bench: interpreter', () => {
           continue;
         }
         expect(s.loadedFree).to.be.greaterThan(0);
+        // The code walk found the client's classes and their methods, and less code than the whole library holds.
+        expect(s.codeFunctions).to.be.greaterThan(50);
+        expect(s.codeVars).to.be.greaterThan(s.codeFunctions).and.below(libraryVars(s, testPool));
         const [m] = s.sizes;
         expect(m.failure).to.equal('');
         expect(m.nagle!.wallMsPerRt).to.be.finite.and.greaterThan(0);

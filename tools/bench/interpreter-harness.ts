@@ -17,6 +17,8 @@
  *    arrive (the console writes them out while the loop runs, within a poll of the event loop).
  * 4. `memRounds` more round trips (none when 0) sample process.memory(false).usage after every
  *    send and receive: `mem` reports the peak; `after` the usage once the payload is released.
+ * 5. `code` reports how many of the module's JsVars are its functions' code text, over how many
+ *    functions (CODE_ACCOUNTING). Last, because the walk leaves a few JsVars behind.
  * With `instrument`, `calib` first reports what one wrapper costs, and `end` also reports `busy`
  * (ms spent inside JavaScript during the timed loop) and `calls` (wrapped callbacks that ran).
  * Every marker line is `IBENCH <name> key=value…` (the console also prints a banner, prompts
@@ -51,6 +53,36 @@ export interface HarnessOptions {
    */
   instrument?: boolean;
 }
+
+/**
+ * How much of a loaded module is function code. Espruino keeps each function's source text in
+ * a hidden child, "\xFFcod": on the Linux build a copy in JsVars, on a board running the module
+ * from Storage a single reference into memory-mapped flash. Walking the module's exports, their
+ * prototypes and the module scope ("\xFFsco") finds every function that exists once the module
+ * is loaded (closures made later are not there yet), so `code` JsVars, less one reference per
+ * function, are what a board keeps in flash rather than in RAM.
+ */
+const CODE_ACCOUNTING = `function codeOf(root) {
+  var seen = [], vars = 0, fns = 0;
+  function visit(v, depth) {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || depth > 6) return;
+    if (v instanceof ArrayBuffer || v.buffer instanceof ArrayBuffer || seen.indexOf(v) >= 0) return;
+    seen.push(v);
+    if (typeof v === 'function') {
+      var code = v['\\xFFcod'];
+      if (typeof code === 'string') { vars += E.getSizeOf(code); fns++; }
+      visit(v['\\xFFsco'], depth + 1);
+    }
+    // Own properties only (a class's prototype is one): reading f.prototype would create one.
+    Object.getOwnPropertyNames(v).forEach(function (k) {
+      var d = Object.getOwnPropertyDescriptor(v, k);
+      if (d) { visit(d.value, depth + 1); visit(d.get, depth + 1); visit(d.set, depth + 1); }
+    });
+  }
+  visit(root, 0);
+  return 'vars=' + vars + ' fns=' + fns;
+}
+`;
 
 /** Stands for the module's source while the harness is minified (the module is inserted as it is). */
 const MODULE_PLACEHOLDER = '__BENCH_MODULE_SOURCE__';
@@ -113,6 +145,7 @@ export function harnessScript(options: HarnessOptions): string {
   ${MODULE_PLACEHOLDER}();
 });
 var M = require(${JSON.stringify(MODULE_NAME)});
+${CODE_ACCOUNTING}
 var HOST = ${JSON.stringify(host)}, PORT = ${port}, PATH = ${JSON.stringify(path)};
 var SIZE = ${size}, ROUNDS = ${rounds}, MEM_ROUNDS = ${memRounds}, SETTLE = ${settleMs};
 ${options.instrument ? '' : 'var TRACK = false, BUSY = 0, CALLS = 0;\n'}var client = null, payload = null, phase = 0, count = 0, bad = 0, peak = 0, t0 = 0, over = false;
@@ -148,6 +181,7 @@ function openClient(onOpen, onMessage, onClose) {
 }
 function finish() {
   out('after usage=' + usage());
+  out('code ' + codeOf(M));
   out('done');
   phase = 3;
   over = true;
@@ -232,6 +266,9 @@ export interface HarnessResult {
   loadedFree: number;
   total: number;
   blocksize: number;
+  /** JsVars of the loaded module's function code, and how many functions (CODE_ACCOUNTING; NaN if not reported). */
+  codeVars: number;
+  codeFunctions: number;
   /** JsVars in use after the handshake, with the payload built, at the peak, and after. */
   usageOpen: number;
   usagePayload: number;
@@ -309,6 +346,8 @@ export function parseHarnessOutput(output: string, exitCode: number | null = 0, 
     loadedFree: num(loaded, 'free'),
     total: num(loaded, 'total'),
     blocksize: num(loaded, 'blocksize'),
+    codeVars: num(fields(lines, 'code'), 'vars'),
+    codeFunctions: num(fields(lines, 'code'), 'fns'),
     usageOpen: num(fields(lines, 'open'), 'usage'),
     usagePayload: num(fields(lines, 'payload'), 'usage'),
     usagePeak: num(mem, 'peak'),

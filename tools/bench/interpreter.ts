@@ -319,6 +319,9 @@ export interface SubjectResult {
   bytes: number;
   /** Free JsVars after loading the module, before any connection (NaN if it did not load). */
   loadedFree: number;
+  /** Of the loaded module's JsVars, those holding its functions' code, and how many functions (NaN if unknown). */
+  codeVars: number;
+  codeFunctions: number;
   /** Why the module could not be loaded, or ''. */
   loadFailure: string;
   sizes: SizeMeasurement[];
@@ -385,7 +388,7 @@ async function measureSubject(
   const source = subject.source[pool.board];
   const result: SubjectResult = {
     subject: subject.name, origin: subject.origin[pool.board], bytes: Buffer.byteLength(source, 'latin1'),
-    loadedFree: NaN, loadFailure: '', sizes: [],
+    loadedFree: NaN, codeVars: NaN, codeFunctions: NaN, loadFailure: '', sizes: [],
   };
   // Memory in the first run of each size (Nagle off where available); the instrumented run on the same build.
   const primary = pool.nodelay || pool.nagle;
@@ -412,6 +415,10 @@ async function measureSubject(
       const run = await runInterpreter(step.interp.bin, script, options.runTimeoutMs);
       const parsed: HarnessResult = parseHarnessOutput(run.output, run.code, run.timedOut);
       if (isNaN(result.loadedFree) && !isNaN(parsed.loadedFree) && step.kind !== 'js') result.loadedFree = parsed.loadedFree;
+      if (isNaN(result.codeVars) && !isNaN(parsed.codeVars)) {
+        result.codeVars = parsed.codeVars;
+        result.codeFunctions = parsed.codeFunctions;
+      }
       if (parsed.failure) {
         if (isNaN(parsed.loadedFree) && step.kind !== 'js') {
           result.loadFailure = loadFailureHint(parsed.failure, result.bytes, pool);
@@ -479,6 +486,15 @@ export function libraryVars(result: SubjectResult, pool: Pool): number {
   return pool.freeWithHarness - result.loadedFree;
 }
 
+/**
+ * JsVars the loaded module would hold on a board that runs it from Storage: there each
+ * function's code stays in memory-mapped flash, one JsVar referring to it, where the Linux
+ * build holds a copy (see CODE_ACCOUNTING in interpreter-harness.ts).
+ */
+export function inFlashVars(result: SubjectResult, pool: Pool): number {
+  return libraryVars(result, pool) - result.codeVars + result.codeFunctions;
+}
+
 /** Timing and memory tables for one subject on one pool. */
 export function formatSubject(result: SubjectResult, pool: Pool): string[] {
   const cost = libraryVars(result, pool);
@@ -487,6 +503,10 @@ export function formatSubject(result: SubjectResult, pool: Pool): string[] {
       ? `; loaded, it takes ${fmtInt(cost)} vars: ${fmtInt(pool.freeAtStart - cost)} of ${pool.total} free in an otherwise empty program ` +
         `(${result.loadedFree} with the harness loaded too)`
       : '')];
+  if (isFinite(result.loadedFree) && isFinite(result.codeVars)) {
+    lines.push(`  of those, ${fmtInt(result.codeVars)} hold the code of its ${fmtInt(result.codeFunctions)} functions: run from Storage, a board ` +
+      `keeps that in flash, so there the library holds about ${fmtInt(inFlashVars(result, pool))} vars`);
+  }
   if (result.loadFailure) return [...lines, `  FAILED to load: ${result.loadFailure}`];
   const timingRows = result.sizes.map((m) => [
     formatSize(m.size), String(m.rounds),
@@ -570,7 +590,7 @@ function target(what: string, measured: string, met: boolean | null): string {
  * The issue's targets, judged on what was measured. Speed: theirs ÷ ours wall time on the
  * TCP_NODELAY build where there is one (else the build as shipped); memory: peak JsVars.
  */
-export function targetLines(result: PoolResult): string[] {
+export function targetLines(result: PoolResult, others: PoolResult[] = []): string[] {
   const [ours, theirs] = result.subjects;
   const lines: string[] = [];
   const wallOf = primaryWall;
@@ -605,12 +625,31 @@ export function targetLines(result: PoolResult): string[] {
       ours.loadFailure ? `did not load (${ours.loadFailure.split(':')[0]})`
         : `${fmtInt(free)} free of ${result.pool.total} in an otherwise empty program (${ours.loadedFree} with the harness)`,
       ours.loadFailure ? false : isFinite(free) ? free >= 1000 : null));
+    const flash = boardEstimate(result, others);
+    if (flash) lines.push(`  (${flash})`);
     const big = ours.sizes.find((m) => m.size === 8000);
     lines.push(target('8000-byte echo works',
       ours.loadFailure ? 'library did not load' : !big ? 'not measured' : big.failure ? `failed: ${big.failure}` : 'all echoes matched',
       ours.loadFailure ? false : !big ? null : big.failure === ''));
   }
   return lines;
+}
+
+/**
+ * What the ESP8266-like pool would have free with the library's code in flash, as on a board
+ * running it from Storage: from this pool's own figures, or, when the library did not load
+ * here (the Linux build copies code into JsVars), from a pool where it did. '' if unknown.
+ */
+function boardEstimate(result: PoolResult, others: PoolResult[]): string {
+  const pool = result.pool;
+  const here = result.subjects[0];
+  const source = isFinite(here.codeVars) ? { ours: here, pool, where: 'this pool' }
+    : others.map((r) => ({ ours: r.subjects[0], pool: r.pool, where: `the ${r.pool.label} pool, ${r.pool.board} bundle` }))
+      .find((c) => isFinite(c.ours.codeVars));
+  if (!source) return '';
+  const held = inFlashVars(source.ours, source.pool);
+  return `with its code in flash, as on a board running it from Storage, the library holds about ${fmtInt(held)} vars ` +
+    `(${source.where}): about ${fmtInt(pool.freeAtStart - held)} of ${pool.total} would be free`;
 }
 
 /** The whole report for the section. */
@@ -624,7 +663,7 @@ export function formatReport(results: PoolResult[]): string[] {
     else lines.push('  no TCP_NODELAY build found (ESPRUINO_BIN_NODELAY or <bin>-nodelay): "nodelay" columns empty');
     for (const subject of result.subjects) lines.push(...formatSubject(subject, pool).map((l) => `  ${l}`));
     for (const other of result.subjects.slice(1)) lines.push(...formatComparison(result.subjects[0], other).map((l) => `  ${l}`));
-    lines.push(...targetLines(result));
+    lines.push(...targetLines(result, results.filter((r) => r !== result)));
     lines.push('');
   }
   lines.push(...summaryLines(results));
