@@ -7,6 +7,7 @@ import { utf16TextCodec, type TextCodec } from '../../protocol/utf8';
 import { installEspruinoFakes, type EspruinoFakes } from '../hal/espruino-fakes';
 import { concat, decodeFrames, serverFrame } from '../helpers/server-codec';
 import { openHarness, type Recorded } from '../helpers/protocol-harness';
+import { firstInvalidUtf8 } from '../helpers/utf8-oracle';
 
 type Message = { kind: 'text'; text: string } | { kind: 'binary'; data: Uint8Array };
 
@@ -137,24 +138,6 @@ const wireMessage: fc.Arbitrary<WireMessage> = fc.record({
   cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }),
 });
 
-/** The earliest byte a streaming fatal TextDecoder rejects, payload.length when only the end is missing, or -1 when valid. */
-function firstInvalid(payload: Uint8Array): number {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  for (let i = 0; i < payload.length; i++) {
-    try {
-      decoder.decode(payload.subarray(i, i + 1), { stream: true });
-    } catch {
-      return i;
-    }
-  }
-  try {
-    decoder.decode();
-  } catch {
-    return payload.length;
-  }
-  return -1;
-}
-
 /**
  * The wire for `messages`, and what must happen at which chunk: each message's event comes with
  * the chunk holding its last byte; invalid text fails (and ends everything) with the chunk
@@ -180,7 +163,9 @@ function expectedRun(messages: WireMessage[], chunkOf: (offset: number) => numbe
     }
     if (failed) continue;
     const last = chunkOf(offset - 1);
-    const bad = m.opcode === 1 ? firstInvalid(m.payload) : -1;
+    const invalid = m.opcode === 1 ? firstInvalidUtf8(m.payload) : -1;
+    // A sequence left open at the end fails with the chunk holding the message's last byte.
+    const bad = invalid === 'truncated' ? m.payload.length : invalid;
     if (bad < 0) {
       expected.push([last, m.opcode === 1
         ? ['text', new TextDecoder('utf-8', { ignoreBOM: true }).decode(m.payload)]

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Utf8Validator, isValidUtf8, utf16TextCodec } from '../../protocol/utf8';
+import { firstInvalidUtf8 } from '../helpers/utf8-oracle';
 
 type Vector = {
   name: string;
@@ -163,24 +164,6 @@ describe('Utf8Validator', () => {
   });
 });
 
-/** Oracle: the earliest failing index per a streaming fatal TextDecoder, 'truncated', or -1. */
-function oracle(bytes: Uint8Array): number | 'truncated' {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  for (let i = 0; i < bytes.length; i++) {
-    try {
-      decoder.decode(bytes.subarray(i, i + 1), { stream: true });
-    } catch {
-      return i;
-    }
-  }
-  try {
-    decoder.decode();
-  } catch {
-    return 'truncated';
-  }
-  return -1;
-}
-
 // Random inputs that are mostly near-valid, so failures land anywhere, not just at byte 0.
 const interestingByte = fc.constantFrom(0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff);
 const utf8Text = fc.string({ unit: 'binary', maxLength: 40 }).map((s) => new Uint8Array(Buffer.from(s, 'utf8')));
@@ -200,7 +183,7 @@ describe('Utf8Validator against TextDecoder (fatal)', () => {
   it('agrees on validity and on the earliest failing byte, in random chunkings', () => {
     fc.assert(
       fc.property(anyBytes.chain((bytes) => fc.tuple(fc.constant(bytes), cutsFor(bytes.length))), ([bytes, cuts]) => {
-        const expected = oracle(bytes);
+        const expected = firstInvalidUtf8(bytes);
         const chunked = feed(new Utf8Validator(), bytes, cuts);
         // Cuts at 1..n-1: chunk i is exactly byte i.
         const single = feed(new Utf8Validator(), bytes, Array.from({ length: Math.max(0, bytes.length - 1) }, (_, i) => i + 1));
