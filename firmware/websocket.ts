@@ -1,6 +1,9 @@
-import { ClientProtocol, parseWsUrl, ReadyState, type ProtocolError, type WsUrl } from '../protocol/index';
+import {
+  ClientProtocol, encodeCloseReason, localError, parseWsUrl, ReadyState, resolveOptions, utf16TextCodec, validateHandshakeOptions,
+  type HandshakeOptions, type ProtocolError, type TextCodec, type WsUrl,
+} from '../protocol/index';
 import type { Hal, HalError, TcpSocket, TimerId } from '../hal/types';
-import { backoffDelay, type BackoffPolicy, FATAL_CLOSE_CODES, FATAL_STATUSES } from './backoff';
+import { backoffDelay, type BackoffPolicy, FATAL_CLOSE_CODES, FATAL_STATUSES, STABLE_CONNECTION_MS } from './backoff';
 import { resolveClientOptions, type ResolvedOptions, type WebSocketOptions } from './client-options';
 
 /** Why a connection failed, as the error event reports it. */
@@ -13,6 +16,24 @@ export interface OpenEvent { type: 'open'; protocol: string }
 export interface ControlEvent { type: 'ping' | 'pong'; data: Uint8Array }
 export interface ReconnectEvent { type: 'reconnect'; attempt: number; delay: number }
 type Listener = (event: any) => void;
+
+const EVENT_TYPES = ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'];
+
+/**
+ * The bytes of what send() or ping() was given: a Uint8Array as is, an ArrayBuffer or any other
+ * view (DataView, Uint16Array, …) by its bytes, never element by element. Anything else throws
+ * WS_ERR_BAD_DATA before any allocation.
+ */
+function bytesOf(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  const view = data as ArrayBufferView | null;
+  if (view !== null && typeof view === 'object' && view.buffer instanceof ArrayBuffer && typeof view.byteLength === 'number') {
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  }
+  throw localError('WS_ERR_BAD_DATA', 'data must be a string, a Uint8Array, an ArrayBuffer or an ArrayBuffer view, got ' +
+    (data === null ? 'null' : data instanceof Array ? 'an array' : typeof data));
+}
 
 /** The bytes of `view` as an ArrayBuffer of their own (a view may share its buffer with more data). */
 function ownBuffer(view: Uint8Array): ArrayBuffer {
@@ -62,49 +83,75 @@ export class WebSocket {
   private protocols: string[];
   private options: ResolvedOptions;
   private listeners: { [type: string]: Listener[] } = {};
+  private codec: TextCodec;
+  /** The current connection's protocol; made when the connection starts (it draws the key then). */
   private core: ClientProtocol | null = null;
   private socket: TcpSocket | null = null;
   private writable = false;
   private ended = false;
-  /** Messages accepted by send() and not yet handed to the protocol; they survive a reconnect. */
+  /**
+   * Messages accepted by send() and not yet written whole; they survive a reconnect. When
+   * `handed`, pending[0] is being framed by the protocol (fragment by fragment): it stays here
+   * until its last fragment is written, so a connection lost mid-message resends it whole.
+   */
   private pending: Uint8Array[] = [];
   private pendingText: boolean[] = [];
   private pendingBytes = 0;
+  private handed = false;
   private timer: TimerId | null = null;
   private pingTimer: TimerId | null = null;
   private pongTimer: TimerId | null = null;
   private pingSentAt = 0;
   private lastError: ErrorEvent | null = null;
   private attempt = 0;
+  /** When the current connection opened (clock ms), -1 when it did not. */
+  private openedAt = -1;
+  /** Set by close() or a final failure: no reconnect, no send. */
   private stopped = false;
+  /** Set once the final close event fired: nothing fires after it. */
+  private done = false;
   private connection = 0;
 
-  constructor(url: string, protocols?: string | string[] | WebSocketOptions, options?: WebSocketOptions) {
-    if (protocols !== undefined && typeof protocols === 'object' && !(protocols instanceof Array)) {
+  constructor(url: string, protocols?: string | string[] | WebSocketOptions | null, options?: WebSocketOptions) {
+    if (protocols !== undefined && protocols !== null && typeof protocols === 'object' && !(protocols instanceof Array)) {
       options = protocols;
       protocols = undefined;
+    }
+    const list = protocols === undefined || protocols === null ? [] : typeof protocols === 'string' ? [protocols] : protocols;
+    if (!(list instanceof Array)) {
+      throw localError('WS_ERR_BAD_PROTOCOL', 'protocols must be a string or an array of strings, got ' + typeof protocols);
     }
     this.options = resolveClientOptions(options);
     const hal = this.options.hal || defaultHal();
     if (!hal) throw new Error('no HAL: pass options.hal or set WebSocket.defaultHal');
     this.hal = hal;
+    this.codec = hal.text || utf16TextCodec;
     this.url = url;
     this.target = parseWsUrl(url);
-    this.protocols = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols as string[];
+    this.protocols = list;
     this.binaryType = this.options.binaryType;
-    // Build one protocol now so a bad header or subprotocol throws here, not later in a callback.
-    this.newProtocol();
+    // Everything a connection will use is checked now, so a bad argument throws here and not
+    // later in a callback; the protocol itself is made when the connection starts.
+    resolveOptions(this.options.protocol);
+    validateHandshakeOptions(this.handshake());
     const self = this;
     this.later(function () { self.connect(); }, 0);
   }
 
   /** Bytes accepted by send() and not yet handed to the network. */
   get bufferedAmount(): number {
-    return this.pendingBytes + (this.core === null ? 0 : this.core.bufferedAmount);
+    // The handed message counts by what the protocol has not framed yet.
+    if (!this.handed) return this.pendingBytes;
+    return this.pendingBytes - this.pending[0].length + (this.core as ClientProtocol).bufferedAmount;
   }
 
-  /** Adds a listener for 'open', 'message', 'close', 'error', 'ping', 'pong' or 'reconnect'. */
+  /**
+   * Adds a listener for 'open', 'message', 'close', 'error', 'ping', 'pong' or 'reconnect'.
+   * Throws WS_ERR_BAD_LISTENER for another type or a listener that is not a function.
+   */
   on(type: string, listener: Listener): this {
+    if (EVENT_TYPES.indexOf(type) < 0) throw localError('WS_ERR_BAD_LISTENER', 'no event "' + type + '" (use ' + EVENT_TYPES.join(', ') + ')');
+    if (typeof listener !== 'function') throw localError('WS_ERR_BAD_LISTENER', 'the listener for "' + type + '" must be a function');
     (this.listeners[type] || (this.listeners[type] = [])).push(listener);
     return this;
   }
@@ -120,23 +167,38 @@ export class WebSocket {
   }
 
   /**
-   * Queues a message: a string is sent as text, a Uint8Array or ArrayBuffer as binary (copied).
+   * Sends a message: a string as text; a Uint8Array, ArrayBuffer or other ArrayBuffer view as
+   * binary, by its bytes (copied if it has to wait). Anything else throws WS_ERR_BAD_DATA.
    * Returns false, keeping nothing, when the client is closed or the queue would exceed
-   * maxBufferedAmount. While reconnecting, messages wait for the next connection.
+   * maxBufferedAmount (checked before any copy). While reconnecting, messages wait for the next
+   * connection.
    */
-  send(data: string | Uint8Array | ArrayBuffer): boolean {
-    if (this.stopped || (this.readyState !== ReadyState.Open && this.options.reconnect === null)) return false;
-    const core = this.core as ClientProtocol;
-    let bytes: Uint8Array;
+  send(data: string | ArrayBuffer | ArrayBufferView): boolean {
     const text = typeof data === 'string';
-    if (text) bytes = (this.hal.text || core.codec).encode(data as string);
-    else bytes = new Uint8Array(data as Uint8Array);
-    if (this.pendingBytes + core.bufferedAmount + bytes.length > this.options.maxBufferedAmount) return false;
-    if (this.pending.length === 0 && this.writable && core.sendNow(bytes, text)) {
-      // Nothing waited ahead of it and it fit in one frame: framed already, written now.
-      this.write(core);
-      return true;
+    let bytes = text ? null : bytesOf(data);
+    if (this.stopped || (this.readyState !== ReadyState.Open && this.options.reconnect === null)) return false;
+    const room = this.options.maxBufferedAmount - this.bufferedAmount;
+    if (bytes === null) {
+      // UTF-8 takes at least a byte per UTF-16 unit: a longer string cannot fit; refuse it unencoded.
+      if ((data as string).length > room) return false;
+      bytes = this.codec.encode(data as string);
     }
+    if (bytes.length > room) return false;
+    const core = this.core;
+    if (this.pending.length === 0 && this.writable && core !== null) {
+      try {
+        if (core.sendNow(bytes, text)) {
+          // Nothing waited ahead of it and it fit in one frame: framed already, written now.
+          this.write(core);
+          return true;
+        }
+      } catch (e) {
+        this.maskFailed(e);
+        return false;
+      }
+    }
+    // It waits: binary is copied, since the caller may change its array meanwhile.
+    if (!text) bytes = new Uint8Array(bytes);
     this.pending.push(bytes);
     this.pendingText.push(text);
     this.pendingBytes += bytes.length;
@@ -150,37 +212,55 @@ export class WebSocket {
    * reconnect, so that nothing from the old connection precedes their greeting on the new one.
    */
   discardQueued(): number {
-    const count = this.pending.length;
-    this.pending = [];
-    this.pendingText = [];
-    this.pendingBytes = 0;
+    // A message the protocol is framing cannot be taken back half-sent: it stays.
+    const kept = this.handed ? 1 : 0;
+    const count = this.pending.length - kept;
+    this.pending.length = kept;
+    this.pendingText.length = kept;
+    this.pendingBytes = kept === 1 ? this.pending[0].length : 0;
     return count;
   }
 
-  /** Sends a ping (at most 125 bytes); returns false unless the connection is open. */
-  ping(data?: string | Uint8Array): boolean {
-    if (this.readyState !== ReadyState.Open || this.core === null) return false;
-    const bytes = data === undefined ? null : typeof data === 'string' ? (this.hal.text || this.core.codec).encode(data) : data;
-    this.core.sendPing(bytes);
+  /**
+   * Sends a ping (at most 125 bytes; data as for send()); returns false unless the connection
+   * is open. Throws WS_ERR_BAD_DATA for data send() would refuse.
+   */
+  ping(data?: string | ArrayBuffer | ArrayBufferView): boolean {
+    const bytes = data === undefined ? null : typeof data === 'string' ? this.codec.encode(data) : bytesOf(data);
+    const core = this.core;
+    if (this.readyState !== ReadyState.Open || core === null || core.readyState !== ReadyState.Open) return false;
+    core.sendPing(bytes);
     this.pump();
     return true;
   }
 
   /**
-   * Starts the closing handshake and stops reconnecting. Throws WS_ERR_BAD_CLOSE for a code
-   * that may not be sent or a reason over 123 bytes.
+   * Starts the closing handshake and stops reconnecting. Throws WS_ERR_BAD_CLOSE, changing
+   * nothing, for a code that may not be sent or a reason that is not a string of at most 123
+   * bytes. While connecting, the attempt is abandoned (close 1006, as in the browser).
    */
   close(code?: number, reason?: string): void {
-    const core = this.core;
-    if (core === null) return;
+    const closeCode = code === undefined ? 1000 : code;
+    const closeReason = reason === undefined ? '' : reason;
+    encodeCloseReason(closeCode, closeReason, this.codec);
+    if (this.stopped) return;
     this.stopped = true;
     this.clearTimer();
-    core.close(code, reason);
-    if (this.socket === null) {
+    const core = this.core;
+    const socket = this.socket;
+    if (socket === null && core !== null && core.readyState === ReadyState.Closed) {
       // Waiting to reconnect: nothing is connected, so the client is closed at once.
-      this.finish(code === undefined ? 1000 : code, reason || '', true);
+      this.finish(closeCode, closeReason, true);
       return;
     }
+    if (socket === null || core === null || core.readyState === ReadyState.Connecting) {
+      // Still connecting: the attempt is abandoned, as a browser does.
+      this.socket = null;
+      if (socket !== null) socket.destroy();
+      this.finish(1006, '', false);
+      return;
+    }
+    core.close(closeCode, closeReason);
     this.readyState = core.readyState;
     const self = this;
     this.after(this.options.closeTimeout, function () { self.abort(); });
@@ -189,6 +269,11 @@ export class WebSocket {
 
   // ---- connection life cycle -------------------------------------------------------------
 
+  private handshake(): HandshakeOptions {
+    return { origin: this.options.origin, protocols: this.protocols, headers: this.options.headers };
+  }
+
+  /** A protocol for a new connection; throws when the entropy source refuses to make its key. */
   private newProtocol(): ClientProtocol {
     const self = this;
     const id = ++this.connection;
@@ -196,7 +281,7 @@ export class WebSocket {
     const live = () => id === self.connection;
     this.core = new ClientProtocol({
       url: this.target,
-      handshake: { origin: this.options.origin, protocols: this.protocols, headers: this.options.headers },
+      handshake: this.handshake(),
       options: this.options.protocol,
       entropy: (out) => self.hal.entropy.fill(out),
       sha1: this.hal.sha1,
@@ -218,11 +303,22 @@ export class WebSocket {
 
   private connect(): void {
     if (this.stopped) return;
-    const core = this.core as ClientProtocol;
     this.readyState = ReadyState.Connecting;
     this.writable = false;
     this.ended = false;
     this.lastError = null;
+    this.openedAt = -1;
+    let core: ClientProtocol;
+    try {
+      core = this.newProtocol();
+    } catch (e) {
+      // The entropy source refused to make a key (a failed health test): no connection with
+      // a predictable key, now or later, so this is final.
+      const error = e as { code?: string; message?: string };
+      this.fail('other', error.code || 'WS_ERR_WEAK_ENTROPY', String(error.message), 0);
+      this.finish(1006, String(error.message), false);
+      return;
+    }
     const self = this;
     const secure = this.target.secure;
     if (secure && !this.hal.tcp.supportsTls) {
@@ -271,7 +367,7 @@ export class WebSocket {
   private opened(protocol: string): void {
     this.clearTimer();
     if (this.attempt > 0 || this.connection > 1) this.reconnects++;
-    this.attempt = 0;
+    this.openedAt = this.hal.clock.now();
     this.readyState = ReadyState.Open;
     this.protocol = protocol;
     this.startHeartbeat();
@@ -283,14 +379,24 @@ export class WebSocket {
     const core = this.core;
     const socket = this.socket;
     if (core === null || socket === null) return;
-    while (this.writable) {
-      if (this.pending.length > 0 && core.bufferedAmount === 0 && core.readyState === ReadyState.Open) {
-        const bytes = this.pending.shift() as Uint8Array;
-        this.pendingBytes -= bytes.length;
-        if (this.pendingText.shift()) core.sendEncodedText(bytes);
-        else core.sendBinary(bytes);
+    try {
+      while (this.writable) {
+        if (!this.handed && this.pending.length > 0 && core.bufferedAmount === 0 && core.readyState === ReadyState.Open) {
+          this.handed = true;
+          if (this.pendingText[0]) core.sendEncodedText(this.pending[0]);
+          else core.sendBinary(this.pending[0]);
+        }
+        if (!core.nextTransmit() || !this.write(core)) break;
+        if (this.handed && core.bufferedAmount === 0) {
+          // Its last fragment is written: only now is the message off our hands.
+          this.handed = false;
+          this.pendingBytes -= (this.pending.shift() as Uint8Array).length;
+          this.pendingText.shift();
+        }
       }
-      if (!core.nextTransmit() || !this.write(core)) break;
+    } catch (e) {
+      this.maskFailed(e);
+      return;
     }
     if (core.wantsTcpClose && !this.ended && this.writable) {
       this.ended = true;
@@ -298,6 +404,16 @@ export class WebSocket {
       const self = this;
       this.after(this.options.closeTimeout, function () { self.abort(); });
     }
+  }
+
+  /**
+   * A frame's mask could not be drawn (the entropy source failed): no frame goes out with a
+   * predictable mask, so the connection is failed; the next one will refuse to start.
+   */
+  private maskFailed(e: unknown): void {
+    const error = e as { code?: string; message?: string };
+    this.fail('other', error.code || 'WS_ERR_WEAK_ENTROPY', String(error.message), 0);
+    this.abort();
   }
 
   /** Writes the protocol's output; false when the socket closed under us. */
@@ -319,10 +435,12 @@ export class WebSocket {
   }
 
   private protocolFailed(error: ProtocolError): void {
-    // A transport failure already explained why the handshake never finished.
+    if (this.readyState === ReadyState.Open) this.readyState = ReadyState.Closing;
+    // A transport failure already explained why the connection ended.
     if (this.lastError !== null) return;
     const handshake = error.handshake;
-    this.fail(handshake === null ? 'protocol' : 'handshake', error.code, error.message, handshake === null ? 0 : handshake.status);
+    const kind = handshake !== null ? 'handshake' : error.closeCode === 1006 ? 'closed' : 'protocol';
+    this.fail(kind, error.code, error.message, handshake === null ? 0 : handshake.status);
   }
 
   private fail(kind: string, code: string | number, message: string, status: number): void {
@@ -335,6 +453,10 @@ export class WebSocket {
     this.clearTimer();
     this.stopHeartbeat();
     this.socket = null;
+    // Whatever the protocol was framing is resent whole on the next connection.
+    this.handed = false;
+    // Only a connection that stayed up a while shows the server is healthy again.
+    if (this.openedAt >= 0 && this.hal.clock.now() - this.openedAt >= STABLE_CONNECTION_MS) this.attempt = 0;
     const error = this.lastError;
     const fatal = (error !== null && error.status > 0 && FATAL_STATUSES.indexOf(error.status) >= 0)
       || FATAL_CLOSE_CODES.indexOf(code) >= 0;
@@ -347,17 +469,24 @@ export class WebSocket {
     }
     this.readyState = ReadyState.Connecting;
     this.dispatch('close', { type: 'close', code: code, reason: reason, wasClean: clean, willReconnect: true, unsent: 0 });
-    const random = new Uint8Array(2);
-    this.hal.entropy.fill(random);
-    const delay = backoffDelay(policy as BackoffPolicy, this.attempt, ((random[0] << 8) | random[1]) / 65536);
+    // A close listener may have called close(): then that was the final close.
+    if (this.stopped) return;
+    const delay = backoffDelay(policy as BackoffPolicy, this.attempt, this.jitter());
     this.attempt++;
     this.dispatch('reconnect', { type: 'reconnect', attempt: this.attempt, delay: delay });
     const self = this;
-    this.after(delay, function () {
-      if (self.stopped) return;
-      self.newProtocol();
-      self.connect();
-    });
+    this.after(delay, function () { self.connect(); });
+  }
+
+  /** A draw in [0, 1) for the backoff; spreading a fleet needs no secret, so a failed entropy source falls back to Math.random. */
+  private jitter(): number {
+    const random = new Uint8Array(2);
+    try {
+      this.hal.entropy.fill(random);
+    } catch (e) {
+      return Math.random();
+    }
+    return ((random[0] << 8) | random[1]) / 65536;
   }
 
   /** Terminal close: reports what was accepted but never sent. */
@@ -365,11 +494,15 @@ export class WebSocket {
     this.stopped = true;
     this.clearTimer();
     this.stopHeartbeat();
+    // Later events of the connection, if any is still winding down, are ignored.
+    this.connection++;
     const unsent = this.pending.length;
     this.pending = [];
     this.pendingText = [];
     this.pendingBytes = 0;
-    if (this.readyState === ReadyState.Closed) return;
+    this.handed = false;
+    if (this.done) return;
+    this.done = true;
     this.readyState = ReadyState.Closed;
     this.dispatch('close', { type: 'close', code: code, reason: reason, wasClean: clean, willReconnect: false, unsent: unsent });
   }
@@ -382,11 +515,13 @@ export class WebSocket {
     const self = this;
     this.pingTimer = this.hal.clock.setTimeout(function beat() {
       self.pingTimer = null;
-      if (self.readyState !== ReadyState.Open || self.core === null) return;
+      const core = self.core;
+      // The connection is going down (or a failure is closing it): no more pings on it.
+      if (self.readyState !== ReadyState.Open || core === null || core.readyState !== ReadyState.Open) return;
       self.pingTimer = self.hal.clock.setTimeout(beat, interval);
       if (self.pongTimer !== null) return;
       self.pingSentAt = self.hal.clock.now();
-      self.core.sendPing(null);
+      core.sendPing(null);
       self.pump();
       self.pongTimer = self.hal.clock.setTimeout(() => {
         self.pongTimer = null;

@@ -14,6 +14,9 @@ import { sha1 } from './sha1';
 import type { WsUrl } from './url';
 import { utf16TextCodec, Utf8Validator, type TextCodec } from './utf8';
 
+/** Pongs owed at most: ten, so a burst of ten pings (Autobahn case 2.10) gets ten pongs; see onControl. */
+const MAX_PONGS = 10;
+
 /** The connection's state, numbered as the browser's WebSocket.readyState. */
 export const enum ReadyState { Connecting = 0, Open = 1, Closing = 2, Closed = 3 }
 
@@ -99,8 +102,8 @@ export class ClientProtocol {
   private headSent = 0;
   private queue: Uint8Array[] = [];
   private queueOpcodes: number[] = [];
-  private pong = new Uint8Array(MAX_CONTROL_PAYLOAD);
-  private pongLength = -1;
+  /** Pongs owed, oldest first: one per ping, at most MAX_PONGS (older ones are dropped beyond it). */
+  private pongs: Uint8Array[] = [];
   private ping = new Uint8Array(MAX_CONTROL_PAYLOAD);
   private pingLength = -1;
   /** Close frame to send: code (or -1 for an empty body) and reason; `closeUrgent` jumps the data queue. */
@@ -177,6 +180,12 @@ export class ClientProtocol {
     this.dropQueue();
     if (handshaking && this.failure === null) {
       this.report({ code: 'WS_ERR_HANDSHAKE_EOF', message: 'the connection closed before the handshake completed', closeCode: 1006, handshake: null });
+    }
+    if (!handshaking && this.failure === null && !this.closeReceived) {
+      // TCP ended without the server's close frame: the connection was lost, not closed.
+      this.report(this.receiver.midFrame()
+        ? { code: 'WS_ERR_TRUNCATED_FRAME', message: 'the connection ended in the middle of a frame or fragmented message', closeCode: 1006, handshake: null }
+        : { code: 'WS_ERR_NO_CLOSE_FRAME', message: 'the connection ended without a close frame', closeCode: 1006, handshake: null });
     }
     const failure = this.failure;
     if (failure !== null) this.handler.onClosed(failure.closeCode, failure.message, false);
@@ -265,9 +274,9 @@ export class ClientProtocol {
     const writer = this.writer;
     if (this.closeCode !== -1 && (this.closeUrgent || this.head === null)) {
       this.writeClose();
-    } else if (this.pongLength >= 0) {
-      writer.write(Opcode.Pong, true, this.pong, 0, this.pongLength);
-      this.pongLength = -1;
+    } else if (this.pongs.length > 0) {
+      const pong = this.pongs.shift() as Uint8Array;
+      writer.write(Opcode.Pong, true, pong, 0, pong.length);
     } else if (this.pingLength >= 0) {
       writer.write(Opcode.Ping, true, this.ping, 0, this.pingLength);
       this.pingLength = -1;
@@ -285,7 +294,7 @@ export class ClientProtocol {
 
   /** Whether a data, ping, pong or close frame waits to be written. */
   private framesWaiting(): boolean {
-    return this.head !== null || this.pongLength >= 0 || this.pingLength >= 0 || this.closeCode !== -1;
+    return this.head !== null || this.pongs.length > 0 || this.pingLength >= 0 || this.closeCode !== -1;
   }
 
   private checkOpen(): void {
@@ -357,12 +366,15 @@ export class ClientProtocol {
 
   private onControl(opcode: number, payload: Uint8Array, length: number): void {
     if (opcode === Opcode.Ping) {
-      // RFC 6455 §5.5.2: the pong carries the ping's payload; only the latest needs an answer.
+      // RFC 6455 §5.5.2: the pong carries the ping's payload. Each ping gets its own pong, as
+      // peers and test suites expect; beyond MAX_PONGS owed the oldest is dropped (the RFC
+      // allows answering only the latest), so a ping flood cannot grow memory.
+      const data = new Uint8Array(payload.subarray(0, length));
       if (!this.closeSent) {
-        this.pong.set(length === payload.length ? payload : payload.subarray(0, length));
-        this.pongLength = length;
+        if (this.pongs.length === MAX_PONGS) this.pongs.shift();
+        this.pongs.push(data);
       }
-      this.handler.onPing(new Uint8Array(payload.subarray(0, length)));
+      this.handler.onPing(data);
     } else if (opcode === Opcode.Pong) {
       this.handler.onPong(new Uint8Array(payload.subarray(0, length)));
     } else {
@@ -410,7 +422,7 @@ export class ClientProtocol {
       return;
     }
     this.dropQueue();
-    this.pongLength = -1;
+    this.pongs = [];
     this.pingLength = -1;
     if (this.closeSent) {
       this.readyState = ReadyState.Closed;

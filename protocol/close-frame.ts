@@ -44,6 +44,7 @@ export function parseClosePayload(bytes: Uint8Array, length: number, codec: Text
  */
 export function encodeCloseReason(code: number, reason: string, codec: TextCodec): Uint8Array {
   if (!isValidCloseCode(code)) throw localError('WS_ERR_BAD_CLOSE', `close code ${code} may not be sent (use 1000, 1001, 1002, 1003, 1007-1014 or 3000-4999)`);
+  if (typeof reason !== 'string') throw localError('WS_ERR_BAD_CLOSE', `a close reason must be a string, got ${reason === null ? 'null' : typeof reason}`);
   const bytes = codec.encode(reason);
   if (bytes.length > MAX_CLOSE_REASON) {
     throw localError('WS_ERR_BAD_CLOSE', `a close reason is at most ${MAX_CLOSE_REASON} bytes of UTF-8, got ${bytes.length}`);

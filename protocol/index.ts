@@ -4,7 +4,9 @@ export type { ClientProtocolConfig, ProtocolError, ProtocolHandler } from './cli
 export { isValidCloseCode } from './close-codes';
 export { localError } from './errors';
 export type { CodedError } from './errors';
+export { validateHandshakeOptions } from './handshake';
 export type { HandshakeFailure, HandshakeOptions } from './handshake';
+export { encodeCloseReason } from './close-frame';
 export { resolveOptions } from './options';
 export type { Limits, ProtocolOptions } from './options';
 export { parseWsUrl } from './url';

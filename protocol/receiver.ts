@@ -100,6 +100,11 @@ export class Receiver {
     }
   }
 
+  /** True while a frame, or a fragmented message, has begun and not ended. */
+  midFrame(): boolean {
+    return this.headerLength > 0 || this.messageOpcode >= 0 || this.step === Step.Payload;
+  }
+
   private fail(closeCode: number, code: string, message: string): void {
     this.stopped = true;
     this.frames.onFailure(closeCode, code, message);

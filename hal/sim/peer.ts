@@ -29,6 +29,11 @@ export class SimPeer {
     private readonly fromClient: Pipe,
   ) {}
 
+  /** True once this side has sent its FIN (end()): send() throws from then on. */
+  get ended(): boolean {
+    return this.sentFin;
+  }
+
   /** Sends bytes to the client (copied). Ignored once the connection is closed; throws after end(). */
   send(bytes: Uint8Array): void {
     if (this.sentFin) throw new Error('SimPeer.send: called after end()');

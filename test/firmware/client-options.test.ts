@@ -38,12 +38,12 @@ describe('backoff', () => {
   const policy = { minDelay: 1000, maxDelay: 30000, maxAttempts: 0 };
   it('stays between minDelay and the doubling cap, which maxDelay bounds', () => {
     for (let attempt = 0; attempt < 40; attempt++) {
-      const cap = Math.min(30000, 1000 * 2 ** Math.min(attempt, 30));
+      const cap = Math.min(30000, 1000 * 2 ** Math.min(attempt + 1, 31));
       expect(backoffDelay(policy, attempt, 0)).to.equal(1000);
       expect(backoffDelay(policy, attempt, 0.999999)).to.be.within(cap - 1, cap);
     }
   });
   it('spreads delays with the random draw (full jitter)', () => {
-    expect(backoffDelay(policy, 4, 0.5)).to.equal(1000 + 0.5 * (16000 - 1000));
+    expect(backoffDelay(policy, 3, 0.5)).to.equal(1000 + 0.5 * (16000 - 1000));
   });
 });

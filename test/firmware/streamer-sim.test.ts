@@ -109,7 +109,9 @@ describe('sensor streamer over the simulated network', () => {
     sink.server.start();
     sim.clock.advance(5_000);
     expect(app.dropped).to.be.within(36, 60); // 100+ readings while down, and during the reconnect delay, against a 64-reading buffer
-    expect(sink.gaps).to.equal(app.dropped);
+    // Every gap is a reading the app counted as dropped; a dropped reading may still have
+    // arrived (it was sent, not yet acknowledged, when the buffer overflowed): no gap then.
+    expect(sink.gaps).to.be.within(app.dropped - 2, app.dropped);
     const after = sink.readings.map((r) => r.seq);
     for (let i = 1; i < after.length; i++) expect(after[i]).to.be.greaterThan(after[i - 1]);
     app.stop();

@@ -11,6 +11,8 @@ export interface SimServerOptions {
   echo?: boolean;
   /** End TCP after answering a close (default true). */
   endAfterClose?: boolean;
+  /** Called once the handshake is answered. */
+  onOpen?: (connection: SimServerConnection) => void;
   /** Called for every complete data message. */
   onMessage?: (connection: SimServerConnection, message: { text: boolean; data: Uint8Array }) => void;
 }
@@ -59,6 +61,8 @@ export class SimWsServer {
     };
     this.connections.push(connection);
     peer.onData((bytes) => {
+      // Once this side has ended (a test may end it at any moment), it can only listen.
+      if (peer.ended) return;
       buffered = concat([buffered, bytes]);
       if (!handshaken) {
         const text = Buffer.from(buffered).toString('latin1');
@@ -70,6 +74,8 @@ export class SimWsServer {
         peer.send(new TextEncoder().encode(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n${chosen}\r\n`));
         handshaken = true;
         buffered = buffered.slice(end + 4);
+        if (this.options.onOpen) this.options.onOpen(connection);
+        if (peer.closed || peer.ended) return;
       }
       for (;;) {
         const frame = decodeFrame(buffered);
@@ -81,6 +87,7 @@ export class SimWsServer {
           connection.closeCode = frame.payload.length >= 2 ? (frame.payload[0] << 8) | frame.payload[1] : 1005;
           peer.send(serverFrame(8, connection.closeCode === 1005 ? new Uint8Array(0) : closePayload(connection.closeCode)));
           if (this.options.endAfterClose !== false) peer.end();
+          return;
         } else if (frame.opcode !== 0xa) {
           if (frame.opcode !== 0) opcode = frame.opcode;
           parts.push(frame.payload);
@@ -90,6 +97,7 @@ export class SimWsServer {
             connection.messages.push({ text: opcode === 1, data });
             if (this.options.echo !== false) peer.send(serverFrame(opcode, data));
             if (this.options.onMessage) this.options.onMessage(connection, { text: opcode === 1, data });
+            if (peer.closed || peer.ended) return;
           }
         }
       }

@@ -228,7 +228,10 @@ describe('client-protocol', () => {
       const h = openHarness();
       h.protocol.connectionClosed();
       h.protocol.connectionClosed();
-      expect(h.events).to.deep.equal([['closed', 1006, '', false]]);
+      expect(h.events).to.deep.equal([
+        ['error', 'WS_ERR_NO_CLOSE_FRAME', 1006],
+        ['closed', 1006, 'the connection ended without a close frame', false],
+      ]);
     });
 
     it('rejects close codes and reasons that may not be sent', () => {
