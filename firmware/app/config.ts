@@ -22,6 +22,12 @@ export interface AppConfig {
   /** Reconnect backoff bounds, ms. */
   reconnectMinDelay: number;
   reconnectMaxDelay: number;
+  /**
+   * After a failure the client does not retry (HTTP 400/401/403/404, close 1002/1003/1007–1010),
+   * the app opens a new connection after a delay drawn like the backoff's, between these bounds, ms.
+   */
+  fatalRetryMinDelay: number;
+  fatalRetryMaxDelay: number;
   /** Readings sent and not yet acknowledged at most. */
   window: number;
 }
@@ -38,6 +44,8 @@ const DEFAULTS: AppConfig = {
   pongTimeout: 5000,
   reconnectMinDelay: 1000,
   reconnectMaxDelay: 30000,
+  fatalRetryMinDelay: 60000,
+  fatalRetryMaxDelay: 600000,
   window: 8,
 };
 
@@ -50,6 +58,8 @@ const NUMBERS: [string, number, number][] = [
   ['pongTimeout', 100, 600000],
   ['reconnectMinDelay', 10, 3600000],
   ['reconnectMaxDelay', 10, 3600000],
+  ['fatalRetryMinDelay', 1000, 86400000],
+  ['fatalRetryMaxDelay', 1000, 86400000],
   ['window', 1, 1000],
 ];
 
@@ -83,6 +93,7 @@ export function resolveAppConfig(given: { [field: string]: unknown }, known: str
     }
   }
   if ((out.reconnectMaxDelay as number) < (out.reconnectMinDelay as number)) throw bad('reconnectMaxDelay', 'at least reconnectMinDelay', out.reconnectMaxDelay);
+  if ((out.fatalRetryMaxDelay as number) < (out.fatalRetryMinDelay as number)) throw bad('fatalRetryMaxDelay', 'at least fatalRetryMinDelay', out.fatalRetryMaxDelay);
   if (typeof out.server !== 'string') throw bad('server', 'a ws:// or wss:// URL', out.server);
   try {
     parseWsUrl(out.server as string);
