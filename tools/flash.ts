@@ -248,7 +248,7 @@ function placeholderMessage(fields: string[], localPath: string): string {
   const envFor = (field: string): string => Object.keys(ENV_VARS).find((name) => ENV_VARS[name] === field) ?? field;
   return `refusing to upload: ${fields.join(', ')} still hold placeholder values (YOUR_…) from flash.config.json. `
     + `Set them in ${path.basename(localPath)} (git-ignored, next to flash.config.json), e.g.\n`
-    + '  { "wifi": { "ssid": "MyNetwork", "password": "secret" }, "server": "ws://192.168.1.10:8080/", "deviceId": "kitchen-1", "port": "/dev/ttyUSB0" }\n'
+    + '  { "wifi": { "ssid": "MyNetwork", "password": "secret" }, "server": "ws://192.168.1.10:8080/ws", "deviceId": "kitchen-1", "port": "/dev/ttyUSB0" }\n'
     + `or with the environment variables ${fields.map(envFor).join(', ')}. (--dry-run works with placeholders.)`;
 }
 

@@ -114,7 +114,7 @@ describe('tools/flash-config', () => {
   });
 
   describe('precedence: flags > environment > flash.local.json > flash.config.json', () => {
-    const committed = { ...VALID, port: '', wifi: { ssid: 'YOUR_WIFI_SSID', password: 'YOUR_WIFI_PASSWORD' }, server: 'ws://YOUR_SERVER_HOST:8080/', deviceId: 'YOUR_DEVICE_ID' };
+    const committed = { ...VALID, port: '', wifi: { ssid: 'YOUR_WIFI_SSID', password: 'YOUR_WIFI_PASSWORD' }, server: 'ws://YOUR_SERVER_HOST:8080/ws', deviceId: 'YOUR_DEVICE_ID' };
 
     it('takes each field from the highest layer that sets it, wifi field by field', () => {
       const { config, placeholders } = load(
