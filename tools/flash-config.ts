@@ -268,11 +268,11 @@ function show(value: unknown): string {
 /** Checks the application settings here, as the board will, so a typo fails before the upload. */
 function checkApp(config: FlashConfig, source: string): void {
   const board = getBoard(config.board);
-  const sensors = ['analog', 'temperature', 'memory'].concat(board.analogPins);
+  const sensors = board.sensors.concat(board.analogPins);
   // Placeholders are reported on their own (a dry run allows them): check the rest.
   const given = { ...config.app, server: isPlaceholder(config.server) ? 'ws://127.0.0.1/' : config.server, deviceId: isPlaceholder(config.deviceId) ? 'placeholder' : config.deviceId };
   try {
-    resolveAppConfig(given, sensors, board.readingCapacity);
+    resolveAppConfig(given, sensors, board.readingCapacity, board.sensors);
   } catch (error) {
     throw new ConfigError(`${source}: "app": ${(error as Error).message}`);
   }

@@ -36,7 +36,8 @@ const DEFAULTS: AppConfig = {
   server: 'ws://127.0.0.1:8080/ws',
   deviceId: 'esp32-1',
   sampleInterval: 1000,
-  sensors: ['analog', 'temperature', 'memory'],
+  // Replaced by the board's own list (BoardProfile.sensors).
+  sensors: ['analog'],
   bufferCapacity: 256,
   encoding: 'json',
   metricsInterval: 10000,
@@ -68,10 +69,10 @@ function bad(field: string, rule: string, value: unknown): Error {
 }
 
 /**
- * Fills defaults (the board's buffer capacity first) and checks every field; an error names
- * the field. `known` lists the sensors the board has.
+ * Fills defaults (the board's buffer capacity and sensors first) and checks every field; an
+ * error names the field. `known` lists the sensors the board has.
  */
-export function resolveAppConfig(given: { [field: string]: unknown }, known: string[], boardCapacity: number): AppConfig {
+export function resolveAppConfig(given: { [field: string]: unknown }, known: string[], boardCapacity: number, boardSensors: string[]): AppConfig {
   const out = {} as { [field: string]: unknown };
   const defaults = DEFAULTS as unknown as { [field: string]: unknown };
   const fields = Object.keys(defaults);
@@ -85,6 +86,7 @@ export function resolveAppConfig(given: { [field: string]: unknown }, known: str
     out[fields[i]] = given[fields[i]] === undefined ? defaults[fields[i]] : given[fields[i]];
   }
   if (given.bufferCapacity === undefined) out.bufferCapacity = boardCapacity;
+  if (given.sensors === undefined) out.sensors = boardSensors;
   for (let i = 0; i < NUMBERS.length; i++) {
     const field = NUMBERS[i];
     const value = out[field[0]];

@@ -76,7 +76,7 @@ function platform(sim: SimHal, log: string[] = []): AppPlatform {
 }
 
 function config(overrides: object = {}): AppConfig {
-  return resolveAppConfig({ server: 'ws://sink.test:8080/ws', deviceId: 'dev-1', sensors: ['analog', 'temperature'], metricsInterval: 0, ...overrides }, ['analog', 'temperature'], 64);
+  return resolveAppConfig({ server: 'ws://sink.test:8080/ws', deviceId: 'dev-1', sensors: ['analog', 'temperature'], metricsInterval: 0, ...overrides }, ['analog', 'temperature'], 64, ['analog', 'temperature']);
 }
 
 describe('sensor streamer over the simulated network', () => {
