@@ -16,6 +16,7 @@ declare const __WSCLIENT_BOARD__: BoardRuntime;
 
 /** What the upload puts in front of the bundle. */
 interface FlashConfig {
+  /** Absent when the upload stored the credentials with Wifi.save(): Espruino joins at boot. */
   wifi?: { ssid: string; password: string };
   server?: string;
   deviceId?: string;

@@ -79,7 +79,8 @@ describe('tools/flash-config', () => {
       ['app (a bad value)', { app: { sampleInterval: 1 } }, '"app": config field sampleInterval must be a whole number from 50'],
       ['app (a sensor the board lacks)', { board: 'esp8266', app: { sensors: ['analog', 'temperature'] } }, '"app": config field sensors must be names from analog, memory, A0, got "temperature"'],
       ['telnet', { telnet: 'yes' }, '"telnet" must be true or false'],
-      ['unknown field', { bauds: 9600 }, 'unknown field "bauds" (known: board, port, baud, save, wifi, server, deviceId, app, telnet)'],
+      ['credentials', { credentials: 'nvs' }, '"credentials" must be one of code, wifi-save, got "nvs"'],
+      ['unknown field', { bauds: 9600 }, 'unknown field "bauds" (known: board, port, baud, save, wifi, server, deviceId, app, telnet, credentials)'],
     ];
     for (const [name, patch, message] of cases) {
       it(name, () => {
