@@ -2,8 +2,15 @@
  * credentials "wifi-save": the WiFi credentials reach the board through Espruino's own
  * Wifi.save() (Storage file .wificfg), and the uploaded application code carries none.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import vm from 'node:vm';
 import { expect } from 'chai';
+import { buildBoard } from '../../tools/build.ts';
+import { createSimBoard, type SimBoard } from '../../tools/simboard/index.ts';
+import { startSink, type Sink } from '../../tools/sink/index.ts';
+import { eventually } from '../sink/fake-device.ts';
 import { configPrelude, wifiSaveStatement } from '../../tools/flash.ts';
 import { evalFlashConfig, fixtureBytes, makeProject, SETTINGS_ENV, type Project } from './fixtures/harness.ts';
 
@@ -108,5 +115,38 @@ describe('tools/flash: credentials "wifi-save"', () => {
   it('is checked like every field, naming the source', async () => {
     expect(await project.run(['--dry-run'], { FLASH_CREDENTIALS: 'nvs' })).to.equal(1);
     expect(project.errors).to.deep.equal(['flash: environment variable FLASH_CREDENTIALS: "credentials" must be one of code, wifi-save, got "nvs"']);
+  });
+});
+
+describe('credentials "wifi-save" on a simulated ESP32', () => {
+  let dir: string;
+  let sink: Sink | undefined;
+  let board: SimBoard | undefined;
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'wifi-save-'));
+  });
+  after(async () => {
+    await board?.shutdown();
+    await sink?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the Wifi line joins the configured network; the firmware from .bootcde, without credentials, streams', async () => {
+    const build = await buildBoard('esp32', dir);
+    const firmware = build.bundles.find((b) => /firmware\.js$/.test(b.file))!;
+    sink = await startSink({ port: 0, log: () => {} });
+    const settings = {
+      wifi: { ssid: SETTINGS_ENV.WIFI_SSID, password: SETTINGS_ENV.WIFI_PASSWORD },
+      server: sink.wsUrl, deviceId: 'wifi-save-1', app: { sampleInterval: 100 }, credentials: 'wifi-save' as const,
+    };
+    const lines: string[] = [];
+    board = createSimBoard({ board: 'esp32', wifi: { connected: false }, console: (line) => lines.push(line) });
+    board.run(wifiSaveStatement(settings.wifi), 'wifi-save.js');
+    const bootcde = configPrelude(settings) + readFileSync(firmware.file, 'utf8');
+    expect(bootcde).not.to.contain(SETTINGS_ENV.WIFI_PASSWORD);
+    board.run(bootcde, '.bootcde');
+    await eventually(() => (sink!.stats().devices['wifi-save-1']?.received ?? 0) >= 3, 5000, 'readings from the board');
+    expect(board.evaluate('require("Wifi").getDetails().ssid')).to.equal(SSID);
+    expect(lines.filter((l) => /cannot start|Uncaught/.test(l))).to.deep.equal([]);
   });
 });
