@@ -37,6 +37,8 @@ export const esp32: BoardProfile = {
   rngRegister: 0x3ff75144,
   // analogRead works on ADC1 only (ADC2 is taken by Wi-Fi).
   analogPins: ['D32', 'D33', 'D34', 'D35', 'D36', 'D37', 'D38', 'D39'],
+  // E.getTemperature() gives the chip's raw sensor; process.memory() the free JsVars.
+  sensors: ['analog', 'temperature', 'memory'],
   // 1024 readings of 3 values: about 28 KB in flat typed arrays (17 minutes at 1 Hz offline).
   readingCapacity: 1024,
   // Flash holds 896 KB of Storage; these budgets only catch unplanned growth (and upload time:

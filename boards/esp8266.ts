@@ -39,6 +39,8 @@ export const esp8266: BoardProfile = {
   rngRegister: 0x3ff20e44,
   // The single ADC input.
   analogPins: ['A0'],
+  // No temperature: E.getTemperature() is NaN on every ESP8266 build (jshReadTemperature).
+  sensors: ['analog', 'memory'],
   // 64 readings of 3 values: about 2 KB in flat typed arrays (a minute at 1 Hz offline).
   readingCapacity: 64,
   // Storage holds 192 KB, but every function of the bundle costs JsVars once loaded: keep it lean.

@@ -34,6 +34,12 @@ export interface BoardProfile {
   rngRegister: number;
   /** Pins that analogRead() supports, for sensor readings. */
   analogPins: string[];
+  /**
+   * The readings this board really has besides its pins by name ('analog' is the first analog
+   * pin; 'temperature', 'memory'): what the streaming app accepts, with analogPins, and its
+   * default `sensors`. A reading the chip lacks would stream nothing but nulls.
+   */
+  sensors: string[];
   /** Readings the streaming application keeps while offline or unacknowledged (its ring buffer). */
   readingCapacity: number;
   /** Upper bound, in bytes, of each bundle for this board. */
@@ -49,7 +55,7 @@ export interface BundleBudget {
 }
 
 /** The part of a profile the code on the board needs; the build inlines only this. */
-export type BoardRuntime = Pick<BoardProfile, 'name' | 'limits' | 'maxBufferedAmount' | 'writeWindow' | 'tls' | 'nativeSha1' | 'rngRegister' | 'analogPins' | 'readingCapacity'>;
+export type BoardRuntime = Pick<BoardProfile, 'name' | 'limits' | 'maxBufferedAmount' | 'writeWindow' | 'tls' | 'nativeSha1' | 'rngRegister' | 'analogPins' | 'sensors' | 'readingCapacity'>;
 
 /** Keeps only the fields the board's code needs (what the build bakes into a bundle). */
 export function runtimeOf(board: BoardProfile): BoardRuntime {
@@ -62,6 +68,7 @@ export function runtimeOf(board: BoardProfile): BoardRuntime {
     nativeSha1: board.nativeSha1,
     rngRegister: board.rngRegister,
     analogPins: board.analogPins,
+    sensors: board.sensors,
     readingCapacity: board.readingCapacity,
   };
 }

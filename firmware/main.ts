@@ -16,6 +16,7 @@ declare const __WSCLIENT_BOARD__: BoardRuntime;
 
 /** What the upload puts in front of the bundle. */
 interface FlashConfig {
+  /** Absent when the upload stored the credentials with Wifi.save(): Espruino joins at boot. */
   wifi?: { ssid: string; password: string };
   server?: string;
   deviceId?: string;
@@ -64,13 +65,15 @@ function main(): void {
     wifiModule = null;
   }
   const device = createEspruinoDevice(board.analogPins, wifiModule);
-  const config = resolveAppConfig(settings(flash), device.sensorNames, board.readingCapacity);
+  // Only what this board has: a sensor the chip lacks is refused by name rather than streamed as nulls.
+  const known = board.sensors.concat(board.analogPins);
+  const config = resolveAppConfig(settings(flash), known, board.readingCapacity, board.sensors);
   const wifi = wifiModule === null ? undefined : createWifiLink({ wifi: wifiModule });
   const hal = createEspruinoHal(board, { wifi: wifi });
   const streamer = new SensorStreamer(config, {
     hal: hal,
     board: board.name,
-    sensorNames: device.sensorNames,
+    sensorNames: known,
     readSensor: device.readSensor,
     rssi: device.rssi,
     freeVars: device.freeVars,

@@ -23,6 +23,14 @@ export type BoardName = (typeof BOARDS)[number];
 export const SAVE_MODES = ['storage', 'ram'] as const;
 export type SaveMode = (typeof SAVE_MODES)[number];
 
+/**
+ * Where the WiFi credentials go: `code` = in the FLASH_CONFIG statement in front of the
+ * firmware (so inside `.bootcde` in storage mode); `wifi-save` = saved by Espruino's own
+ * `Wifi.save()` (Storage file `.wificfg`, applied by Espruino at boot), the firmware carries none.
+ */
+export const CREDENTIAL_MODES = ['code', 'wifi-save'] as const;
+export type CredentialMode = (typeof CREDENTIAL_MODES)[number];
+
 export const DEFAULT_BAUD = 115200;
 export const DEFAULT_SAVE: SaveMode = 'storage';
 
@@ -36,6 +44,8 @@ export interface AppSettings {
   app?: Record<string, unknown>;
   /** Leave Espruino's unauthenticated telnet console (port 23) open; default false. */
   telnet?: boolean;
+  /** Where the WiFi credentials go (default `code`). */
+  credentials?: CredentialMode;
 }
 
 /** A complete, validated configuration. */
@@ -77,13 +87,14 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   FLASH_PORT: 'port',
   FLASH_BAUD: 'baud',
   FLASH_SAVE: 'save',
+  FLASH_CREDENTIALS: 'credentials',
   WIFI_SSID: 'wifi.ssid',
   WIFI_PASSWORD: 'wifi.password',
   WS_SERVER_URL: 'server',
   DEVICE_ID: 'deviceId',
 };
 
-const FIELDS = ['board', 'port', 'baud', 'save', 'wifi', 'server', 'deviceId', 'app', 'telnet'];
+const FIELDS = ['board', 'port', 'baud', 'save', 'wifi', 'server', 'deviceId', 'app', 'telnet', 'credentials'];
 
 /** Placeholder values in the committed file all contain `YOUR_` (e.g. "YOUR_WIFI_SSID"). */
 export function isPlaceholder(value: string): boolean {
@@ -192,6 +203,9 @@ function checkField(field: string, value: unknown, source: string): unknown {
     case 'save':
       if (!SAVE_MODES.includes(value as SaveMode)) fail(`must be one of ${SAVE_MODES.join(', ')}`);
       return value;
+    case 'credentials':
+      if (!CREDENTIAL_MODES.includes(value as CredentialMode)) fail(`must be one of ${CREDENTIAL_MODES.join(', ')}`);
+      return value;
     case 'baud':
       if (!Number.isInteger(value) || (value as number) <= 0) fail('must be a positive integer');
       return value;
@@ -244,6 +258,7 @@ function complete(layer: Layer, committed: string, sources: Record<string, strin
   };
   if (layer.app !== undefined) config.app = layer.app;
   if (layer.telnet !== undefined) config.telnet = layer.telnet;
+  if (layer.credentials !== undefined) config.credentials = layer.credentials;
   if (config.app) checkApp(config, sources.app ?? committed);
   // Only the ESP32 build has TLS (shared/reference/espruino-platform.md §2.4).
   if (config.board === 'esp8266' && config.server.startsWith('wss:')) {
@@ -268,11 +283,11 @@ function show(value: unknown): string {
 /** Checks the application settings here, as the board will, so a typo fails before the upload. */
 function checkApp(config: FlashConfig, source: string): void {
   const board = getBoard(config.board);
-  const sensors = ['analog', 'temperature', 'memory'].concat(board.analogPins);
+  const sensors = board.sensors.concat(board.analogPins);
   // Placeholders are reported on their own (a dry run allows them): check the rest.
   const given = { ...config.app, server: isPlaceholder(config.server) ? 'ws://127.0.0.1/' : config.server, deviceId: isPlaceholder(config.deviceId) ? 'placeholder' : config.deviceId };
   try {
-    resolveAppConfig(given, sensors, board.readingCapacity);
+    resolveAppConfig(given, sensors, board.readingCapacity, board.sensors);
   } catch (error) {
     throw new ConfigError(`${source}: "app": ${(error as Error).message}`);
   }

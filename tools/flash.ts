@@ -37,16 +37,31 @@ export const LIBRARY_MODULE = 'wsclient';
  * sent as their UTF-8 bytes (`\xNN`), which is what an access point or server expects.
  */
 export function configPrelude(settings: AppSettings): string {
-  const value: Record<string, unknown> = {
-    wifi: { ssid: settings.wifi.ssid, password: settings.wifi.password },
-    server: settings.server,
-    deviceId: settings.deviceId,
-  };
+  const value: Record<string, unknown> = {};
+  // With credentials "wifi-save" the firmware carries none: Espruino joins with what Wifi.save() stored.
+  if (settings.credentials !== 'wifi-save') value.wifi = { ssid: settings.wifi.ssid, password: settings.wifi.password };
+  value.server = settings.server;
+  value.deviceId = settings.deviceId;
   if (settings.app) value.app = settings.app;
   if (settings.telnet !== undefined) value.telnet = settings.telnet;
-  const json = JSON.stringify(value).replace(/[^\x00-\x7f]+/g, (text) =>
+  return `var ${FLASH_CONFIG_GLOBAL} = ${byteJson(value)};`;
+}
+
+/**
+ * For credentials "wifi-save": the statement run on the board before the firmware is written,
+ * in RAM only. It joins the network unless the board is already on it with the same password
+ * (rejoining would drop a telnet upload), then `Wifi.save()` stores the station settings in
+ * Storage file `.wificfg`, which Espruino applies at every boot before the firmware runs.
+ */
+export function wifiSaveStatement(wifi: AppSettings['wifi']): string {
+  return '(function(w,s,p){var d=w.getDetails();if(d.ssid!==s||d.password!==p)w.connect(s,{password:p},function(){});w.save();})'
+    + `(require("Wifi"),${byteJson(wifi.ssid)},${byteJson(wifi.password)});`;
+}
+
+/** JSON with non-ASCII characters as their UTF-8 bytes (`\xNN`): Espruino strings are bytes. */
+function byteJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x00-\x7f]+/g, (text) =>
     [...Buffer.from(text, 'utf8')].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join(''));
-  return `var ${FLASH_CONFIG_GLOBAL} = ${json};`;
 }
 
 /** What main() needs from the outside world; tests replace parts of it. */
@@ -140,9 +155,14 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
   const code = libraryOnly ? bundle : configPrelude(config) + bundle;
 
   const plan = uploadPlan(config, libraryOnly);
-  const { sent, notBuiltIn } = await prepare(code, plan, config.board);
+  const prepared = await prepare(code, plan, config.board);
+  const notBuiltIn = prepared.notBuiltIn;
   for (const name of notBuiltIn) io.log(`flash: note: the code requires "${name}", which is not built into Espruino; it must already be in the board's Storage.`);
-  const contents = `${libraryOnly ? '' : `the ${FLASH_CONFIG_GLOBAL} statement + `}${shown(bundleFile)} (${bundle.length} bytes, unchanged), ${plan.description}`;
+  // The credentials go first, on a line of their own that runs in RAM and is not stored with the code.
+  const saveWifi = !libraryOnly && config.credentials === 'wifi-save';
+  const sent = saveWifi ? `${wifiSaveStatement(config.wifi)}\n${prepared.sent}` : prepared.sent;
+  const contents = `${saveWifi ? 'the WiFi credentials, stored with Wifi.save() in Storage file ".wificfg", then ' : ''}`
+    + `${libraryOnly ? '' : `the ${FLASH_CONFIG_GLOBAL} statement${saveWifi ? ' (without credentials)' : ''} + `}${shown(bundleFile)} (${bundle.length} bytes, unchanged), ${plan.description}`;
 
   if (dryRun || port === undefined) {
     const outFile = path.join(distDir, libraryOnly ? `upload-${LIBRARY_MODULE}.js` : 'upload.js');
@@ -248,7 +268,7 @@ function placeholderMessage(fields: string[], localPath: string): string {
   const envFor = (field: string): string => Object.keys(ENV_VARS).find((name) => ENV_VARS[name] === field) ?? field;
   return `refusing to upload: ${fields.join(', ')} still hold placeholder values (YOUR_…) from flash.config.json. `
     + `Set them in ${path.basename(localPath)} (git-ignored, next to flash.config.json), e.g.\n`
-    + '  { "wifi": { "ssid": "MyNetwork", "password": "secret" }, "server": "ws://192.168.1.10:8080/", "deviceId": "kitchen-1", "port": "/dev/ttyUSB0" }\n'
+    + '  { "wifi": { "ssid": "MyNetwork", "password": "secret" }, "server": "ws://192.168.1.10:8080/ws", "deviceId": "kitchen-1", "port": "/dev/ttyUSB0" }\n'
     + `or with the environment variables ${fields.map(envFor).join(', ')}. (--dry-run works with placeholders.)`;
 }
 

@@ -22,6 +22,12 @@ export interface AppConfig {
   /** Reconnect backoff bounds, ms. */
   reconnectMinDelay: number;
   reconnectMaxDelay: number;
+  /**
+   * After a failure the client does not retry (HTTP 400/401/403/404, close 1002/1003/1007–1010),
+   * the app opens a new connection after a delay drawn like the backoff's, between these bounds, ms.
+   */
+  fatalRetryMinDelay: number;
+  fatalRetryMaxDelay: number;
   /** Readings sent and not yet acknowledged at most. */
   window: number;
 }
@@ -30,7 +36,8 @@ const DEFAULTS: AppConfig = {
   server: 'ws://127.0.0.1:8080/ws',
   deviceId: 'esp32-1',
   sampleInterval: 1000,
-  sensors: ['analog', 'temperature', 'memory'],
+  // Replaced by the board's own list (BoardProfile.sensors).
+  sensors: ['analog'],
   bufferCapacity: 256,
   encoding: 'json',
   metricsInterval: 10000,
@@ -38,6 +45,8 @@ const DEFAULTS: AppConfig = {
   pongTimeout: 5000,
   reconnectMinDelay: 1000,
   reconnectMaxDelay: 30000,
+  fatalRetryMinDelay: 60000,
+  fatalRetryMaxDelay: 600000,
   window: 8,
 };
 
@@ -50,6 +59,8 @@ const NUMBERS: [string, number, number][] = [
   ['pongTimeout', 100, 600000],
   ['reconnectMinDelay', 10, 3600000],
   ['reconnectMaxDelay', 10, 3600000],
+  ['fatalRetryMinDelay', 1000, 86400000],
+  ['fatalRetryMaxDelay', 1000, 86400000],
   ['window', 1, 1000],
 ];
 
@@ -58,10 +69,10 @@ function bad(field: string, rule: string, value: unknown): Error {
 }
 
 /**
- * Fills defaults (the board's buffer capacity first) and checks every field; an error names
- * the field. `known` lists the sensors the board has.
+ * Fills defaults (the board's buffer capacity and sensors first) and checks every field; an
+ * error names the field. `known` lists the sensors the board has.
  */
-export function resolveAppConfig(given: { [field: string]: unknown }, known: string[], boardCapacity: number): AppConfig {
+export function resolveAppConfig(given: { [field: string]: unknown }, known: string[], boardCapacity: number, boardSensors: string[]): AppConfig {
   const out = {} as { [field: string]: unknown };
   const defaults = DEFAULTS as unknown as { [field: string]: unknown };
   const fields = Object.keys(defaults);
@@ -75,6 +86,7 @@ export function resolveAppConfig(given: { [field: string]: unknown }, known: str
     out[fields[i]] = given[fields[i]] === undefined ? defaults[fields[i]] : given[fields[i]];
   }
   if (given.bufferCapacity === undefined) out.bufferCapacity = boardCapacity;
+  if (given.sensors === undefined) out.sensors = boardSensors;
   for (let i = 0; i < NUMBERS.length; i++) {
     const field = NUMBERS[i];
     const value = out[field[0]];
@@ -83,6 +95,7 @@ export function resolveAppConfig(given: { [field: string]: unknown }, known: str
     }
   }
   if ((out.reconnectMaxDelay as number) < (out.reconnectMinDelay as number)) throw bad('reconnectMaxDelay', 'at least reconnectMinDelay', out.reconnectMaxDelay);
+  if ((out.fatalRetryMaxDelay as number) < (out.fatalRetryMinDelay as number)) throw bad('fatalRetryMaxDelay', 'at least fatalRetryMinDelay', out.fatalRetryMaxDelay);
   if (typeof out.server !== 'string') throw bad('server', 'a ws:// or wss:// URL', out.server);
   try {
     parseWsUrl(out.server as string);

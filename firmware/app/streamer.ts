@@ -1,5 +1,6 @@
 import type { TimerId } from '../../hal/types';
-import { WebSocket } from '../websocket';
+import { backoffDelay } from '../backoff';
+import { WebSocket, type CloseEvent, type ErrorEvent } from '../websocket';
 import type { AppConfig } from './config';
 import { readingBinary, readingJson } from './encode';
 import type { AppPlatform } from './platform';
@@ -12,6 +13,10 @@ const QUEUE_HIGH_WATER = 2048;
  * The sensor-streaming application: samples on a timer into a ring buffer, streams readings in
  * order to the sink, keeps them until acknowledged, resends the unacknowledged ones after a
  * reconnect, answers the sink's commands, and reports metrics.
+ *
+ * The client gives up after a fatal reply (HTTP 404, close 1008, a message too big, …), which
+ * is right for interactive use; a board in the field must not stay silent until someone
+ * power-cycles it, so the app then opens a new client on a slow schedule of its own.
  */
 export class SensorStreamer {
   readonly boot: number;
@@ -26,6 +31,15 @@ export class SensorStreamer {
   private sampleTimer: TimerId | null = null;
   private metricsTimer: TimerId | null = null;
   private started = 0;
+  /** Connections opened so far. */
+  private opens = 0;
+  /** The first error of the current connection attempt: it says why a close came. */
+  private lastError: ErrorEvent | null = null;
+  /** The last failure the client would not retry, reported in the metrics. */
+  private fatal: { code: number; message: string } | null = null;
+  private fatalAttempt = 0;
+  private retryTimer: TimerId | null = null;
+  private stopping = false;
 
   constructor(config: AppConfig, platform: AppPlatform) {
     this.config = config;
@@ -47,9 +61,30 @@ export class SensorStreamer {
   }
 
   start(): void {
+    this.started = this.platform.hal.clock.now();
+    this.stopping = false;
+    this.connect();
+    this.scheduleSample();
+    this.scheduleMetrics();
+  }
+
+  stop(): void {
+    const clock = this.platform.hal.clock;
+    this.stopping = true;
+    if (this.sampleTimer !== null) clock.clearTimeout(this.sampleTimer);
+    if (this.metricsTimer !== null) clock.clearTimeout(this.metricsTimer);
+    if (this.retryTimer !== null) clock.clearTimeout(this.retryTimer);
+    this.sampleTimer = null;
+    this.metricsTimer = null;
+    this.retryTimer = null;
+    if (this.ws !== null && this.ws.readyState !== WebSocket.CLOSED) this.ws.close(1001, 'stopping');
+  }
+
+  private connect(): void {
     const self = this;
     const config = this.config;
-    this.started = this.platform.hal.clock.now();
+    this.retryTimer = null;
+    this.lastError = null;
     const ws = new WebSocket(config.server, ['sensors.v1'], {
       hal: this.platform.hal,
       reconnect: { minDelay: config.reconnectMinDelay, maxDelay: config.reconnectMaxDelay },
@@ -60,24 +95,35 @@ export class SensorStreamer {
     this.ws = ws;
     ws.on('open', function () { self.opened(); });
     ws.on('message', function (event) { self.received(event.data); });
-    ws.on('close', function (event) {
-      self.helloSent = false;
-      // The buffer keeps every unacknowledged reading; the next connection starts with a hello.
-      ws.discardQueued();
-      self.platform.log(`connection closed: ${event.code}${event.willReconnect ? ', reconnecting' : ''}`);
+    ws.on('close', function (event) { self.closed(ws, event); });
+    ws.on('error', function (event) {
+      if (self.lastError === null) self.lastError = event;
+      self.platform.log(`connection error: ${event.kind} ${event.message}`);
     });
-    ws.on('error', function (event) { self.platform.log(`connection error: ${event.kind} ${event.message}`); });
-    this.scheduleSample();
-    this.scheduleMetrics();
   }
 
-  stop(): void {
-    const clock = this.platform.hal.clock;
-    if (this.sampleTimer !== null) clock.clearTimeout(this.sampleTimer);
-    if (this.metricsTimer !== null) clock.clearTimeout(this.metricsTimer);
-    this.sampleTimer = null;
-    this.metricsTimer = null;
-    if (this.ws !== null) this.ws.close(1001, 'stopping');
+  private closed(ws: WebSocket, event: CloseEvent): void {
+    const error = this.lastError;
+    this.lastError = null;
+    this.helloSent = false;
+    // The buffer keeps every unacknowledged reading; the next connection starts with a hello.
+    ws.discardQueued();
+    this.platform.log(`connection closed: ${event.code}${event.willReconnect ? ', reconnecting' : ''}`);
+    if (event.willReconnect || this.stopping) return;
+    // The client gave up: an HTTP status says why, else the close code does.
+    const fatal = {
+      code: error !== null && error.status > 0 ? error.status : event.code,
+      message: error !== null ? error.message : event.reason,
+    };
+    this.fatal = fatal;
+    const random = new Uint8Array(2);
+    this.platform.hal.entropy.fill(random);
+    const config = this.config;
+    const delay = backoffDelay({ minDelay: config.fatalRetryMinDelay, maxDelay: config.fatalRetryMaxDelay, maxAttempts: 0 },
+      this.fatalAttempt++, ((random[0] << 8) | random[1]) / 65536);
+    this.platform.log(`connection refused for good (${fatal.code} ${fatal.message}): trying again in ${Math.round(delay / 1000)} s`);
+    const self = this;
+    this.retryTimer = this.platform.hal.clock.setTimeout(function () { self.connect(); }, delay);
   }
 
   // ---- sampling -------------------------------------------------------------------------
@@ -112,6 +158,7 @@ export class SensorStreamer {
 
   private opened(): void {
     const config = this.config;
+    this.opens++;
     const ws = this.ws as WebSocket;
     ws.send(JSON.stringify({
       type: 'hello', device: config.deviceId, board: this.platform.board, boot: this.boot,
@@ -149,6 +196,8 @@ export class SensorStreamer {
     }
     if (message === null || typeof message !== 'object') return this.reply({ type: 'error', id: null, error: 'expected a JSON object' });
     if (message.type === 'ack') {
+      // The sink takes our readings: the slow schedule for fatal failures starts over.
+      this.fatalAttempt = 0;
       const seq = message.seq;
       if (typeof seq === 'number' && seq > this.lastAcked && seq <= this.seq) {
         this.lastAcked = seq;
@@ -186,8 +235,8 @@ export class SensorStreamer {
     if (ws === null) return;
     this.reply({
       type: 'metrics', device: this.config.deviceId, boot: this.boot, rssi: this.platform.rssi(),
-      freeVars: this.platform.freeVars(), reconnects: ws.reconnects, dropped: this.buffer.dropped, rtt: ws.rtt,
-      uptime: Math.round(this.platform.hal.clock.now() - this.started), buffered: this.buffer.size,
+      freeVars: this.platform.freeVars(), reconnects: this.opens > 0 ? this.opens - 1 : 0, dropped: this.buffer.dropped,
+      rtt: ws.rtt, uptime: Math.round(this.platform.hal.clock.now() - this.started), buffered: this.buffer.size, fatal: this.fatal,
     });
   }
 

@@ -59,6 +59,25 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
     }
   }
 
+  /**
+   * Without credentials from the caller (they were stored with Wifi.save()), keeps those of
+   * the network the board is on: ESP32 reports them only while connected, and a re-join
+   * after a drop needs them.
+   */
+  function learn(): void {
+    const w = wifi as EspruinoWifi;
+    if (ssid !== undefined || !w.getDetails) return;
+    try {
+      const details = w.getDetails();
+      if (details.ssid) {
+        ssid = details.ssid;
+        password = details.password;
+      }
+    } catch (e) {
+      // nothing learnt: the SDK's own retries remain
+    }
+  }
+
   function join(): void {
     const w = wifi as EspruinoWifi;
     let name = ssid;
@@ -87,7 +106,10 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
   function check(): void {
     if (!running) return;
     const now = hasIp();
-    if (now) delay = minDelay;
+    if (now) {
+      delay = minDelay;
+      learn();
+    }
     else if (retry === null) retry = setTimeout(rejoin, delay);
     if (now === up) return;
     up = now;

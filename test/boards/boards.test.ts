@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { BOARDS, boardNames, getBoard, runtimeOf } from '../../boards/index';
+import { resolveAppConfig } from '../../firmware/app/config';
 import { resolveClientOptions } from '../../firmware/client-options';
+import { createSimBoard, type BoardName } from '../../tools/simboard/index';
 import { resolveOptions } from '../../protocol/index';
 import { TX_PAYLOAD_OFFSET } from '../../protocol/options';
 
@@ -58,7 +60,39 @@ describe('boards', () => {
       });
 
       it('keeps only what the board needs in its runtime part', () => {
-        expect(Object.keys(runtimeOf(board)).sort()).to.deep.equal(['analogPins', 'limits', 'maxBufferedAmount', 'name', 'nativeSha1', 'readingCapacity', 'rngRegister', 'tls', 'writeWindow']);
+        expect(Object.keys(runtimeOf(board)).sort()).to.deep.equal(['analogPins', 'limits', 'maxBufferedAmount', 'name', 'nativeSha1', 'readingCapacity', 'rngRegister', 'sensors', 'tls', 'writeWindow']);
+      });
+
+      it('gives the streaming app its own sensors as the default, and refuses others by name', () => {
+        const known = board.sensors.concat(board.analogPins);
+        const config = resolveAppConfig({ server: 'ws://h/ws', deviceId: 'd' }, known, board.readingCapacity, board.sensors);
+        expect(config.sensors).to.deep.equal(board.sensors);
+        expect(config.bufferCapacity).to.equal(board.readingCapacity);
+        for (const missing of ['analog', 'temperature', 'memory'].filter((s) => !board.sensors.includes(s))) {
+          expect(() => resolveAppConfig({ server: 'ws://h/ws', deviceId: 'd', sensors: [missing] }, known, board.readingCapacity, board.sensors))
+            .to.throw(`config field sensors must be names from ${known.join(', ')}, got "${missing}"`);
+        }
+      });
+
+      it('lists as default sensors only readings its chip has (checked on the simulated chip)', async () => {
+        const chip = createSimBoard({ board: board.name as BoardName });
+        try {
+          // What the firmware reads for each (hal/espruino/device.ts); NaN would stream as null.
+          const reads: Record<string, string> = {
+            analog: `analogRead(${JSON.stringify(board.analogPins[0])})`,
+            temperature: 'E.getTemperature()',
+          };
+          for (const sensor of board.sensors) {
+            // The simulated chip has no process.memory(); every Espruino build has (espruino-platform §4.2).
+            if (sensor === 'memory') continue;
+            expect(reads[sensor], `a read for ${sensor}`).to.be.a('string');
+            const value = chip.evaluate(reads[sensor]) as number;
+            expect(value, `${board.name} ${sensor}`).to.be.a('number').and.not.be.NaN;
+          }
+          if (!board.sensors.includes('temperature')) expect(chip.evaluate('isNaN(E.getTemperature())')).to.equal(true);
+        } finally {
+          await chip.shutdown();
+        }
       });
     });
   }
@@ -73,6 +107,7 @@ describe('boards', () => {
     const b = getBoard('esp8266');
     expect([b.tls, b.chunkSize, b.vars, b.bytesPerVar, b.rngRegister]).to.deep.equal([false, 268, 1700, 12, 0x3ff20e44]);
     expect(b.analogPins).to.deep.equal(['A0']);
+    expect(b.sensors).to.deep.equal(['analog', 'memory']); // no temperature sensor
     expect(b.limits).to.deep.include({ txBufferSize: 528, rxBufferSize: 256, maxMessageSize: 8192 });
   });
 

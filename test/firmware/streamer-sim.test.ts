@@ -12,10 +12,14 @@ class AckingSink {
   gaps = 0;
   replies: any[] = [];
   hellos: any[] = [];
+  /** Virtual time at which each hello arrived. */
+  helloTimes: number[] = [];
+  /** Called for every hello (the first is 1): lets a test misbehave on a given connection. */
+  onHello: ((connection: SimServerConnection, count: number) => void) | null = null;
   last: { [boot: number]: number } = {};
   server: SimWsServer;
 
-  constructor(sim: SimHal) {
+  constructor(private sim: SimHal) {
     this.server = new SimWsServer(sim.network, 'sink.test', 8080, {
       echo: false,
       onMessage: (connection, message) => this.handle(connection, message),
@@ -28,7 +32,12 @@ class AckingSink {
     let values: unknown;
     if (message.text) {
       const json = JSON.parse(Buffer.from(message.data).toString());
-      if (json.type === 'hello') return void this.hellos.push(json);
+      if (json.type === 'hello') {
+        this.hellos.push(json);
+        this.helloTimes.push(this.sim.clock.now());
+        if (this.onHello) this.onHello(connection, this.hellos.length);
+        return;
+      }
       if (json.type !== 'reading') return void this.replies.push(json);
       [boot, seq, values] = [json.boot, json.seq, json.values];
     } else {
@@ -67,7 +76,7 @@ function platform(sim: SimHal, log: string[] = []): AppPlatform {
 }
 
 function config(overrides: object = {}): AppConfig {
-  return resolveAppConfig({ server: 'ws://sink.test:8080/ws', deviceId: 'dev-1', sensors: ['analog', 'temperature'], metricsInterval: 0, ...overrides }, ['analog', 'temperature'], 64);
+  return resolveAppConfig({ server: 'ws://sink.test:8080/ws', deviceId: 'dev-1', sensors: ['analog', 'temperature'], metricsInterval: 0, ...overrides }, ['analog', 'temperature'], 64, ['analog', 'temperature']);
 }
 
 describe('sensor streamer over the simulated network', () => {
@@ -165,5 +174,144 @@ describe('sensor streamer over the simulated network', () => {
     expect(() => config({ deviceId: 'has space' })).to.throw(/deviceId/);
     expect(() => config({ sensors: ['humidity'] })).to.throw(/sensors must be names from analog, temperature/);
     expect(() => config({ sampleIntervall: 5 })).to.throw(/unknown config field sampleIntervall/);
+    expect(() => config({ fatalRetryMinDelay: 999 })).to.throw(/config field fatalRetryMinDelay must be a whole number from 1000/);
+    expect(() => config({ fatalRetryMaxDelay: 1.5 })).to.throw(/config field fatalRetryMaxDelay/);
+    expect(() => config({ fatalRetryMinDelay: 120_000, fatalRetryMaxDelay: 60_000 })).to.throw(/fatalRetryMaxDelay must be at least fatalRetryMinDelay/);
+  });
+});
+
+/** Slack on a measured delay: the close handshake, the connect and the hello cross a 5 ms link. */
+const SLACK = 100;
+
+/**
+ * Answers the next `count` handshakes on sink.test:8080 with HTTP 404 (a proxy in front of a
+ * sink being deployed), recording when each connection arrived, then hands the port back to the
+ * sink.
+ */
+function reject404(sim: SimHal, sink: AckingSink, count: number): number[] {
+  const times: number[] = [];
+  sim.network.close('sink.test', 8080);
+  sim.network.listen('sink.test', 8080, (peer) => {
+    times.push(sim.clock.now());
+    let text = '';
+    peer.onData((bytes) => {
+      text += Buffer.from(bytes).toString('latin1');
+      if (!text.includes('\r\n\r\n')) return;
+      peer.send(new TextEncoder().encode('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'));
+      peer.end();
+      if (times.length === count) {
+        sim.network.close('sink.test', 8080);
+        sink.server.start();
+      }
+    });
+  });
+  return times;
+}
+
+function metricsOf(sink: AckingSink, sim: SimHal): any {
+  sink.replies.length = 0;
+  sink.command({ type: 'command', id: 'm', command: 'report-metrics' });
+  sim.clock.advance(100);
+  return sink.replies.find((r) => r.type === 'metrics');
+}
+
+describe('sensor streamer after a failure the client does not retry', () => {
+  it('after two HTTP 404s connects again 1 min, then 1–2 min later, and reports the 404 in its metrics', () => {
+    const sim = createSimHal({ seed: 7, latencyMs: 5 });
+    const sink = new AckingSink(sim);
+    const attempts = reject404(sim, sink, 2);
+    const log: string[] = [];
+    const app = new SensorStreamer(config({ sampleInterval: 1000 }), platform(sim, log));
+    app.start();
+    sim.clock.advance(30 * 60_000);
+    expect(attempts).to.have.length(2);
+    expect(sink.hellos).to.have.length(1);
+    const firstDelay = attempts[1] - attempts[0];
+    const secondDelay = sink.helloTimes[0] - attempts[1];
+    expect(firstDelay).to.be.within(60_000, 60_000 + SLACK); // attempt 0: exactly the minimum
+    expect(secondDelay).to.be.within(60_000, 120_000 + SLACK); // attempt 1: up to twice the minimum
+    expect(log.filter((l) => /refused for good \(404 /.test(l))).to.have.length(2);
+    // Minutes of readings overflowed the 64-reading buffer: the oldest were dropped, the rest arrive in order.
+    const seqs = sink.readings.map((r) => r.seq);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).to.equal(seqs[i - 1] + 1);
+    const metrics = metricsOf(sink, sim);
+    expect(metrics.fatal.code).to.equal(404);
+    expect(metrics.fatal.message).to.match(/404/);
+    expect(metrics.reconnects).to.equal(0); // the first connection that opened
+    expect(metrics.dropped).to.equal(seqs[0] - 1);
+
+    // The sink took readings: the schedule starts over, so a later 1008 waits the minimum again.
+    sink.onHello = (connection, count) => { if (count === 2) connection.send(8, Uint8Array.of(0x03, 0xf0, ...Buffer.from('go away'))); };
+    sink.server.connections[sink.server.connections.length - 1].send(8, Uint8Array.of(0x03, 0xf0, ...Buffer.from('policy')));
+    const closedAt = sim.clock.now();
+    sim.clock.advance(10 * 60_000);
+    expect(sink.helloTimes[1] - closedAt).to.be.within(60_000, 60_000 + SLACK);
+    app.stop();
+    sim.clock.runUntilIdle();
+  });
+
+  it('keeps trying after HTTP 404 on a doubling, jittered schedule capped at fatalRetryMaxDelay', () => {
+    const sim = createSimHal({ seed: 8, latencyMs: 5 });
+    const sink = new AckingSink(sim);
+    const attempts = reject404(sim, sink, 12);
+    const app = new SensorStreamer(config({ fatalRetryMinDelay: 1000, fatalRetryMaxDelay: 8000 }), platform(sim));
+    app.start();
+    sim.clock.advance(10 * 60_000);
+    expect(attempts).to.have.length(12);
+    expect(sink.hellos).to.have.length(1);
+    const times = attempts.concat(sink.helloTimes[0]);
+    const delays = times.slice(1).map((t, i) => t - times[i]);
+    delays.forEach((delay, attempt) => expect(delay, `delay ${attempt}`).to.be.within(1000, Math.min(8000, 1000 * 2 ** attempt) + SLACK));
+    expect(Math.max(...delays.slice(3))).to.be.above(4000 + SLACK); // the cap is reached, the draws spread out
+    app.stop();
+    sim.clock.runUntilIdle();
+    sim.assertQuiescent();
+  });
+
+  it('after a close with 1008, connects again 1 min later and reports the code and reason', () => {
+    const sim = createSimHal({ seed: 9, latencyMs: 5 });
+    const sink = new AckingSink(sim);
+    sink.onHello = (connection, count) => { if (count === 1) connection.send(8, Uint8Array.of(0x03, 0xf0, ...Buffer.from('not on this port'))); };
+    const app = new SensorStreamer(config({ sampleInterval: 1000 }), platform(sim));
+    app.start();
+    sim.clock.advance(5 * 60_000);
+    expect(sink.hellos).to.have.length(2);
+    expect(sink.helloTimes[1] - sink.helloTimes[0]).to.be.within(60_000, 60_000 + SLACK);
+    expect(metricsOf(sink, sim).fatal).to.deep.equal({ code: 1008, message: 'not on this port' });
+    app.stop();
+    sim.clock.runUntilIdle();
+  });
+
+  it('after a message too big (the client closes 1009), connects again 1 min later and reports it', () => {
+    const sim = createSimHal({ seed: 10, latencyMs: 5 });
+    const sink = new AckingSink(sim);
+    // A binary frame announcing 2^40 bytes: the client refuses it at the header.
+    sink.onHello = (connection, count) => { if (count === 1) connection.peer.send(Uint8Array.of(0x82, 127, 0, 0, 1, 0, 0, 0, 0, 0)); };
+    const app = new SensorStreamer(config({ sampleInterval: 1000 }), platform(sim));
+    app.start();
+    sim.clock.advance(5 * 60_000);
+    expect(sink.server.connections[0].closeCode).to.equal(1009);
+    expect(sink.hellos).to.have.length(2);
+    expect(sink.helloTimes[1] - sink.helloTimes[0]).to.be.within(60_000, 60_000 + SLACK);
+    const fatal = metricsOf(sink, sim).fatal;
+    expect(fatal.code).to.equal(1009);
+    expect(fatal.message).to.match(/1099511627776 bytes exceed/);
+    app.stop();
+    sim.clock.runUntilIdle();
+  });
+
+  it('stop() while waiting for the slow retry leaves no timer and no connection behind', () => {
+    const sim = createSimHal({ seed: 11, latencyMs: 5 });
+    const sink = new AckingSink(sim);
+    const attempts = reject404(sim, sink, 5);
+    const app = new SensorStreamer(config({}), platform(sim));
+    app.start();
+    sim.clock.advance(1000);
+    expect(attempts).to.have.length(1);
+    app.stop();
+    sim.clock.runUntilIdle();
+    sim.assertQuiescent();
+    sim.clock.advance(30 * 60_000);
+    expect(attempts).to.have.length(1);
   });
 });

@@ -77,8 +77,10 @@ describe('tools/flash-config', () => {
       ['deviceId', { deviceId: '' }, '"deviceId" must be a non-empty string, got ""'],
       ['app (a typo in a setting)', { app: { sampleIntervall: 5 } }, '"app": unknown config field sampleIntervall'],
       ['app (a bad value)', { app: { sampleInterval: 1 } }, '"app": config field sampleInterval must be a whole number from 50'],
+      ['app (a sensor the board lacks)', { board: 'esp8266', app: { sensors: ['analog', 'temperature'] } }, '"app": config field sensors must be names from analog, memory, A0, got "temperature"'],
       ['telnet', { telnet: 'yes' }, '"telnet" must be true or false'],
-      ['unknown field', { bauds: 9600 }, 'unknown field "bauds" (known: board, port, baud, save, wifi, server, deviceId, app, telnet)'],
+      ['credentials', { credentials: 'nvs' }, '"credentials" must be one of code, wifi-save, got "nvs"'],
+      ['unknown field', { bauds: 9600 }, 'unknown field "bauds" (known: board, port, baud, save, wifi, server, deviceId, app, telnet, credentials)'],
     ];
     for (const [name, patch, message] of cases) {
       it(name, () => {
@@ -114,7 +116,7 @@ describe('tools/flash-config', () => {
   });
 
   describe('precedence: flags > environment > flash.local.json > flash.config.json', () => {
-    const committed = { ...VALID, port: '', wifi: { ssid: 'YOUR_WIFI_SSID', password: 'YOUR_WIFI_PASSWORD' }, server: 'ws://YOUR_SERVER_HOST:8080/', deviceId: 'YOUR_DEVICE_ID' };
+    const committed = { ...VALID, port: '', wifi: { ssid: 'YOUR_WIFI_SSID', password: 'YOUR_WIFI_PASSWORD' }, server: 'ws://YOUR_SERVER_HOST:8080/ws', deviceId: 'YOUR_DEVICE_ID' };
 
     it('takes each field from the highest layer that sets it, wifi field by field', () => {
       const { config, placeholders } = load(

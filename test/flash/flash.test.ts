@@ -4,7 +4,7 @@ import { evalFlashConfig, fixtureBytes, makeProject, replayOnBoard, SETTINGS_ENV
 
 const PLACEHOLDER_PRELUDE = configPrelude({
   wifi: { ssid: 'YOUR_WIFI_SSID', password: 'YOUR_WIFI_PASSWORD' },
-  server: 'ws://YOUR_SERVER_HOST:8080/',
+  server: 'ws://YOUR_SERVER_HOST:8080/ws',
   deviceId: 'YOUR_DEVICE_ID',
 });
 
@@ -63,6 +63,8 @@ describe('tools/flash', () => {
       expect(message).to.contain('flash.local.json');
       expect(message).to.contain('WIFI_SSID, WIFI_PASSWORD, WS_SERVER_URL, DEVICE_ID');
       expect(message).to.contain('--dry-run works with placeholders');
+      // The example is a URL the sink accepts, with the path the template and the README use.
+      expect(message).to.contain('"server": "ws://192.168.1.10:8080/ws"');
       expect(project.builds).to.deep.equal([]);
     });
 

@@ -112,6 +112,19 @@ describe('hal/espruino wifi link (fake Wifi)', () => {
     expect(wifi.joins[0]).to.deep.equal({ ssid: 'saved-ssid', password: 'saved-pass' });
   });
 
+  it('re-joins a network saved with Wifi.save() after a drop on ESP32, which names it only while connected', async () => {
+    // ESP32 2v29 getDetails(): ssid and password only while the station is connected.
+    wifi.getDetails = () => (wifi.ip === '10.0.0.2' ? { ssid: 'saved-ssid', password: 'saved-pass' } : {});
+    wifi.ip = '10.0.0.2'; // Espruino joined at boot from .wificfg
+    link.start();
+    await tick(10);
+    expect(changes).to.deep.equal([true]);
+    wifi.ip = undefined;
+    wifi.fire('disconnected');
+    for (let waited = 0; wifi.joins.length === 0 && waited < 500; waited += 5) await tick(5);
+    expect(wifi.joins[0]).to.deep.equal({ ssid: 'saved-ssid', password: 'saved-pass' });
+  });
+
   it('stop() removes its listeners and timers', async () => {
     link.start('home', 'pw');
     expect(wifi.listenerCount()).to.equal(2);

@@ -171,6 +171,34 @@ describe('sink protocol', () => {
     expect(() => sink.sendCommand('esp-cmd', { command: 'reboot' })).to.throw(TypeError, /unknown command/);
   });
 
+  it('accepts devices on /ws and on /', async () => {
+    for (const path of ['/ws', '/']) {
+      const id = `esp-path${path.replace(/\//g, '-')}`;
+      const d = await FakeDevice.connect(`ws://127.0.0.1:${sink.port}${path}`, { device: id });
+      devices.push(d);
+      expect(await d.send(1)).to.equal(1);
+      expect(sink.stats().devices[id]).to.include({ received: 1, connected: true });
+    }
+  });
+
+  it('accepts devices on the path of the committed flash.config.json and of every device URL in the README', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const template = JSON.parse(readFileSync(join(root, 'flash.config.json'), 'utf8')).server as string;
+    // The device URLs of the README: the flash settings, the firmware and the sink sections.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const sections = readme.slice(readme.indexOf('## Uploading to a board'), readme.indexOf('## Security'));
+    const documented = [...sections.matchAll(/ws:\/\/[^/\s"'`]+(\/[^\s"'`),]*)/g)].map((m) => m[1]);
+    expect(documented.length).to.be.at.least(2);
+    const paths = [...new Set([new URL(template).pathname, ...documented])];
+    for (const path of paths) {
+      const id = `esp-doc${path.replace(/\//g, '-')}`;
+      const d = await FakeDevice.connect(`ws://127.0.0.1:${sink.port}${path}`, { device: id });
+      devices.push(d);
+      expect(await d.send(1), `path ${path}`).to.equal(1);
+    }
+    expect(new URL(template).pathname).to.equal('/ws');
+  });
+
   it('rejects WebSocket upgrades on other paths', async () => {
     const socket = new WebSocket(sink.url.replace('http', 'ws') + '/other');
     socket.on('error', () => {});

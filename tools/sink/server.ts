@@ -1,5 +1,5 @@
 /**
- * The sink: one port serving the device WebSocket endpoint (/ws, via the `ws` package), the JSON
+ * The sink: one port serving the device WebSocket endpoint (/ws or /, via the `ws` package), the JSON
  * API and the dashboard (node:http). Boards stream readings to it; see decode.ts for the protocol.
  */
 import { createServer, type IncomingMessage } from 'node:http';
@@ -176,7 +176,9 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const server = createServer(createApi({ store, deliver, page: dashboardHtml() }));
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     const path = new URL(request.url ?? '/', 'http://sink').pathname;
-    if (path !== '/ws' || closing) {
+    // Devices connect on /ws (the documented URL) or on / (what a URL without a path means), so a
+    // board set up with either streams; a 404 is fatal for a board, so being strict here costs.
+    if ((path !== '/ws' && path !== '/') || closing) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
