@@ -1,6 +1,6 @@
 import { base64Encode } from './base64';
 import { encodeCloseReason, parseClosePayload } from './close-frame';
-import { localError } from './errors';
+import { localError, type CloseCodeOf, type FailureCode } from './errors';
 import { FrameWriter } from './frame-writer';
 import {
   acceptKeyFor, buildRequest, checkResponse, generateKey, ResponseReader,
@@ -23,7 +23,7 @@ export const enum ReadyState { Connecting = 0, Open = 1, Closing = 2, Closed = 3
 /** A failure of the connection, reported through onError before the connection closes. */
 export interface ProtocolError {
   /** Stable identifier, e.g. WS_ERR_INVALID_UTF8 or WS_ERR_HANDSHAKE_ACCEPT. */
-  code: string;
+  code: FailureCode;
   message: string;
   /** The close code sent to the server, or 1006 when none could be (handshake failures). */
   closeCode: number;
@@ -384,7 +384,8 @@ export class ClientProtocol {
 
   private onCloseFrame(payload: Uint8Array, length: number): void {
     const close = parseClosePayload(payload, length, this.codec, this.validator);
-    if (close.failCode !== 0) return this.fail(close.failCode, close.failCode === 1007 ? 'WS_ERR_INVALID_UTF8' : 'WS_ERR_INVALID_CLOSE', close.failMessage, null);
+    if (close.failCode === 1007) return this.fail(1007, 'WS_ERR_INVALID_UTF8', close.failMessage, null);
+    if (close.failCode !== 0) return this.fail(1002, 'WS_ERR_INVALID_CLOSE', close.failMessage, null);
     // RFC 6455 §1.4: after a close frame nothing more is read.
     this.receiver.stopped = true;
     this.closeReceived = true;
@@ -408,11 +409,13 @@ export class ClientProtocol {
     this.receiver.stopped = true;
     this.readyState = ReadyState.Closed;
     this.wantsTcpClose = true;
-    this.report({ code: 'WS_ERR_HANDSHAKE_' + failure.kind.toUpperCase().replace('-', '_'), message: failure.message, closeCode: 1006, handshake: failure });
+    // WS_ERR_HANDSHAKE_<KIND>: every kind has its entry in ERROR_CODES (a test checks it).
+    const code = ('WS_ERR_HANDSHAKE_' + failure.kind.toUpperCase().replace('-', '_')) as FailureCode;
+    this.report({ code: code, message: failure.message, closeCode: 1006, handshake: failure });
   }
 
   /** RFC 6455 §7.1.7: fail the connection — send a close with `closeCode` at once, then drop TCP. */
-  private fail(closeCode: number, code: string, message: string, handshake: HandshakeFailure | null): void {
+  private fail<K extends FailureCode>(closeCode: CloseCodeOf<K>, code: K, message: string, handshake: HandshakeFailure | null): void {
     if (this.failure !== null || this.finished) return;
     this.receiver.stopped = true;
     if (this.readyState === ReadyState.Connecting) {

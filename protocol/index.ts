@@ -2,8 +2,8 @@
 export { ClientProtocol, ReadyState } from './client-protocol';
 export type { ClientProtocolConfig, ProtocolError, ProtocolHandler } from './client-protocol';
 export { isValidCloseCode } from './close-codes';
-export { localError } from './errors';
-export type { CodedError } from './errors';
+export { ERROR_CODES, localError } from './errors';
+export type { CloseCodeOf, CodedError, ErrorCode, FailureCode } from './errors';
 export { validateHandshakeOptions } from './handshake';
 export type { HandshakeFailure, HandshakeOptions } from './handshake';
 export { encodeCloseReason } from './close-frame';

@@ -1,3 +1,4 @@
+import type { CloseCodeOf, FailureCode } from './errors';
 import { Opcode, MAX_CONTROL_PAYLOAD } from './opcodes';
 import type { Limits } from './options';
 import { Utf8Validator, type TextCodec } from './utf8';
@@ -13,7 +14,7 @@ export interface FrameSink {
   /** A complete control frame; `payload[0, length)` is only valid during the call. */
   onControl(opcode: number, payload: Uint8Array, length: number): void;
   /** The server broke the protocol: fail the connection with `closeCode`. The receiver has stopped. */
-  onFailure(closeCode: number, code: string, message: string): void;
+  onFailure<K extends FailureCode>(closeCode: CloseCodeOf<K>, code: K, message: string): void;
 }
 
 const enum Step { Header = 0, Payload = 1 }
@@ -105,7 +106,7 @@ export class Receiver {
     return this.headerLength > 0 || this.messageOpcode >= 0 || this.step === Step.Payload;
   }
 
-  private fail(closeCode: number, code: string, message: string): void {
+  private fail<K extends FailureCode>(closeCode: CloseCodeOf<K>, code: K, message: string): void {
     this.stopped = true;
     this.frames.onFailure(closeCode, code, message);
   }
