@@ -116,11 +116,17 @@ export class SensorStreamer {
       message: error !== null ? error.message : event.reason,
     };
     this.fatal = fatal;
-    const random = new Uint8Array(2);
-    this.platform.hal.entropy.fill(random);
+    // Spreading a fleet's retries needs no secret: a failed entropy source (itself a fatal
+    // failure) must not stop the retry, so Math.random stands in for it.
+    let draw = Math.random();
+    try {
+      const random = new Uint8Array(2);
+      this.platform.hal.entropy.fill(random);
+      draw = ((random[0] << 8) | random[1]) / 65536;
+    } catch (e) { /* keep Math.random's draw */ }
     const config = this.config;
     const delay = backoffDelay({ minDelay: config.fatalRetryMinDelay, maxDelay: config.fatalRetryMaxDelay, maxAttempts: 0 },
-      this.fatalAttempt++, ((random[0] << 8) | random[1]) / 65536);
+      this.fatalAttempt++, draw);
     this.platform.log(`connection refused for good (${fatal.code} ${fatal.message}): trying again in ${Math.round(delay / 1000)} s`);
     const self = this;
     this.retryTimer = this.platform.hal.clock.setTimeout(function () { self.connect(); }, delay);
