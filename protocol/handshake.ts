@@ -52,6 +52,20 @@ function hasLineBreak(value: string): boolean {
 }
 
 /**
+ * `text` without the SP and HTAB around it: the only whitespace HTTP allows around a field
+ * value (RFC 9110 §5.5). trim() would also strip VT, FF, NBSP and more, so that a value the
+ * server did not send (e.g. "\x0bwebsocket") would pass as the one it must send.
+ */
+function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  let c = 0;
+  while (start < end && ((c = text.charCodeAt(start)) === 32 || c === 9)) start++;
+  while (end > start && ((c = text.charCodeAt(end - 1)) === 32 || c === 9)) end--;
+  return text.slice(start, end);
+}
+
+/**
  * Throws `code` naming `field` unless `value` is a string that can go on a request line as is.
  * The request is encoded one byte per character (the low byte of each UTF-16 unit), so a
  * character above U+00FF would write another byte than it says: U+010D U+010A becomes CR LF,
@@ -264,7 +278,7 @@ export class ResponseReader {
         return false;
       }
       const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      const value = trimOws(line.slice(colon + 1));
       const seen = headers[name];
       headers[name] = typeof seen === 'string' ? seen + ', ' + value : value;
     }
@@ -278,7 +292,7 @@ function hasUpgradeToken(value: string | undefined): boolean {
   if (typeof value !== 'string') return false;
   const tokens = value.split(',');
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i].trim().toLowerCase() === 'upgrade') return true;
+    if (trimOws(tokens[i]).toLowerCase() === 'upgrade') return true;
   }
   return false;
 }
