@@ -70,9 +70,8 @@ export function registerLooksRandom(read: () => number, reads: number, byteCutof
       }
       prev = w;
       // Adaptive proportion over the bytes so far.
-      for (let s = 0; s < 32; s += 8) {
-        if (++counts[(w >>> s) & 255] >= byteCutoff) return false;
-      }
+      if (++counts[w & 255] >= byteCutoff || ++counts[(w >> 8) & 255] >= byteCutoff ||
+        ++counts[(w >> 16) & 255] >= byteCutoff || ++counts[(w >> 24) & 255] >= byteCutoff) return false;
     }
   } catch (e) {
     return false;
