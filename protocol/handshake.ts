@@ -71,7 +71,7 @@ function trimOws(text: string): string {
  * character above U+00FF would write another byte than it says: U+010D U+010A becomes CR LF,
  * U+0100 becomes NUL. Controls other than HTAB could end or split the line (RFC 9110 §5.5).
  */
-export function checkRequestText(value: unknown, field: string, code: string): void {
+function checkRequestText(value: unknown, field: string, code: string): void {
   if (typeof value !== 'string') throw localError(code, field + ' must be a string');
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
