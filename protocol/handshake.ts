@@ -2,7 +2,7 @@
  * The client side of the opening handshake (RFC 6455 §4.1): the request, an incremental
  * reader for the server's HTTP response, and the checks that accept or fail it.
  */
-import { localError } from './errors';
+import { localError, type ErrorCode } from './errors';
 import { latin1Decode, latin1Encode } from './latin1';
 import type { WsUrl } from './url';
 
@@ -51,6 +51,48 @@ function hasLineBreak(value: string): boolean {
   return value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\u0000') >= 0;
 }
 
+/**
+ * `text` without the SP and HTAB around it: the only whitespace HTTP allows around a field
+ * value (RFC 9110 §5.5). trim() would also strip VT, FF, NBSP and more, so that a value the
+ * server did not send (e.g. "\x0bwebsocket") would pass as the one it must send.
+ */
+function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  let c = 0;
+  while (start < end && ((c = text.charCodeAt(start)) === 32 || c === 9)) start++;
+  while (end > start && ((c = text.charCodeAt(end - 1)) === 32 || c === 9)) end--;
+  return text.slice(start, end);
+}
+
+/**
+ * Throws `code` naming `field` unless `value` is a string that can go on a request line as is.
+ * The request is encoded one byte per character (the low byte of each UTF-16 unit), so a
+ * character above U+00FF would write another byte than it says: U+010D U+010A becomes CR LF,
+ * U+0100 becomes NUL. Controls other than HTAB could end or split the line (RFC 9110 §5.5).
+ */
+function checkRequestText(value: unknown, field: string, code: ErrorCode): void {
+  if (typeof value !== 'string') throw localError(code, field + ' must be a string');
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff || c === 0x7f || (c < 0x20 && c !== 9)) {
+      throw localError(code, field + ' has character U+' + ('000' + c.toString(16).toUpperCase()).slice(-4) +
+        ' at index ' + i + ': only Latin-1 text without control characters (tab allowed) can be sent');
+    }
+  }
+}
+
+/**
+ * Throws WS_ERR_BAD_URL unless `value` is visible ASCII, as parseWsUrl guarantees: a WsUrl
+ * built by hand is checked all the same, since a space or line break would split the request.
+ */
+function checkUrlPart(value: string, part: string): void {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) throw localError('WS_ERR_BAD_URL', 'URL ' + part + ' has a space, control or non-ASCII character at index ' + i);
+  }
+}
+
 // Headers the handshake itself sets; letting callers override them would break or forge it.
 const RESERVED = [
   'host',
@@ -67,9 +109,7 @@ const RESERVED = [
  * Throws `WS_ERR_BAD_HEADER` or `WS_ERR_BAD_PROTOCOL` naming the offending header or protocol.
  */
 export function validateHandshakeOptions(options: HandshakeOptions): void {
-  if (options.origin !== undefined && (typeof options.origin !== 'string' || hasLineBreak(options.origin))) {
-    throw localError('WS_ERR_BAD_HEADER', 'Origin value must be a string without CR, LF or NUL');
-  }
+  if (options.origin !== undefined) checkRequestText(options.origin, 'Origin value', 'WS_ERR_BAD_HEADER');
   const protocols = options.protocols;
   for (let i = 0; i < protocols.length; i++) {
     const p = protocols[i];
@@ -87,9 +127,7 @@ export function validateHandshakeOptions(options: HandshakeOptions): void {
     if (RESERVED.indexOf(name.toLowerCase()) >= 0) {
       throw localError('WS_ERR_BAD_HEADER', 'header "' + name + '" is set by the WebSocket client and cannot be overridden');
     }
-    if (typeof value !== 'string' || hasLineBreak(value)) {
-      throw localError('WS_ERR_BAD_HEADER', 'header "' + name + '" value must be a string without CR, LF or NUL');
-    }
+    checkRequestText(value, 'header "' + name + '" value', 'WS_ERR_BAD_HEADER');
   }
 }
 
@@ -113,6 +151,8 @@ export function acceptKeyFor(
 /** Builds the handshake request text, ending with the blank line. Validates `options` first. */
 export function buildRequest(url: WsUrl, key: string, options: HandshakeOptions): string {
   validateHandshakeOptions(options);
+  checkUrlPart(url.resource, 'path');
+  checkUrlPart(url.hostHeader, 'host');
   // RFC 6455 §4.1: GET, HTTP/1.1, Host, Upgrade, Connection, Key and Version 13 are all required.
   let text =
     'GET ' + url.resource + ' HTTP/1.1\r\n' +
@@ -238,7 +278,7 @@ export class ResponseReader {
         return false;
       }
       const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      const value = trimOws(line.slice(colon + 1));
       const seen = headers[name];
       headers[name] = typeof seen === 'string' ? seen + ', ' + value : value;
     }
@@ -252,7 +292,7 @@ function hasUpgradeToken(value: string | undefined): boolean {
   if (typeof value !== 'string') return false;
   const tokens = value.split(',');
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i].trim().toLowerCase() === 'upgrade') return true;
+    if (trimOws(tokens[i]).toLowerCase() === 'upgrade') return true;
   }
   return false;
 }

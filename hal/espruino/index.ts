@@ -40,7 +40,10 @@ export interface EspruinoHalOptions {
   wifi?: WifiLink;
 }
 
-/** Builds the Espruino HAL for `board`. Runs the entropy start-up test now. */
+/**
+ * Builds the Espruino HAL for `board`. Reads no randomness yet: the entropy start-up test runs
+ * at the first fill(), when the first connection starts (the ESP32's RNG needs the radio on).
+ */
 export function createEspruinoHal(board: HalBoard, options?: EspruinoHalOptions): Hal {
   const o = options || {};
   const address = board.rngRegister;

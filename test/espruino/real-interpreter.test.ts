@@ -157,7 +157,8 @@ var same = text.length === 256 && back.length === 256;
 for (var j = 0; j < 256 && same; j++) same = text.charCodeAt(j) === j && back[j] === j;
 check('bytes-roundtrip-256', same);
 // Linux has no ESP RNG register: a stand-in reader for the healthy path, a stuck one for the refusal.
-var entropy = H.createEspruinoEntropy({ readRegister: function () { return E.hwRand(); } });
+// E.hwRand() is rand() there, 31 bits: the start-up test wants all 32 to change, so two make a word.
+var entropy = H.createEspruinoEntropy({ readRegister: function () { return (E.hwRand() << 1) ^ E.hwRand(); } });
 var pool = new Uint8Array(256);
 function timedFill() { var started = getTime(); entropy.fill(pool); return getTime() - started; }
 log('fill-256-ms ' + (timedFill() * 1000).toFixed(1));
@@ -167,6 +168,13 @@ check('entropy-fill', nonzero > 200);
 var refused = '';
 try { H.createEspruinoEntropy({ readRegister: function () { return 7; } }).fill(pool); } catch (e) { refused = e.code; }
 check('entropy-refuses-stuck-register', refused === 'WS_ERR_WEAK_ENTROPY');
+var n = 0x12345678, x = 1;
+refused = '';
+try { H.createEspruinoEntropy({ readRegister: function () { return n++; } }).fill(pool); } catch (e) { refused = e.code; }
+check('entropy-refuses-counter', refused === 'WS_ERR_WEAK_ENTROPY');
+refused = '';
+try { H.createEspruinoEntropy({ readRegister: function () { x = (Math.imul(x, 1103515245) + 12345) | 0; return x; } }).fill(pool); } catch (e) { refused = e.code; }
+check('entropy-refuses-lcg', refused === 'WS_ERR_WEAK_ENTROPY');
 var sha1 = H.findNativeSha1();
 check('sha1', sha1 !== undefined && btoa(E.toString(sha1(E.toUint8Array('abc')))) === 'qZk+NkcGgWq6PiVxeFDCbJzQ2J0=');
 finish();

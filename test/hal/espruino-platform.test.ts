@@ -207,7 +207,7 @@ describe('hal/espruino platform (fake globals)', () => {
       ['unreadable', () => { throw new Error('bus error'); }],
     ] as [string, () => number][]) {
       it(`refuses with WS_ERR_WEAK_ENTROPY when the register is ${what}`, () => {
-        expect(registerLooksRandom(read, 8)).to.equal(false);
+        expect(registerLooksRandom(read, 32, 10)).to.equal(false);
         const entropy = createEspruinoEntropy({ readRegister: read });
         expect(() => entropy.fill(new Uint8Array(16))).to.throw().with.property('code', 'WS_ERR_WEAK_ENTROPY');
       });
