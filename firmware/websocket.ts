@@ -9,12 +9,21 @@ import { resolveClientOptions, type ResolvedOptions, type WebSocketOptions } fro
 /** Why a connection failed, as the error event reports it. */
 export type ErrorKind = 'refused' | 'dns' | 'reset' | 'timeout' | 'tls' | 'closed' | 'other' | 'handshake' | 'protocol' | 'heartbeat';
 
-export interface ErrorEvent { type: 'error'; kind: ErrorKind; code: string | number; message: string; status: number }
-export interface CloseEvent { type: 'close'; code: number; reason: string; wasClean: boolean; willReconnect: boolean; unsent: number }
-export interface MessageEvent { type: 'message'; data: string | Uint8Array | ArrayBuffer }
-export interface OpenEvent { type: 'open'; protocol: string }
-export interface ControlEvent { type: 'ping' | 'pong'; data: Uint8Array }
-export interface ReconnectEvent { type: 'reconnect'; attempt: number; delay: number }
+/** What every event carries: its type and the client it comes from, as in the browser. */
+export interface BaseEvent { target: WebSocket }
+export interface ErrorEvent extends BaseEvent { type: 'error'; kind: ErrorKind; code: string | number; message: string; status: number }
+export interface CloseEvent extends BaseEvent { type: 'close'; code: number; reason: string; wasClean: boolean; willReconnect: boolean; unsent: number }
+export interface MessageEvent extends BaseEvent { type: 'message'; data: string | Uint8Array | ArrayBuffer }
+export interface OpenEvent extends BaseEvent { type: 'open'; protocol: string }
+export interface ControlEvent extends BaseEvent { type: 'ping' | 'pong'; data: Uint8Array }
+export interface ReconnectEvent extends BaseEvent { type: 'reconnect'; attempt: number; delay: number }
+/** The events by type, so that a listener's event is typed by what it listens to. */
+export interface WebSocketEventMap {
+  open: OpenEvent; message: MessageEvent; close: CloseEvent; error: ErrorEvent; ping: ControlEvent; pong: ControlEvent; reconnect: ReconnectEvent;
+}
+export type WebSocketEventType = keyof WebSocketEventMap;
+/** Options of addEventListener: `once` removes the listener after its first call. */
+export interface ListenerOptions { once?: boolean }
 type Listener = (event: any) => void;
 
 const EVENT_TYPES = ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'];
@@ -63,6 +72,14 @@ export class WebSocket {
   declare static CLOSED: number;
   /** The HAL used when options.hal is not given; the board build sets it. */
   declare static defaultHal: Hal | null;
+  // The same constants on every instance, as in the browser (set on the prototype below).
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+  /** The browser's names for on() and off(). */
+  declare addEventListener: <K extends WebSocketEventType>(type: K, listener: (event: WebSocketEventMap[K]) => void, options?: ListenerOptions) => this;
+  declare removeEventListener: <K extends WebSocketEventType>(type: K, listener: (event: WebSocketEventMap[K]) => void) => this;
 
   readonly url: string;
   readyState = ReadyState.Connecting;
@@ -146,22 +163,37 @@ export class WebSocket {
   }
 
   /**
-   * Adds a listener for 'open', 'message', 'close', 'error', 'ping', 'pong' or 'reconnect'.
+   * Adds a listener for 'open', 'message', 'close', 'error', 'ping', 'pong' or 'reconnect'
+   * (also as addEventListener); with `{ once: true }` it is removed after its first call.
    * Throws WS_ERR_BAD_LISTENER for another type or a listener that is not a function.
    */
-  on(type: string, listener: Listener): this {
+  on<K extends WebSocketEventType>(type: K, listener: (event: WebSocketEventMap[K]) => void, options?: ListenerOptions): this {
     if (EVENT_TYPES.indexOf(type) < 0) throw localError('WS_ERR_BAD_LISTENER', 'no event "' + type + '" (use ' + EVENT_TYPES.join(', ') + ')');
     if (typeof listener !== 'function') throw localError('WS_ERR_BAD_LISTENER', 'the listener for "' + type + '" must be a function');
-    (this.listeners[type] || (this.listeners[type] = [])).push(listener);
+    let added: Listener = listener;
+    if (options && options.once) {
+      const self = this;
+      // Called once, then gone; off(type, listener) finds it through `listener`.
+      added = function (event: WebSocketEventMap[K]) {
+        self.off(type, listener);
+        listener(event);
+      };
+      (added as { listener?: Listener }).listener = listener;
+    }
+    (this.listeners[type] || (this.listeners[type] = [])).push(added);
     return this;
   }
 
-  /** Removes a listener added with on(). */
-  off(type: string, listener: Listener): this {
+  /** Removes a listener added with on() or addEventListener() (also as removeEventListener). */
+  off<K extends WebSocketEventType>(type: K, listener: (event: WebSocketEventMap[K]) => void): this {
     const list = this.listeners[type];
     if (list) {
-      const at = list.indexOf(listener);
-      if (at >= 0) list.splice(at, 1);
+      for (let i = 0; i < list.length; i++) {
+        if (list[i] === listener || (list[i] as { listener?: Listener }).listener === listener) {
+          list.splice(i, 1);
+          break;
+        }
+      }
     }
     return this;
   }
@@ -444,7 +476,7 @@ export class WebSocket {
   }
 
   private fail(kind: string, code: string | number, message: string, status: number): void {
-    const event: ErrorEvent = { type: 'error', kind: kind as ErrorKind, code: code, message: message, status: status };
+    const event: ErrorEvent = { type: 'error', kind: kind as ErrorKind, code: code, message: message, status: status, target: this };
     if (this.lastError === null) this.lastError = event;
     this.dispatch('error', event);
   }
@@ -570,6 +602,7 @@ export class WebSocket {
 
   /** Calls the listeners; an exception in one is rethrown later so it cannot break the client. */
   private dispatch(type: string, event: any): void {
+    event.target = this;
     const handler = (this as any)['on' + type] as Listener | null | undefined;
     const list = this.listeners[type];
     if (handler) this.call(handler, event);
@@ -597,3 +630,12 @@ WebSocket.OPEN = 1;
 WebSocket.CLOSING = 2;
 WebSocket.CLOSED = 3;
 WebSocket.defaultHal = null;
+// On the prototype: one copy for all instances, as in the browser. Assigned, not declared in
+// the class body, so that esbuild keeps the class a plain declaration (see above).
+const proto = WebSocket.prototype as unknown as { [name: string]: unknown };
+proto.CONNECTING = 0;
+proto.OPEN = 1;
+proto.CLOSING = 2;
+proto.CLOSED = 3;
+proto.addEventListener = proto.on;
+proto.removeEventListener = proto.off;

@@ -10,13 +10,13 @@
 import { expect } from 'chai';
 import { createSimHal, type SimHal, type SimPeer } from '../../hal/sim/index';
 import type { WebSocketOptions } from '../../firmware/client-options';
-import { WebSocket } from '../../firmware/websocket';
+import { WebSocket, type WebSocketEventType } from '../../firmware/websocket';
 import { SimWsServer } from '../helpers/sim-ws-server';
 import { closePayload, serverFrame } from '../helpers/server-codec';
 
 const HOST = 'server.test';
 const URL = `ws://${HOST}:8080/chaos`;
-const EVENT_TYPES = ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'];
+const EVENT_TYPES: WebSocketEventType[] = ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'];
 /** The only exceptions the API may throw, and only for the bad arguments this test passes. */
 const ARGUMENT_ERRORS = ['WS_ERR_BAD_DATA', 'WS_ERR_BAD_CLOSE', 'WS_ERR_CONTROL_TOO_LONG'];
 

@@ -6,12 +6,12 @@
 import { expect } from 'chai';
 import { createSimHal, type SimHal } from '../../hal/sim/index';
 import type { WebSocketOptions } from '../../firmware/client-options';
-import { WebSocket } from '../../firmware/websocket';
+import { WebSocket, type WebSocketEventType } from '../../firmware/websocket';
 import { SimWsServer, type SimServerOptions } from '../helpers/sim-ws-server';
 import { serverFrame } from '../helpers/server-codec';
 
 const URL = 'ws://server.test:8080/stream';
-const EVENTS = ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'];
+const EVENTS: WebSocketEventType[] = ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'];
 
 interface Run {
   sim: SimHal;
@@ -260,7 +260,7 @@ describe('WebSocket reliability', () => {
       const local = createSimHal();
       const ws = new WebSocket(URL, undefined, { hal: local.hal });
       expect(code(() => ws.on('message', 5 as any))).to.equal('WS_ERR_BAD_LISTENER');
-      expect(code(() => ws.on('mesage', () => {}))).to.equal('WS_ERR_BAD_LISTENER');
+      expect(code(() => ws.on('mesage' as 'message', () => {}))).to.equal('WS_ERR_BAD_LISTENER');
       ws.close();
       local.clock.runUntilIdle();
     });

@@ -20,7 +20,7 @@ function start(options: WebSocketOptions = {}, simOptions = {}, serverOptions = 
   const server = new SimWsServer(sim.network, 'server.test', 8080, serverOptions).start();
   const ws = new WebSocket(URL, undefined, { hal: sim.hal, pingInterval: 0, ...options });
   const log: any[] = [];
-  for (const type of ['open', 'message', 'close', 'error', 'pong', 'reconnect']) ws.on(type, (e) => log.push(e));
+  for (const type of ['open', 'message', 'close', 'error', 'pong', 'reconnect'] as const) ws.on(type, (e) => log.push(e));
   return { sim, server, ws, log, of: (type) => log.filter((e) => e.type === type) };
 }
 

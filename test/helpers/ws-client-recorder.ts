@@ -14,7 +14,7 @@ export function record(url: string, protocols: string[] | undefined, options: We
   const log: any[] = [];
   const seen: { [type: string]: number } = {};
   const waiters: (() => void)[] = [];
-  for (const type of ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect']) {
+  for (const type of ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'] as const) {
     ws.on(type, (event) => {
       log.push(event);
       for (const w of waiters.splice(0)) w();
