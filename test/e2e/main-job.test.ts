@@ -97,9 +97,10 @@ describe('main job: simulated boards streaming to the sink', function () {
     await until(() => stats() !== undefined && stats().dropped > 0 && stats().received > 60, 'the backlog and a metrics report');
     const dropped = stats().dropped;
     expect(dropped).to.be.within(30, 100);
-    // Every reading the sink lacks was dropped by the board. The board may also count one the
-    // old sink received but could not acknowledge before it went down.
-    expect(stats().missing).to.be.within(dropped - 1, dropped);
+    // Every reading the sink lacks was dropped by the board. The board may also count the few
+    // the old sink received but could not acknowledge before it went down (more on a loaded
+    // machine, where more are in flight).
+    expect(stats().missing).to.be.within(dropped - 3, dropped);
     expect(stats().gaps).to.equal(1);
   });
 
