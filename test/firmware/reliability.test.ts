@@ -4,30 +4,18 @@
  * network so that they hold through any rewrite of the internals.
  */
 import { expect } from 'chai';
-import { createSimHal, type SimHal } from '../../hal/sim/index';
+import { createSimHal } from '../../hal/sim/index';
 import type { WebSocketOptions } from '../../firmware/client-options';
-import { WebSocket, type WebSocketEventType } from '../../firmware/websocket';
+import { WebSocket } from '../../firmware/websocket';
 import { SimWsServer, type SimServerOptions } from '../helpers/sim-ws-server';
 import { serverFrame } from '../helpers/server-codec';
+import { SIM_URL, startSimRun, type SimRun } from '../helpers/sim-run';
 
-const URL = 'ws://server.test:8080/stream';
-const EVENTS: WebSocketEventType[] = ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'];
-
-interface Run {
-  sim: SimHal;
-  server: SimWsServer;
-  ws: WebSocket;
-  log: any[];
-  of(type: string): any[];
-}
+const URL = SIM_URL;
+type Run = SimRun;
 
 function start(options: WebSocketOptions = {}, simOptions = {}, serverOptions: SimServerOptions = {}): Run {
-  const sim = createSimHal({ seed: 11, ...simOptions });
-  const server = new SimWsServer(sim.network, 'server.test', 8080, serverOptions).start();
-  const ws = new WebSocket(URL, undefined, { hal: sim.hal, pingInterval: 0, ...options });
-  const log: any[] = [];
-  for (const type of EVENTS) ws.on(type, (e) => log.push(e));
-  return { sim, server, ws, log, of: (type) => log.filter((e) => e.type === type) };
+  return startSimRun(11, options, simOptions, serverOptions);
 }
 
 function code(fn: () => unknown): string | undefined {

@@ -1,27 +1,15 @@
 import { expect } from 'chai';
-import { createSimHal, type SimHal } from '../../hal/sim/index';
+import { createSimHal } from '../../hal/sim/index';
 import type { WebSocketOptions } from '../../firmware/client-options';
 import { WebSocket } from '../../firmware/websocket';
-import { SimWsServer } from '../helpers/sim-ws-server';
+import { SIM_URL, startSimRun, type SimRun } from '../helpers/sim-run';
 import { serverFrame } from '../helpers/server-codec';
 
-const URL = 'ws://server.test:8080/stream';
-
-interface Run {
-  sim: SimHal;
-  server: SimWsServer;
-  ws: WebSocket;
-  log: any[];
-  of(type: string): any[];
-}
+type Run = SimRun;
+const URL = SIM_URL;
 
 function start(options: WebSocketOptions = {}, simOptions = {}, serverOptions = {}): Run {
-  const sim = createSimHal({ seed: 7, ...simOptions });
-  const server = new SimWsServer(sim.network, 'server.test', 8080, serverOptions).start();
-  const ws = new WebSocket(URL, undefined, { hal: sim.hal, pingInterval: 0, ...options });
-  const log: any[] = [];
-  for (const type of ['open', 'message', 'close', 'error', 'pong', 'reconnect'] as const) ws.on(type, (e) => log.push(e));
-  return { sim, server, ws, log, of: (type) => log.filter((e) => e.type === type) };
+  return startSimRun(7, options, simOptions, serverOptions);
 }
 
 /** Closes the client, lets everything settle, and checks nothing is left open or scheduled. */

@@ -13,15 +13,8 @@ import { buildRequest, validateHandshakeOptions, type HandshakeOptions } from '.
 import { latin1Encode } from '../../protocol/latin1';
 import { parseWsUrl, type WsUrl } from '../../protocol/url';
 import { acceptFor } from '../helpers/protocol-harness';
+import { thrown } from '../helpers/thrown';
 
-function thrown(fn: () => void): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an exception');
-}
 
 const ok = (options: Partial<HandshakeOptions>): HandshakeOptions => ({ protocols: [], headers: {}, ...options });
 

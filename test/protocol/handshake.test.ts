@@ -16,17 +16,10 @@ import {
 } from '../../protocol/handshake';
 import { sha1 } from '../../protocol/sha1';
 import { parseWsUrl } from '../../protocol/url';
+import { thrown } from '../helpers/thrown';
 
 const bytesOf = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
 
-function thrown(fn: () => void): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an exception');
-}
 
 describe('handshake keys', () => {
   it('computes the RFC 6455 §1.3 accept value', () => {
