@@ -7,8 +7,13 @@
  *   GET  /api/devices/<id>                   one device's full state
  *   GET  /api/devices/<id>/readings?since=N  readings of its current boot with seq > N
  *   POST /api/devices/<id>/command           {"command":"set-interval","interval":500} or {"command":"report-metrics"}
+ *
+ * With an admin token set, every route needs it: `Authorization: Bearer <admin>`, or the cookie
+ * that opening `/?token=<admin>` once sets in a browser (HttpOnly, SameSite=Strict, so another
+ * site cannot post commands with it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearer, sameToken } from './auth';
 import { parseCommand, type Command } from './decode';
 import type { Store } from './store';
 
@@ -20,7 +25,11 @@ export interface ApiContext {
   store: Store;
   deliver(deviceId: string, command: Command): Delivery;
   page: string;
+  /** The admin token every route requires; null = open (loopback quick start). */
+  admin: string | null;
 }
+
+const COOKIE = 'sink_admin';
 
 const MAX_BODY = 16 * 1024;
 
@@ -38,6 +47,22 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse)
   const url = new URL(req.url ?? '/', 'http://sink');
   const path = url.pathname;
   const method = req.method ?? 'GET';
+
+  if (ctx.admin !== null) {
+    const given = url.searchParams.get('token');
+    if (path === '/' && given !== null) {
+      if (!sameToken(given, ctx.admin)) return json(res, 401, { error: 'wrong admin token' });
+      // The token leaves the address bar at once; the cookie carries it from now on.
+      res.writeHead(303, { location: '/', 'set-cookie': `${COOKIE}=${ctx.admin}; HttpOnly; SameSite=Strict; Path=/`, 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+    const token = bearer(req.headers.authorization) ?? cookie(req, COOKIE);
+    if (token === null || !sameToken(token, ctx.admin)) {
+      res.setHeader('www-authenticate', 'Bearer realm="sink"');
+      return json(res, 401, { error: 'admin token required: send Authorization: Bearer <admin token>, or open /?token=<admin token> in the browser' });
+    }
+  }
 
   if (path === '/' || path === '/index.html') {
     if (method !== 'GET' && method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
@@ -87,6 +112,15 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse)
   if (delivery === 'unknown') return json(res, 404, { error: 'unknown device' });
   if (delivery === 'disconnected') return json(res, 409, { error: 'device not connected' });
   json(res, 200, delivery);
+}
+
+/** The value of cookie `name`, or null. */
+function cookie(req: IncomingMessage, name: string): string | null {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return null;
 }
 
 function get(req: IncomingMessage, res: ServerResponse, answer: () => void): void {
