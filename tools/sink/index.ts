@@ -13,7 +13,7 @@ export { startSink, type Sink, type SinkOptions } from './server';
 export type { DeviceState, DeviceStats, Stats, StoredReading, CommandRecord, DeviceMetrics } from './store';
 export { encodeBinary, parseBinary, parseText, parseCommand, MalformedMessage } from './decode';
 export type { Hello, Reading, Metrics, Command } from './decode';
-export { addDevice, loadTokens, newToken, type SinkTokens } from './auth';
+export { addDevice, isLoopback, loadTokens, newToken, type SinkTokens } from './auth';
 
 export const SINK_USAGE = `usage: npx tsx tools/sink/index.ts [options]
 
