@@ -2,6 +2,8 @@
  * The sink's HTTP side: the dashboard page and a small JSON API.
  *
  *   GET  /                                   the dashboard (HTML)
+ *   GET  /api/events                         server-sent events: every device, then each change (events.ts)
+ *   GET  /vendor/uPlot.iife.min.js, …min.css the chart library, from node_modules (no CDN: LANs often have no internet)
  *   GET  /api/stats                          per-device counters
  *   GET  /api/devices                        every device's full state
  *   GET  /api/devices/<id>                   one device's full state
@@ -13,6 +15,10 @@
  * site cannot post commands with it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { EventHub } from './events';
 import { bearer, sameToken } from './auth';
 import { parseCommand, type Command } from './decode';
 import type { Store } from './store';
@@ -27,6 +33,25 @@ export interface ApiContext {
   page: string;
   /** The admin token every route requires; null = open (loopback quick start). */
   admin: string | null;
+  events: EventHub;
+}
+
+/** Files of the uPlot package the dashboard loads, by URL path. */
+const VENDOR: { [path: string]: { file: string; type: string } } = {
+  '/vendor/uPlot.iife.min.js': { file: 'uPlot.iife.min.js', type: 'text/javascript; charset=utf-8' },
+  '/vendor/uPlot.min.css': { file: 'uPlot.min.css', type: 'text/css; charset=utf-8' },
+};
+const vendorCache = new Map<string, Buffer>();
+
+function vendorFile(name: string): Buffer {
+  let bytes = vendorCache.get(name);
+  if (!bytes) {
+    // require.resolve finds uplot wherever npm put it; its main file sits in dist/ with the others.
+    const dist = path.dirname(createRequire(import.meta.url).resolve('uplot'));
+    bytes = readFileSync(path.join(dist, name));
+    vendorCache.set(name, bytes);
+  }
+  return bytes;
 }
 
 const COOKIE = 'sink_admin';
@@ -47,6 +72,15 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse)
   const url = new URL(req.url ?? '/', 'http://sink');
   const path = url.pathname;
   const method = req.method ?? 'GET';
+
+  // The chart library is public code: served without the admin token, like any CDN would.
+  const vendor = VENDOR[path];
+  if (vendor) {
+    return get(req, res, () => {
+      res.writeHead(200, { 'content-type': vendor.type, 'cache-control': 'public, max-age=86400' });
+      res.end(req.method === 'HEAD' ? undefined : vendorFile(vendor.file));
+    });
+  }
 
   if (ctx.admin !== null) {
     const given = url.searchParams.get('token');
@@ -70,6 +104,7 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse)
     res.end(method === 'HEAD' ? undefined : ctx.page);
     return;
   }
+  if (path === '/api/events') return get(req, res, () => ctx.events.attach(req, res));
   if (path === '/api/stats') return get(req, res, () => json(res, 200, ctx.store.stats()));
   if (path === '/api/devices') return get(req, res, () => json(res, 200, ctx.store.devices()));
 

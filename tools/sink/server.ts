@@ -13,6 +13,7 @@ import { createApi, type Delivery } from './api';
 import { dashboardHtml } from './dashboard';
 import { bearer, deviceOf, isLoopback, type SinkTokens } from './auth';
 import { hostPort, reachableHosts } from './addresses';
+import { EventHub } from './events';
 
 /** Options of {@link startSink}. */
 export interface SinkOptions {
@@ -91,6 +92,8 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const current = new Map<string, WebSocket>();
   // Ids differ between sink runs, so a late reply to an older run's command matches nothing.
   const idPrefix = randomBytes(3).toString('hex');
+  // The dashboard's push channel: every change below is reported to it.
+  const hub = new EventHub(store);
   let commandCount = 0;
   let closing: Promise<void> | null = null;
 
@@ -102,6 +105,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     const message: CommandMessage = { type: 'command', id, ...command };
     socket.send(JSON.stringify(message));
     store.commandSent(deviceId, id, command);
+    hub.changed(deviceId);
     log(`${deviceId}: command ${id} ${JSON.stringify(command)}`);
     return { id };
   }
@@ -132,6 +136,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       log(`${session.hello?.device ?? 'unidentified connection'}: malformed: ${reason}`);
     }
     journal?.write(entry);
+    if (session.hello) hub.changed(session.hello.device);
   }
 
   function handle(session: Session, message: DeviceMessage): void {
@@ -144,6 +149,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     switch (message.type) {
       case 'reading': {
         const outcome = store.reading(message);
+        if (!outcome.duplicate) hub.reading(device, store.lastReading(device)!);
         if (outcome.missing > 0) log(`${device}: ${outcome.missing} missing before seq ${message.seq}`);
         const ack: ReadingAck = { type: 'ack', seq: outcome.ack };
         session.socket.send(JSON.stringify(ack));
@@ -192,6 +198,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       if (device && current.get(device) === socket) {
         current.delete(device);
         store.setConnected(device, false);
+        hub.changed(device);
       }
       log(`${device ?? 'unidentified connection'}: closed (${code})`);
     });
@@ -200,7 +207,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE, perMessageDeflate: false });
   wss.on('connection', onConnection);
 
-  const server = createServer(createApi({ store, deliver, page: dashboardHtml(), admin: tokens?.admin ?? null }));
+  const server = createServer(createApi({ store, deliver, page: dashboardHtml(), admin: tokens?.admin ?? null, events: hub }));
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     const path = new URL(request.url ?? '/', 'http://sink').pathname;
     if (path !== '/ws' || closing) {
@@ -278,6 +285,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
         clearTimeout(timer);
         for (const s of sessions) s.socket.terminate();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
+        hub.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await journal?.close();
