@@ -34,7 +34,7 @@ function stream(device: FakeDevice, every: number, skipAt = -1): { stop(): void;
     if (device.closed) return;
     seq += seq + 1 === skipAt ? 4 : 1; // one gap, so "missing" shows up
     const t = seq / 8;
-    const values = device.sensors.map((_, i) => [Math.sin(t) * 0.4 + 0.5, 22 + Math.cos(t / 2) * 1.5, 45 + Math.sin(t / 3) * 5][i % 3]);
+    const values = device.sensors.map((_, i) => [Math.sin(t) * 0.4 + 0.5, 127 + Math.cos(t / 2) * 1.5, 45 + Math.sin(t / 3) * 5][i % 3]);
     device.reading(seq, values, seq * every);
   }, every);
   return { stop: () => clearInterval(timer), seq: () => seq };
@@ -93,7 +93,7 @@ describe('sink dashboard (browser)', function () {
     const temperature = await ticks('esp32-kitchen', 'temperature');
     expect(temperature.x.every((t) => /^\d\d:\d\d:\d\d$/.test(t)), temperature.x.join(' ')).to.equal(true);
     expect(temperature.y.length).to.be.at.least(2);
-    expect(temperature.y.every((t) => / °C$/.test(t)), temperature.y.join(' ')).to.equal(true);
+    expect(temperature.y.every((t) => / °F$/.test(t)), temperature.y.join(' ')).to.equal(true);
     const analog = await ticks('esp32-kitchen', 'analog');
     const analogValues = analog.y.map(Number);
     expect(Math.min(...analogValues)).to.equal(0);
