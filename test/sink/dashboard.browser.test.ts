@@ -161,3 +161,38 @@ describe('sink dashboard (browser)', function () {
     expect(existsSync(SCREENSHOT)).to.equal(true);
   });
 });
+
+/** A sink with tokens: the browser logs in once with /?token=, then the page and its event stream work on the cookie. */
+describe('sink dashboard with an admin token (browser)', function () {
+  this.timeout(20000);
+  let sink: Sink | undefined;
+  let browser: Browser | undefined;
+  let device: FakeDevice | undefined;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`    skipped: ${CHROMIUM} not found (install it with tools/install-browser.sh)`);
+      this.skip();
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await device?.close();
+    await sink?.close();
+  });
+
+  it('refuses the page without the token, and shows live readings after /?token=<admin>', async () => {
+    const tokens = { admin: 'admin-token-browser-test-01', devices: { 'esp32-locked': 'device-token-browser-test-01' } };
+    sink = await startSink({ port: 0, tokens });
+    device = await FakeDevice.connect(sink.wsUrl, { device: 'esp32-locked', token: tokens.devices['esp32-locked'] });
+    await device.send(1);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const page = await browser.newPage();
+    expect((await page.goto(sink.url + '/'))!.status()).to.equal(401);
+    await page.goto(`${sink.url}/?token=${tokens.admin}`);
+    expect(new URL(page.url()).search).to.equal(''); // the token left the address bar
+    await page.waitForSelector('section.card[data-device="esp32-locked"] [data-state="connected"]', { timeout: 5000 });
+    await device.send(2);
+    await waitFor(async () => (await page.evaluate("window.sinkDashboard.points('esp32-locked')")) === 2, 'the pushed reading');
+  });
+});
