@@ -92,6 +92,7 @@ describe('sink dashboard (browser)', function () {
     await waitFor(async () => (await ticks('esp32-kitchen', 'temperature'))?.x.length > 1, 'axis ticks');
     const temperature = await ticks('esp32-kitchen', 'temperature');
     expect(temperature.x.every((t) => /^\d\d:\d\d:\d\d$/.test(t)), temperature.x.join(' ')).to.equal(true);
+    expect(new Set(temperature.x).size, `labels repeat: ${temperature.x.join(' ')}`).to.equal(temperature.x.length);
     expect(temperature.y.length).to.be.at.least(2);
     expect(temperature.y.every((t) => / °F$/.test(t)), temperature.y.join(' ')).to.equal(true);
     const analog = await ticks('esp32-kitchen', 'analog');
