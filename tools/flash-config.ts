@@ -46,6 +46,8 @@ export interface AppSettings {
   telnet?: boolean;
   /** Where the WiFi credentials go (default `code`). */
   credentials?: CredentialMode;
+  /** This device's sink token (tools/sink --add-device prints it); sent as Authorization: Bearer. */
+  token?: string;
 }
 
 /** A complete, validated configuration. */
@@ -94,7 +96,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   DEVICE_ID: 'deviceId',
 };
 
-const FIELDS = ['board', 'port', 'baud', 'save', 'wifi', 'server', 'deviceId', 'app', 'telnet', 'credentials'];
+const FIELDS = ['board', 'port', 'baud', 'save', 'wifi', 'server', 'deviceId', 'app', 'telnet', 'credentials', 'token'];
 
 /** Placeholder values in the committed file all contain `YOUR_` (e.g. "YOUR_WIFI_SSID"). */
 export function isPlaceholder(value: string): boolean {
@@ -235,6 +237,9 @@ function checkField(field: string, value: unknown, source: string): unknown {
     case 'app':
       if (!isObject(value)) fail('must be an object of application settings, e.g. {"sampleInterval": 5000}');
       return value;
+    case 'token':
+      if (typeof value !== 'string' || !/^[A-Za-z0-9._~+/=-]{16,256}$/.test(value)) fail('must be the sink\'s token for this device: 16 to 256 letters, digits or ._~+/=-');
+      return value;
     case 'telnet':
       if (typeof value !== 'boolean') fail('must be true or false');
       return value;
@@ -259,6 +264,8 @@ function complete(layer: Layer, committed: string, sources: Record<string, strin
   if (layer.app !== undefined) config.app = layer.app;
   if (layer.telnet !== undefined) config.telnet = layer.telnet;
   if (layer.credentials !== undefined) config.credentials = layer.credentials;
+  // The firmware reads the token as an application setting (firmware/app/config.ts).
+  if (layer.token !== undefined) config.app = { ...config.app, token: layer.token };
   if (config.app) checkApp(config, sources.app ?? committed);
   // Only the ESP32 build has TLS (shared/reference/espruino-platform.md §2.4).
   if (config.board === 'esp8266' && config.server.startsWith('wss:')) {

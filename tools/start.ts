@@ -1,22 +1,21 @@
 /**
- * The main job with no board attached: `npm start [-- options]`.
+ * The main job with no board attached: `npm start [-- options]` (--help lists them).
  *
- * Builds the firmware for a board, starts the sink (WebSocket server plus dashboard) and runs
- * simulated boards that execute the built bundle — the same bytes `npm run flash` uploads —
- * and stream their readings to it.
- *
- *   --board esp32|esp8266   which firmware to build and simulate (default esp32)
- *   --devices N             how many simulated boards (default 1)
- *   --host H --port P       where the sink listens (default 127.0.0.1:8080; 0.0.0.0 for boards on the LAN)
- *   --interval MS           sample interval of the simulated boards (default 1000)
- *   --encoding json|binary  how the boards send readings (default json)
- *   --file PATH             also append every message to a JSON-lines file
- *   --duration S            stop after S seconds (default: run until Ctrl-C)
+ * Starts the sink (WebSocket server plus dashboard), builds the firmware for a board unless
+ * dist/ is already up to date, and runs simulated boards that execute the built bundle — the
+ * same bytes `npm run flash` uploads — streaming their readings to it. Ctrl-C closes every
+ * connection with 1001 (going away) and exits.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { boardNames } from '../boards/index';
+import { INTERVAL_MAX, INTERVAL_MIN } from '../firmware/app/wire';
 import { buildBoard, formatReport } from './build';
 import { createSimBoard, type SimBoard } from './simboard/index';
-import { startSink, type Sink } from './sink/index';
+import { isLoopback, loadTokens, newToken, startSink, type Sink, type SinkTokens, type Stats } from './sink/index';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 export interface StartOptions {
   board: string;
@@ -26,6 +25,12 @@ export interface StartOptions {
   interval: number;
   encoding: string;
   file?: string;
+  /** Device and admin tokens for the sink; the simulated boards get tokens of their own added. */
+  tokens?: SinkTokens;
+  /** Build even when dist/ is newer than every source. */
+  rebuild?: boolean;
+  /** Seconds between summary lines; 0 = none (default). */
+  summaryEvery?: number;
   log: (line: string) => void;
   /** More application settings for the simulated boards (heartbeat, buffer, …), as FLASH_CONFIG.app. */
   app?: { [field: string]: unknown };
@@ -34,97 +39,254 @@ export interface StartOptions {
 export interface Running {
   sink: Sink;
   boards: SimBoard[];
+  /** Closes the sink first (every board gets a 1001 close), then shuts the boards down. */
   stop(): Promise<void>;
 }
 
-const FLAGS = ['board', 'devices', 'host', 'port', 'interval', 'encoding', 'file', 'duration'];
+export const START_USAGE = `usage: npm start -- [options]
 
-/** Parses `--name value` pairs; an unknown flag or a bad value is an error naming it. */
-export function parseStartArgs(argv: string[]): StartOptions & { duration: number } {
-  const given: { [name: string]: string } = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const name = argv[i].replace(/^--/, '');
-    if (!argv[i].startsWith('--') || FLAGS.indexOf(name) < 0) throw new Error(`unknown option ${argv[i]} (known: ${FLAGS.map((f) => '--' + f).join(', ')})`);
-    if (argv[i + 1] === undefined) throw new Error(`option --${name} needs a value`);
-    given[name] = argv[i + 1];
+  --board esp32|esp8266   which firmware to build and simulate (default esp32)
+  --devices N             how many simulated boards (default 1)
+  --host H                where the sink listens (default 127.0.0.1; 0.0.0.0 for boards on the LAN)
+  --port P                sink port (default 8080; 0 picks a free one)
+  --interval MS           sample interval of the simulated boards (default 1000)
+  --encoding json|binary  how the boards send readings (default json)
+  --file PATH             also append every message to a JSON-lines file
+  --tokens FILE           device and admin tokens for the sink (see tools/sink --add-device)
+  --duration S            stop after S seconds (default: run until Ctrl-C)
+  --rebuild               build even when dist/ is up to date
+  -h, --help              this text
+
+Options take "--name value" or "--name=value".`;
+
+export type StartArgs = Omit<StartOptions, 'tokens'> & { duration: number; help: boolean; tokensFile?: string };
+
+/** Parses the arguments with node:util parseArgs; an unknown flag or a bad value is an error naming it. */
+export function parseStartArgs(argv: string[]): StartArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        board: { type: 'string' }, devices: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
+        interval: { type: 'string' }, encoding: { type: 'string' }, file: { type: 'string' }, tokens: { type: 'string' },
+        duration: { type: 'string' }, rebuild: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (see --help)`);
   }
-  const whole = (name: string, fallback: number, min: number): number => {
-    if (given[name] === undefined) return fallback;
-    const n = Number(given[name]);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got "${given[name]}"`);
+  const whole = (name: 'devices' | 'port' | 'interval' | 'duration', fallback: number, min: number, max: number): number => {
+    const given = values[name];
+    if (given === undefined) return fallback;
+    const n = Number(given);
+    if (!/^\d+$/.test(given) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got "${given}"`);
     return n;
   };
-  const encoding = given.encoding || 'json';
+  const board = values.board ?? 'esp32';
+  if (!boardNames().includes(board)) throw new Error(`--board must be one of ${boardNames().join(', ')}, got "${board}"`);
+  const encoding = values.encoding ?? 'json';
   if (encoding !== 'json' && encoding !== 'binary') throw new Error(`--encoding must be json or binary, got "${encoding}"`);
+  if (values.host === '') throw new Error('--host must not be empty');
   return {
-    board: given.board || 'esp32',
-    devices: whole('devices', 1, 1),
-    host: given.host || '127.0.0.1',
-    port: whole('port', 8080, 0),
-    interval: whole('interval', 1000, 50),
+    help: values.help ?? false,
+    board,
+    devices: whole('devices', 1, 1, 100),
+    host: values.host ?? '127.0.0.1',
+    port: whole('port', 8080, 0, 65535),
+    interval: whole('interval', 1000, INTERVAL_MIN, INTERVAL_MAX),
     encoding,
-    file: given.file,
-    duration: whole('duration', 0, 0),
+    file: values.file,
+    tokensFile: values.tokens,
+    duration: whole('duration', 0, 0, 31_536_000),
+    rebuild: values.rebuild ?? false,
     log: (line) => console.log(line),
   };
 }
 
-/** The line `npm run flash` would put in front of the bundle, for a simulated board. */
-function prelude(server: string, deviceId: string, options: StartOptions): string {
-  const app = Object.assign({ sampleInterval: options.interval, encoding: options.encoding, metricsInterval: 5000 }, options.app);
-  const config = { server, deviceId, app };
-  return `var FLASH_CONFIG = ${JSON.stringify(config)};\n`;
+/** What the firmware bundle is built from: a change to any of these makes dist/ stale. */
+export const BUILD_INPUTS = ['firmware', 'hal', 'protocol', 'boards', 'tools/build.ts', 'tools/espruino-bundle.ts',
+  'tools/espruino-gate.ts', 'tools/private-names.ts', 'package-lock.json', 'tsconfig.json'];
+
+/** The newest modification time (ms) of the files under `paths` (files or folders); 0 when none exist. */
+export function newestMtime(paths: string[]): { mtime: number; file: string | null } {
+  let newest = { mtime: 0, file: null as string | null };
+  const visit = (file: string): void => {
+    if (!existsSync(file)) return;
+    const stat = statSync(file);
+    if (stat.isDirectory()) {
+      for (const entry of readdirSync(file)) if (entry !== 'node_modules' && !entry.startsWith('.')) visit(path.join(file, entry));
+    } else if (stat.mtimeMs > newest.mtime) newest = { mtime: stat.mtimeMs, file };
+  };
+  for (const p of paths) visit(p);
+  return newest;
 }
 
-/** Builds, starts the sink and the simulated boards; resolves once everything runs. */
+/** A path relative to the working directory when it is inside it. */
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+/** Whether every output exists and is newer than every input; `reason` says why not. */
+export function upToDate(outputs: string[], inputs: string[]): { fresh: boolean; reason: string } {
+  const missing = outputs.find((o) => !existsSync(o));
+  if (missing) return { fresh: false, reason: `${shown(missing)} does not exist` };
+  const oldest = Math.min(...outputs.map((o) => statSync(o).mtimeMs));
+  const newest = newestMtime(inputs);
+  if (newest.mtime > oldest) return { fresh: false, reason: `${shown(newest.file!)} changed since the last build` };
+  return { fresh: true, reason: 'no source changed since the last build' };
+}
+
+/** Builds the board's firmware, printing a progress line every few seconds; returns firmware.js. */
+async function buildWithProgress(board: string, log: (line: string) => void): Promise<string> {
+  const began = Date.now();
+  log(`building the ${board} firmware (about 10 s)…`);
+  const ticker = setInterval(() => log(`  still building… ${Math.round((Date.now() - began) / 1000)} s`), 3000);
+  try {
+    const build = await buildBoard(board);
+    log(formatReport(build));
+    log(`built in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    const firmware = build.bundles.find((b) => /firmware\.js$/.test(b.file));
+    if (!firmware) throw new Error(`the build produced no firmware.js for ${board}`);
+    return firmware.file;
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+/** The line `npm run flash` would put in front of the bundle, for a simulated board. */
+function prelude(server: string, deviceId: string, token: string | undefined, options: StartOptions): string {
+  const app: { [field: string]: unknown } = Object.assign({ sampleInterval: options.interval, encoding: options.encoding, metricsInterval: 5000 }, options.app);
+  if (token !== undefined) app.token = token;
+  return `var FLASH_CONFIG = ${JSON.stringify({ server, deviceId, app })};\n`;
+}
+
+/** The running one-line summary: devices, readings per second since the last line, gaps. */
+export function summaryLine(stats: Stats, previousReceived: number, seconds: number): { line: string; received: number } {
+  const devices = Object.values(stats.devices);
+  const received = devices.reduce((sum, d) => sum + d.received, 0);
+  const connected = devices.filter((d) => d.connected).length;
+  const gaps = devices.reduce((sum, d) => sum + d.gaps, 0);
+  const missing = devices.reduce((sum, d) => sum + d.missing, 0);
+  const rate = seconds > 0 ? (received - previousReceived) / seconds : 0;
+  const line = `${connected}/${devices.length} device${devices.length === 1 ? '' : 's'} connected · ${rate.toFixed(1)} readings/s · ${received} received · `
+    + `${gaps} gap${gaps === 1 ? '' : 's'} (${missing} missing)`;
+  return { line, received };
+}
+
+/** Starts the sink, builds (unless up to date) and starts the simulated boards; resolves once everything runs. */
 export async function start(options: StartOptions): Promise<Running> {
   const log = options.log;
-  log(`building the ${options.board} firmware…`);
-  const build = await buildBoard(options.board);
-  log(formatReport(build));
-  const firmware = build.bundles.find((b) => /firmware\.js$/.test(b.file));
-  if (!firmware) throw new Error(`the build produced no firmware.js for ${options.board}`);
-  const code = readFileSync(firmware.file, 'utf8');
-  const sink = await startSink({ host: options.host, port: options.port, file: options.file, log: (line) => log(`sink: ${line}`) });
+  // Without a token file a sink beyond loopback gets tokens for this run only (the simulated boards');
+  // real boards need a file (--tokens) so that their tokens survive a restart.
+  let tokens = options.tokens;
+  if (!tokens && !isLoopback(options.host)) {
+    tokens = { admin: newToken(), devices: {} };
+    log(`no --tokens file: real boards cannot connect; the dashboard's admin token for this run is ${tokens.admin}`);
+  }
+  const simTokens: { [device: string]: string } = {};
+  const ids: string[] = [];
+  for (let i = 1; i <= options.devices; i++) {
+    const id = `sim-${options.board}-${i}`;
+    ids.push(id);
+    if (tokens) simTokens[id] = newToken();
+  }
+  const sinkTokens = tokens ? { admin: tokens.admin, devices: { ...tokens.devices, ...simTokens } } : undefined;
+
+  // The sink first: a busy port is reported at once, not after a build.
+  const sink = await startSink({ host: options.host, port: options.port, file: options.file, tokens: sinkTokens, log: (line) => log(`sink: ${line}`) })
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        throw new Error(`port ${options.port} on ${options.host} is already in use, probably by another sink or npm start. `
+          + `Stop that one (Ctrl-C in its terminal), or pick another port: npm start -- --port ${options.port + 1} (--port 0 picks a free one)`);
+      }
+      throw error;
+    });
+  let firmwareFile: string;
+  try {
+    const dist = path.join(ROOT, 'dist', options.board);
+    const outputs = [path.join(dist, 'firmware.js'), path.join(dist, 'wsclient.js')];
+    const state = options.rebuild ? { fresh: false, reason: '--rebuild' } : upToDate(outputs, BUILD_INPUTS.map((p) => path.join(ROOT, p)));
+    if (state.fresh) {
+      firmwareFile = outputs[0];
+      log(`dist/${options.board}/firmware.js is up to date (${state.reason}): not rebuilding`);
+    } else {
+      log(`building: ${state.reason}`);
+      firmwareFile = await buildWithProgress(options.board, log);
+    }
+  } catch (error) {
+    await sink.close();
+    throw error;
+  }
+  const code = readFileSync(firmwareFile, 'utf8');
+
   // Simulated boards live on this machine: they reach the sink over loopback whatever host it serves.
   const server = `ws://127.0.0.1:${sink.port}/ws`;
   const boards: SimBoard[] = [];
-  for (let i = 1; i <= options.devices; i++) {
-    const deviceId = `sim-${options.board}-${i}`;
-    const board = createSimBoard({ board: options.board as 'esp32' | 'esp8266', console: (line) => log(`${deviceId}: ${line}`) });
-    board.run(prelude(server, deviceId, options) + code, `${deviceId}/firmware.js`);
+  let stopping = false;
+  for (const deviceId of ids) {
+    const board = createSimBoard({ board: options.board as 'esp32' | 'esp8266', console: (line) => { if (!stopping) log(`${deviceId}: ${line}`); } });
+    board.run(prelude(server, deviceId, simTokens[deviceId], options) + code, `${deviceId}/firmware.js`);
     boards.push(board);
   }
   log(`${options.devices} simulated ${options.board} board${options.devices === 1 ? '' : 's'} streaming to ${server}`);
-  log(`dashboard: ${sink.url}/   stats: ${sink.url}/api/stats`);
-  let stopped = false;
+  log(`dashboard: ${sink.url}/${sinkTokens ? `?token=${sinkTokens.admin}` : ''}   stats: ${sink.url}/api/stats`);
+  if (!isLoopback(options.host)) log(`real boards: ${sink.deviceUrls.join('  ') || 'this machine has no LAN address'}`);
+
+  let summary: NodeJS.Timeout | null = null;
+  if (options.summaryEvery && options.summaryEvery > 0) {
+    let previous = 0;
+    let at = Date.now();
+    summary = setInterval(() => {
+      const now = Date.now();
+      const next = summaryLine(sink.stats(), previous, (now - at) / 1000);
+      previous = next.received;
+      at = now;
+      log(next.line);
+    }, options.summaryEvery * 1000);
+  }
   return {
     sink,
     boards,
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      for (const board of boards) await board.shutdown();
+      if (stopping) return;
+      stopping = true;
+      if (summary) clearInterval(summary);
+      // The sink closes every connection with 1001 and waits for the boards' replies; only then
+      // do the boards stop, so no connection ends without a close (1006).
       await sink.close();
+      for (const board of boards) await board.shutdown();
     },
   };
 }
 
 async function main(): Promise<void> {
-  let options: ReturnType<typeof parseStartArgs>;
-  try {
-    options = parseStartArgs(process.argv.slice(2));
-  } catch (error) {
-    console.error(`start: ${(error as Error).message}`);
-    process.exit(1);
+  const args = parseStartArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(START_USAGE);
+    return;
   }
-  const running = await start(options);
-  const stop = (): void => {
-    running.stop().then(() => process.exit(0), () => process.exit(1));
+  const tokens = args.tokensFile === undefined ? undefined : loadTokens(args.tokensFile);
+  const running = await start({ ...args, tokens, summaryEvery: 5 });
+  let stopping = false;
+  const stop = (why: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${why}: closing the boards' connections…`);
+    running.stop().then(() => {
+      console.log('stopped');
+      process.exit(0);
+    }, (error: Error) => {
+      console.error(`start: ${error.message}`);
+      process.exit(1);
+    });
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  if (options.duration > 0) setTimeout(stop, options.duration * 1000);
+  process.on('SIGINT', () => stop('Ctrl-C'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (args.duration > 0) setTimeout(() => stop(`${args.duration} s are up`), args.duration * 1000);
 }
 
 if (process.argv[1] && /tools[\\/]start\.ts$/.test(process.argv[1])) {

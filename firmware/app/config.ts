@@ -1,4 +1,5 @@
 import { localError, parseWsUrl } from '../../protocol/index';
+import { INTERVAL_MAX, INTERVAL_MIN } from './wire';
 
 /** What the sensor-streaming application needs to know; validated by resolveAppConfig. */
 export interface AppConfig {
@@ -30,6 +31,8 @@ export interface AppConfig {
   fatalRetryMaxDelay: number;
   /** Readings sent and not yet acknowledged at most. */
   window: number;
+  /** The sink's token for this device, sent as `Authorization: Bearer <token>`; '' sends none. */
+  token: string;
 }
 
 const DEFAULTS: AppConfig = {
@@ -48,11 +51,12 @@ const DEFAULTS: AppConfig = {
   fatalRetryMinDelay: 60000,
   fatalRetryMaxDelay: 600000,
   window: 8,
+  token: '',
 };
 
 /** Whole-number fields: [name, minimum, maximum]. */
 const NUMBERS: [string, number, number][] = [
-  ['sampleInterval', 50, 86400000],
+  ['sampleInterval', INTERVAL_MIN, INTERVAL_MAX],
   ['bufferCapacity', 1, 100000],
   ['metricsInterval', 0, 86400000],
   ['pingInterval', 0, 3600000],
@@ -107,6 +111,9 @@ export function resolveAppConfig(given: { [field: string]: unknown }, known: str
   if (typeof id !== 'string' || id.length < 1 || id.length > 32 || !/^[A-Za-z0-9_.\-]+$/.test(id)) {
     throw bad('deviceId', "1 to 32 letters, digits, '-', '_' or '.'", out.deviceId);
   }
+  // RFC 6750 token68 characters: nothing that could break the handshake's header line.
+  const token = out.token;
+  if (typeof token !== 'string' || token.length > 256 || !/^[A-Za-z0-9._~+\/=-]*$/.test(token)) throw bad('token', 'up to 256 letters, digits or ._~+/=-', token);
   if (out.encoding !== 'json' && out.encoding !== 'binary') throw bad('encoding', '"json" or "binary"', out.encoding);
   const sensors = out.sensors as string[];
   if (!(sensors instanceof Array) || sensors.length === 0 || sensors.length > 16) throw bad('sensors', 'a list of 1 to 16 sensor names', sensors);

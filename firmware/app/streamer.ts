@@ -5,6 +5,7 @@ import type { AppConfig } from './config';
 import { readingBinary, readingJson } from './encode';
 import type { AppPlatform } from './platform';
 import { ReadingBuffer } from './readings';
+import { commandError, SUBPROTOCOL, type Hello, type Metrics } from './wire';
 
 /** Bytes queued in the client beyond which no further reading is handed over: pacing by backpressure. */
 const QUEUE_HIGH_WATER = 2048;
@@ -85,12 +86,13 @@ export class SensorStreamer {
     const config = this.config;
     this.retryTimer = null;
     this.lastError = null;
-    const ws = new WebSocket(config.server, ['sensors.v1'], {
+    const ws = new WebSocket(config.server, [SUBPROTOCOL], {
       hal: this.platform.hal,
       reconnect: { minDelay: config.reconnectMinDelay, maxDelay: config.reconnectMaxDelay },
       pingInterval: config.pingInterval,
       pongTimeout: config.pongTimeout,
       maxBufferedAmount: 8192,
+      headers: config.token === '' ? {} : { Authorization: 'Bearer ' + config.token },
     });
     this.ws = ws;
     ws.on('open', function () { self.opened(); });
@@ -166,10 +168,11 @@ export class SensorStreamer {
     const config = this.config;
     this.opens++;
     const ws = this.ws as WebSocket;
-    ws.send(JSON.stringify({
+    const hello: Hello = {
       type: 'hello', device: config.deviceId, board: this.platform.board, boot: this.boot,
       sensors: config.sensors, encoding: config.encoding, interval: config.sampleInterval,
-    }));
+    };
+    ws.send(JSON.stringify(hello));
     this.helloSent = true;
     // Whatever was sent and not acknowledged may be lost with the old connection: send it again.
     this.lastSent = this.lastAcked;
@@ -218,32 +221,30 @@ export class SensorStreamer {
 
   private command(message: { [field: string]: unknown }): void {
     const id = message.id === undefined ? null : message.id;
+    const refused = commandError(message);
+    if (refused !== '') return this.reply({ type: 'error', id: id, error: refused });
     if (message.command === 'set-interval') {
-      const interval = message.interval;
-      if (typeof interval !== 'number' || Math.floor(interval) !== interval || interval < 50 || interval > 86400000) {
-        return this.reply({ type: 'error', id: id, error: 'interval must be a whole number of ms from 50 to 86400000' });
-      }
+      const interval = message.interval as number;
       this.config.sampleInterval = interval;
       if (this.sampleTimer !== null) this.platform.hal.clock.clearTimeout(this.sampleTimer);
       this.scheduleSample();
       this.platform.log(`sample interval set to ${interval} ms`);
       return this.reply({ type: 'ack', id: id });
     }
-    if (message.command === 'report-metrics') {
-      this.sendMetrics();
-      return this.reply({ type: 'ack', id: id });
-    }
-    this.reply({ type: 'error', id: id, error: `unknown command ${JSON.stringify(message.command)}` });
+    // commandError let through only set-interval and report-metrics.
+    this.sendMetrics();
+    this.reply({ type: 'ack', id: id });
   }
 
   private sendMetrics(): void {
     const ws = this.ws;
     if (ws === null) return;
-    this.reply({
+    const metrics: Metrics = {
       type: 'metrics', device: this.config.deviceId, boot: this.boot, rssi: this.platform.rssi(),
       freeVars: this.platform.freeVars(), reconnects: this.opens > 0 ? this.opens - 1 : 0, dropped: this.buffer.dropped,
       rtt: ws.rtt, uptime: Math.round(this.platform.hal.clock.now() - this.started), buffered: this.buffer.size, fatal: this.fatal,
-    });
+    };
+    this.reply(metrics);
   }
 
   private reply(message: object): void {

@@ -140,7 +140,7 @@ describe('main job: simulated boards streaming to the sink', function () {
       await page.goto(running.sink.url + '/');
       const card = 'section.card[data-device="sim-esp32-1"]';
       await page.waitForSelector(`${card} [data-state="connected"]`, { timeout: 10000 });
-      const points = () => page.locator(`${card} canvas`).getAttribute('data-points').then(Number);
+      const points = () => page.locator(card).getAttribute('data-points').then(Number);
       const first = await points();
       await sleep(1500);
       expect(await points()).to.be.greaterThan(first);

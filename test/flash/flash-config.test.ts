@@ -80,13 +80,19 @@ describe('tools/flash-config', () => {
       ['app (a sensor the board lacks)', { board: 'esp8266', app: { sensors: ['analog', 'temperature'] } }, '"app": config field sensors must be names from analog, memory, A0, got "temperature"'],
       ['telnet', { telnet: 'yes' }, '"telnet" must be true or false'],
       ['credentials', { credentials: 'nvs' }, '"credentials" must be one of code, wifi-save, got "nvs"'],
-      ['unknown field', { bauds: 9600 }, 'unknown field "bauds" (known: board, port, baud, save, wifi, server, deviceId, app, telnet, credentials)'],
+      ['token', { token: 'short' }, '"token" must be the sink\'s token for this device: 16 to 256 letters, digits or ._~+/=-, got "short"'],
+      ['unknown field', { bauds: 9600 }, 'unknown field "bauds" (known: board, port, baud, save, wifi, server, deviceId, app, telnet, credentials, token)'],
     ];
     for (const [name, patch, message] of cases) {
       it(name, () => {
         expect(failure(() => load({ ...VALID, ...patch }))).to.contain(`flash.config.json: ${message}`);
       });
     }
+
+    it('the device token goes to the firmware as the app setting token (a local file may hold it)', () => {
+      const { config } = load({ ...VALID, app: { sampleInterval: 5000 } }, { token: 'abcdefghijklmnop-_0123' });
+      expect(config.app).to.deep.equal({ sampleInterval: 5000, token: 'abcdefghijklmnop-_0123' });
+    });
 
     it('a missing required field', () => {
       expect(failure(() => load({ ...VALID, server: undefined }))).to.equal('flash.config.json: "server" is required');

@@ -119,9 +119,69 @@ describe('sink HTTP API', () => {
     expect(res.headers.get('content-type')).to.equal('text/html; charset=utf-8');
     const html = await res.text();
     expect(html).to.match(/^<!doctype html>/i);
-    expect(html).to.include('<canvas');
+    expect(html).to.include('<script src="/vendor/uPlot.iife.min.js"></script>');
+    expect(html).to.include('new EventSource(\'/api/events\')');
     // No CDN or other outside asset: the sink often runs without internet.
     expect(html).not.to.match(/<(script|link|img)[^>]+(src|href)=["']?(https?:)?\/\//i);
     expect(html).not.to.match(/@import|url\(\s*["']?https?:/i);
+  });
+
+  it('serves uPlot from node_modules, the same bytes npm installed', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { createRequire } = await import('node:module');
+    const { dirname, join } = await import('node:path');
+    const dist = dirname(createRequire(import.meta.url).resolve('uplot'));
+    for (const [path, file, type] of [['/vendor/uPlot.iife.min.js', 'uPlot.iife.min.js', 'text/javascript'], ['/vendor/uPlot.min.css', 'uPlot.min.css', 'text/css']]) {
+      const res = await fetch(sink.url + path);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.match(new RegExp(`^${type}`));
+      expect(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(dist, file)))).to.equal(true);
+    }
+  });
+
+  it('GET /api/events pushes a snapshot, then each new reading and state change', async () => {
+    const controller = new AbortController();
+    const res = await fetch(sink.url + '/api/events', { signal: controller.signal });
+    expect(res.headers.get('content-type')).to.equal('text/event-stream; charset=utf-8');
+    const reader = res.body!.getReader();
+    let text = '';
+    const events: any[] = [];
+    const next = async (): Promise<any> => {
+      for (;;) {
+        const end = text.indexOf('\n\n');
+        if (end >= 0) {
+          const block = text.slice(0, end);
+          text = text.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(block);
+          if (data && /^event: device$/m.test(block)) return JSON.parse(data[1]);
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        text += Buffer.from(value).toString('utf8');
+      }
+    };
+    const snapshot = await next();
+    expect(snapshot).to.deep.include({ snapshot: true });
+    expect(snapshot.state).to.include({ device: 'esp 1/a', lastSeq: 6 });
+    expect(snapshot.readings.map((r: { seq: number }) => r.seq)).to.deep.equal([1, 2, 3, 6]);
+
+    device.reading(7, [0.5, 21]);
+    device.reading(8, [0.25, 22]);
+    let readings: any[] = [];
+    while (readings.length < 2) {
+      const event = await next();
+      events.push(event);
+      expect(event.snapshot).to.equal(false);
+      readings = readings.concat(event.readings);
+    }
+    expect(readings.map((r) => [r.seq, r.values.temperature])).to.deep.equal([[7, 21], [8, 22]]);
+    expect(events[events.length - 1].state.lastSeq).to.equal(8);
+
+    await device.close();
+    let state = (await next()).state;
+    while (state.connected) state = (await next()).state;
+    expect(state.connected).to.equal(false);
+    controller.abort();
   });
 });

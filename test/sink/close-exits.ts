@@ -15,6 +15,9 @@ await device.send(1);
 const stats = await fetch(`${sink.url}/api/stats`);
 await stats.json();
 await fetch(`${sink.url}/`).then((res) => res.text());
+// A dashboard's event stream stays open: close() must end it.
+const events = await fetch(`${sink.url}/api/events`);
+await events.body!.getReader().read();
 await sink.close();
 rmSync(dir, { recursive: true, force: true });
 console.log(`closed ${Date.now()}`);

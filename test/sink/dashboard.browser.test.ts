@@ -34,7 +34,7 @@ function stream(device: FakeDevice, every: number, skipAt = -1): { stop(): void;
     if (device.closed) return;
     seq += seq + 1 === skipAt ? 4 : 1; // one gap, so "missing" shows up
     const t = seq / 8;
-    const values = device.sensors.map((_, i) => [Math.sin(t) * 0.4 + 0.5, 22 + Math.cos(t / 2) * 1.5, 45 + Math.sin(t / 3) * 5][i % 3]);
+    const values = device.sensors.map((_, i) => [Math.sin(t) * 0.4 + 0.5, 127 + Math.cos(t / 2) * 1.5, 45 + Math.sin(t / 3) * 5][i % 3]);
     device.reading(seq, values, seq * every);
   }, every);
   return { stop: () => clearInterval(timer), seq: () => seq };
@@ -42,7 +42,7 @@ function stream(device: FakeDevice, every: number, skipAt = -1): { stop(): void;
 
 /** Drives the dashboard in headless Chromium while `ws` clients act as devices. */
 describe('sink dashboard (browser)', function () {
-  this.timeout(20000);
+  this.timeout(30000);
   let sink: Sink | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -74,17 +74,36 @@ describe('sink dashboard (browser)', function () {
 
   const card = (id: string): string => `section.card[data-device="${id}"]`;
 
-  it('shows one card per device, connected, with a chart that grows as readings arrive', async () => {
+  it('shows one card per device, side by side, connected, with a chart per sensor', async () => {
     await page.waitForSelector(`${card('esp32-kitchen')} [data-state="connected"]`, { timeout: 5000 });
     await page.waitForSelector(`${card('esp8266-garage')} [data-state="connected"]`, { timeout: 5000 });
     expect(await page.locator('section.card').count()).to.equal(2);
-    const canvas = page.locator(`${card('esp32-kitchen')} canvas`);
-    await waitFor(async () => Number(await canvas.getAttribute('data-points')) > 0, 'first points on the chart');
-    const first = Number(await canvas.getAttribute('data-points'));
-    await waitFor(async () => Number(await canvas.getAttribute('data-points')) > first, 'more points on the chart');
-    expect(await page.evaluate("window.sinkDashboard.points('esp32-kitchen')")).to.be.above(first);
+    expect(await page.locator(`${card('esp32-kitchen')} .chart`).count()).to.equal(2);
+    expect(await page.locator(`${card('esp8266-garage')} .chart`).count()).to.equal(3);
+    // Several devices fit: at 1280 px the two cards share a row.
+    const a = (await page.locator(card('esp32-kitchen')).boundingBox())!;
+    const b = (await page.locator(card('esp8266-garage')).boundingBox())!;
+    expect(b.y).to.equal(a.y);
+    expect(b.x).to.be.above(a.x + a.width);
+  });
+
+  it('charts have a time axis and value axes with units, and real lines drawn', async () => {
+    const ticks = async (id: string, sensor: string) => page.evaluate(`window.sinkDashboard.ticks(${JSON.stringify(id)}, ${JSON.stringify(sensor)})`) as Promise<{ x: string[]; y: string[] }>;
+    await waitFor(async () => (await ticks('esp32-kitchen', 'temperature'))?.x.length > 1, 'axis ticks');
+    const temperature = await ticks('esp32-kitchen', 'temperature');
+    expect(temperature.x.every((t) => /^\d\d:\d\d:\d\d$/.test(t)), temperature.x.join(' ')).to.equal(true);
+    expect(new Set(temperature.x).size, `labels repeat: ${temperature.x.join(' ')}`).to.equal(temperature.x.length);
+    expect(temperature.y.length).to.be.at.least(2);
+    expect(temperature.y.every((t) => / °F$/.test(t)), temperature.y.join(' ')).to.equal(true);
+    const analog = await ticks('esp32-kitchen', 'analog');
+    const analogValues = analog.y.map(Number);
+    expect(Math.min(...analogValues)).to.equal(0);
+    expect(Math.max(...analogValues)).to.equal(1);
+    const humidity = await ticks('esp8266-garage', 'humidity');
+    expect(humidity.y.every((t) => / %$/.test(t)), humidity.y.join(' ')).to.equal(true);
 
     // Coloured line pixels, not just the grey grid: the readings are really drawn.
+    const canvas = page.locator(`${card('esp32-kitchen')} .chart[data-sensor="temperature"] canvas`);
     const drawn = await canvas.evaluate((el) => {
       const c = el as unknown as CanvasLike;
       const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -95,6 +114,20 @@ describe('sink dashboard (browser)', function () {
       return coloured;
     });
     expect(drawn).to.be.above(200);
+  });
+
+  it('updates live by push: more points and a later time axis, with no polling requests', async () => {
+    const requests: string[] = [];
+    const onRequest = (request: { url(): string }) => requests.push(new URL(request.url()).pathname);
+    page.on('request', onRequest);
+    const points = () => page.evaluate("window.sinkDashboard.points('esp32-kitchen')") as Promise<number>;
+    const xMax = async () => ((await page.evaluate("window.sinkDashboard.xRange('esp32-kitchen', 'temperature')")) as number[])[1];
+    const first = await points();
+    const firstMax = await xMax();
+    await waitFor(async () => (await points()) > first + 5, 'more points on the chart');
+    await waitFor(async () => (await xMax()) > firstMax, 'the time axis moving on');
+    page.off('request', onRequest);
+    expect(requests, requests.join(' ')).to.deep.equal([]);
   });
 
   it('shows the figures of each device: rtt, reconnects, dropped, missing, last seq', async () => {
@@ -127,5 +160,40 @@ describe('sink dashboard (browser)', function () {
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).to.equal(true);
+  });
+});
+
+/** A sink with tokens: the browser logs in once with /?token=, then the page and its event stream work on the cookie. */
+describe('sink dashboard with an admin token (browser)', function () {
+  this.timeout(20000);
+  let sink: Sink | undefined;
+  let browser: Browser | undefined;
+  let device: FakeDevice | undefined;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`    skipped: ${CHROMIUM} not found (install it with tools/install-browser.sh)`);
+      this.skip();
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await device?.close();
+    await sink?.close();
+  });
+
+  it('refuses the page without the token, and shows live readings after /?token=<admin>', async () => {
+    const tokens = { admin: 'admin-token-browser-test-01', devices: { 'esp32-locked': 'device-token-browser-test-01' } };
+    sink = await startSink({ port: 0, tokens });
+    device = await FakeDevice.connect(sink.wsUrl, { device: 'esp32-locked', token: tokens.devices['esp32-locked'] });
+    await device.send(1);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    const page = await browser.newPage();
+    expect((await page.goto(sink.url + '/'))!.status()).to.equal(401);
+    await page.goto(`${sink.url}/?token=${tokens.admin}`);
+    expect(new URL(page.url()).search).to.equal(''); // the token left the address bar
+    await page.waitForSelector('section.card[data-device="esp32-locked"] [data-state="connected"]', { timeout: 5000 });
+    await device.send(2);
+    await waitFor(async () => (await page.evaluate("window.sinkDashboard.points('esp32-locked')")) === 2, 'the pushed reading');
   });
 });

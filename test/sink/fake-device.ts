@@ -4,6 +4,7 @@
  */
 import WebSocket from 'ws';
 import { encodeBinary } from '../../tools/sink/decode';
+import type { Hello, Metrics, Reading } from '../../firmware/app/wire';
 
 export interface SinkMessage {
   type: string;
@@ -19,6 +20,8 @@ export interface FakeDeviceOptions {
   interval?: number;
   /** False makes the client ignore pings, like a board that vanished. Default true. */
   autoPong?: boolean;
+  /** Sent as `Authorization: Bearer <token>` with the handshake, as the firmware does. */
+  token?: string;
 }
 
 export class FakeDevice {
@@ -49,7 +52,8 @@ export class FakeDevice {
 
   /** Connects and, unless `hello` is false, says hello. */
   static async connect(url: string, options: FakeDeviceOptions, hello = true): Promise<FakeDevice> {
-    const socket = new WebSocket(url, { autoPong: options.autoPong ?? true });
+    const headers = options.token === undefined ? undefined : { authorization: `Bearer ${options.token}` };
+    const socket = new WebSocket(url, { autoPong: options.autoPong ?? true, headers });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
@@ -60,7 +64,8 @@ export class FakeDevice {
   }
 
   hello(interval = 1000): void {
-    this.json({ type: 'hello', device: this.device, board: this.board, boot: this.boot, sensors: this.sensors, encoding: this.encoding, interval });
+    const hello: Hello = { type: 'hello', device: this.device, board: this.board, boot: this.boot, sensors: this.sensors, encoding: this.encoding, interval };
+    this.json(hello);
   }
 
   json(message: object): void {
@@ -73,7 +78,8 @@ export class FakeDevice {
       this.socket.send(encodeBinary({ seq, boot: this.boot, time, values }));
     } else {
       const named = Object.fromEntries(this.sensors.map((s, i) => [s, values[i]]));
-      this.json({ type: 'reading', device: this.device, boot: this.boot, seq, time, values: named });
+      const reading: Reading = { type: 'reading', device: this.device, boot: this.boot, seq, time, values: named };
+      this.json(reading);
     }
   }
 
@@ -85,7 +91,7 @@ export class FakeDevice {
     return ack.seq as number;
   }
 
-  metrics(figures: object): void {
+  metrics(figures: Partial<Omit<Metrics, 'type' | 'device' | 'boot'>>): void {
     this.json({ type: 'metrics', device: this.device, boot: this.boot, ...figures });
   }
 
@@ -123,6 +129,22 @@ export class FakeDevice {
     this.waiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** The HTTP status the sink answers a WebSocket handshake with (101 when it accepts). */
+export async function handshakeStatus(url: string, headers?: { [name: string]: string }): Promise<number> {
+  const socket = new WebSocket(url, { headers });
+  socket.on('error', () => {});
+  return new Promise<number>((resolve) => {
+    socket.once('open', () => {
+      socket.terminate();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (req, res) => {
+      req.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+  });
 }
 
 /** Polls `check` until it returns true, up to `timeout` ms. */

@@ -1,5 +1,5 @@
 /**
- * The dashboard page. It lives in dashboard.html (inline CSS and JS, no external assets) so it
+ * The dashboard page. It lives in dashboard.html (inline CSS and JS; the chart library comes from the sink, /vendor/) so it
  * can be edited as HTML; this reads it once per sink start.
  */
 import { readFileSync } from 'node:fs';

@@ -1,66 +1,22 @@
 /**
- * The device ↔ sink message protocol: parsing what a device sends (text JSON or binary readings)
- * and validating commands. Pure functions, no I/O, so tests and simulators can reuse them.
+ * The sink's side of the device ↔ sink wire format (firmware/app/wire.ts, shared with the board
+ * application): strict parsing of what a device sends (text JSON or binary readings) and
+ * validation of commands with the device's own rules. Pure functions, no I/O.
  */
+import {
+  BINARY_HEADER, BINARY_READING, commandError, encodeReading, INTERVAL_MAX, INTERVAL_MIN,
+  type Command, type CommandAck, type CommandError, type Hello, type Metrics, type Reading,
+} from '../../firmware/app/wire';
+
+export { BINARY_HEADER, BINARY_READING, INTERVAL_MAX, INTERVAL_MIN };
+export type { Command, CommandAck, CommandError, CommandMessage, Hello, Metrics, Reading, ReadingAck } from '../../firmware/app/wire';
 
 /** Anything a device sent that does not follow the protocol. The sink counts and logs it. */
 export class MalformedMessage extends Error {
   override name = 'MalformedMessage';
 }
 
-/** First message after every connect. */
-export interface Hello {
-  type: 'hello';
-  device: string;
-  board: string;
-  boot: number;
-  sensors: string[];
-  encoding: 'json' | 'binary';
-  interval: number;
-}
-
-/** One sample. A value is null when the device had no number for it (JSON has no NaN). */
-export interface Reading {
-  type: 'reading';
-  device: string;
-  boot: number;
-  seq: number;
-  time: number;
-  values: { [sensor: string]: number | null };
-}
-
-/** Health figures a device reports now and then, or when asked with report-metrics. */
-export interface Metrics {
-  type: 'metrics';
-  device: string;
-  boot: number;
-  rssi: number | null;
-  freeVars: number | null;
-  reconnects: number | null;
-  dropped: number | null;
-  rtt: number | null;
-  uptime: number | null;
-  buffered: number | null;
-}
-
-/** A device's reply to a command. */
-export interface CommandAck { type: 'ack'; id: string }
-export interface CommandError { type: 'error'; id: string | null; error: string }
-
 export type DeviceMessage = Hello | Reading | Metrics | CommandAck | CommandError;
-
-/** What the sink sends a device; `id` is added by the sink. */
-export type Command =
-  | { command: 'set-interval'; interval: number }
-  | { command: 'report-metrics' };
-
-/** Kind byte of a binary reading frame. */
-export const BINARY_READING = 0x01;
-/** Bytes before the float32 values: kind, seq, boot, time, n. */
-export const BINARY_HEADER = 18;
-/** Bounds for set-interval, in ms: faster floods a board, slower is a day. */
-export const MIN_INTERVAL = 10;
-export const MAX_INTERVAL = 86_400_000;
 
 const MAX_ID = 64;
 const UINT32 = 0xffffffff;
@@ -115,31 +71,21 @@ export function parseBinary(bytes: Uint8Array, device: string, sensors: readonly
   return { type: 'reading', device, boot: view.getUint32(5), seq, time, values };
 }
 
-/** Encodes a reading as the device would in binary mode (for tests and simulated boards). */
+/** Encodes a reading as the device does in binary mode (for tests and simulated boards). */
 export function encodeBinary(reading: { seq: number; boot: number; time: number; values: readonly number[] }): Uint8Array {
-  const bytes = new Uint8Array(BINARY_HEADER + 4 * reading.values.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, BINARY_READING);
-  view.setUint32(1, reading.seq);
-  view.setUint32(5, reading.boot);
-  view.setFloat64(9, reading.time);
-  view.setUint8(17, reading.values.length);
-  reading.values.forEach((v, i) => view.setFloat32(BINARY_HEADER + 4 * i, v));
-  return bytes;
+  return encodeReading(reading.seq, reading.boot, reading.time, reading.values);
 }
 
-/** Validates a command body from the HTTP API; returns the clean command or an error message. */
+/**
+ * Validates a command body from the HTTP API with the device's own rules (wire.ts
+ * commandError); returns the clean command or an error message naming the field.
+ */
 export function parseCommand(body: unknown): Command | string {
   if (!isObject(body)) return 'body must be a JSON object';
-  if (body.command === 'report-metrics') return { command: 'report-metrics' };
-  if (body.command === 'set-interval') {
-    const interval = body.interval;
-    if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < MIN_INTERVAL || interval > MAX_INTERVAL) {
-      return `interval must be an integer from ${MIN_INTERVAL} to ${MAX_INTERVAL} ms`;
-    }
-    return { command: 'set-interval', interval };
-  }
-  return `unknown command ${JSON.stringify(body.command ?? null).slice(0, 40)}`;
+  const refused = commandError(body);
+  if (refused !== '') return refused;
+  if (body.command === 'set-interval') return { command: 'set-interval', interval: body.interval as number };
+  return { command: 'report-metrics' };
 }
 
 function hello(data: Json): Hello {
@@ -170,6 +116,16 @@ function reading(data: Json): Reading {
   return { type: 'reading', device: deviceId(data), boot: uint32(data, 'boot'), seq, time: data.time, values };
 }
 
+/** The metrics' last fatal failure: {code, message}, or null (absent from older firmware). */
+function fatalOf(value: unknown): Metrics['fatal'] {
+  if (value === undefined || value === null) return null;
+  const fatal = value as { code?: unknown; message?: unknown };
+  if (!isObject(value) || typeof fatal.code !== 'number' || typeof fatal.message !== 'string') {
+    throw new MalformedMessage('metrics: "fatal" is not {code, message}');
+  }
+  return { code: fatal.code, message: fatal.message };
+}
+
 function metrics(data: Json): Metrics {
   const num = (key: string): number | null => {
     const value = data[key];
@@ -180,6 +136,7 @@ function metrics(data: Json): Metrics {
   return {
     type: 'metrics', device: deviceId(data), boot: uint32(data, 'boot'), rssi: num('rssi'), freeVars: num('freeVars'),
     reconnects: num('reconnects'), dropped: num('dropped'), rtt: num('rtt'), uptime: num('uptime'), buffered: num('buffered'),
+    fatal: fatalOf(data.fatal),
   };
 }
 

@@ -1,30 +1,95 @@
 /**
  * The sink that boards stream sensor readings to, with its live dashboard.
  *
- * Run it by itself: `npx tsx tools/sink/index.ts [--host 0.0.0.0] [--port 8080] [--file readings.jsonl]`,
- * then open http://host:port/ and point the boards at ws://host:port/ws.
+ * Run it by itself: `npx tsx tools/sink/index.ts [options]` (--help lists them), then open the
+ * dashboard and point the boards at one of the device URLs it prints.
  */
+import { parseArgs } from 'node:util';
+import { addDevice, loadTokens, type SinkTokens } from './auth';
+import { hostPort, reachableHosts } from './addresses';
 import { startSink } from './server';
 
 export { startSink, type Sink, type SinkOptions } from './server';
 export type { DeviceState, DeviceStats, Stats, StoredReading, CommandRecord, DeviceMetrics } from './store';
 export { encodeBinary, parseBinary, parseText, parseCommand, MalformedMessage } from './decode';
 export type { Hello, Reading, Metrics, Command } from './decode';
+export { addDevice, isLoopback, loadTokens, newToken, type SinkTokens } from './auth';
 
-function argument(name: string): string | undefined {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : undefined;
+export const SINK_USAGE = `usage: npx tsx tools/sink/index.ts [options]
+
+  --host H          interface to listen on (default 127.0.0.1; 0.0.0.0 for boards on the LAN,
+                    which needs --tokens)
+  --port P          port (default 8080; 0 picks a free one)
+  --file PATH       also append every message to a JSON-lines file
+  --tokens FILE     device and admin tokens (JSON): devices must present their token, the
+                    dashboard and API the admin token
+  --add-device ID   give device ID a token in the --tokens file (created if missing), print it, exit
+  -h, --help        this text
+
+Options take "--name value" or "--name=value".`;
+
+/** The sink's command line, checked: an unknown flag or a bad value is an error naming it. */
+export interface SinkArgs {
+  help: boolean;
+  host: string;
+  port: number;
+  file?: string;
+  tokens?: string;
+  addDevice?: string;
+}
+
+/** Parses the sink's arguments with node:util parseArgs (strict: unknown flags throw). */
+export function parseSinkArgs(argv: string[]): SinkArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        file: { type: 'string' },
+        tokens: { type: 'string' },
+        'add-device': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (see --help)`);
+  }
+  const port = values.port === undefined ? 8080 : Number(values.port);
+  if (!/^\d+$/.test(values.port ?? '0') || port > 65535) throw new Error(`--port must be a whole number from 0 to 65535, got "${values.port}"`);
+  if (values.host === '') throw new Error('--host must not be empty');
+  if (values['add-device'] !== undefined && values.tokens === undefined) throw new Error('--add-device needs --tokens FILE: the file to add the device to');
+  return { help: values.help ?? false, host: values.host ?? '127.0.0.1', port, file: values.file, tokens: values.tokens, addDevice: values['add-device'] };
 }
 
 async function main(): Promise<void> {
-  const port = argument('port');
+  const args = parseSinkArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(SINK_USAGE);
+    return;
+  }
+  if (args.addDevice !== undefined) {
+    const { token, created } = addDevice(args.tokens!, args.addDevice);
+    if (created) console.log(`created ${args.tokens} (mode 600) with a new admin token`);
+    console.log(`device ${args.addDevice}: token ${token}`);
+    console.log(`put it in flash.local.json as  "deviceId": "${args.addDevice}", "token": "${token}"  and restart the sink`);
+    return;
+  }
+  const tokens: SinkTokens | undefined = args.tokens === undefined ? undefined : loadTokens(args.tokens);
   const sink = await startSink({
-    host: argument('host'),
-    port: port === undefined ? undefined : Number(port),
-    file: argument('file'),
+    host: args.host,
+    port: args.port,
+    file: args.file,
+    tokens,
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   });
-  console.log(`dashboard: ${sink.url}/  devices: ${sink.wsUrl}`);
+  const web = reachableHosts(args.host).map((h) => `http://${hostPort(h, sink.port)}/`);
+  console.log(`dashboard: ${web.join('  ') || sink.url + '/'}${tokens ? `  (first visit: add ?token=<admin token from ${args.tokens}>)` : ''}`);
+  console.log(`devices:   ${sink.deviceUrls.join('  ') || 'this machine has no network address boards could use'}`);
+  if (tokens) console.log(`tokens:    ${Object.keys(tokens.devices).length} device(s) in ${args.tokens}; add one with --tokens ${args.tokens} --add-device ID`);
   const stop = (): void => {
     sink.close().then(() => process.exit(0), () => process.exit(1));
   };

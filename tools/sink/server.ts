@@ -6,11 +6,14 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { MalformedMessage, parseBinary, parseCommand, parseText, type Command, type DeviceMessage, type Hello } from './decode';
+import { MalformedMessage, parseBinary, parseCommand, parseText, type Command, type CommandMessage, type DeviceMessage, type Hello, type ReadingAck } from './decode';
 import { Store, type DeviceState, type Stats } from './store';
 import { lastReadings, openJournal, type Journal, type JournalEntry } from './journal';
 import { createApi, type Delivery } from './api';
 import { dashboardHtml } from './dashboard';
+import { bearer, deviceOf, isLoopback, type SinkTokens } from './auth';
+import { hostPort, reachableHosts } from './addresses';
+import { EventHub } from './events';
 
 /** Options of {@link startSink}. */
 export interface SinkOptions {
@@ -24,6 +27,12 @@ export interface SinkOptions {
   log?: (line: string) => void;
   /** Readings kept in memory per device for the chart; default 1000. */
   keep?: number;
+  /**
+   * Device and admin tokens (see auth.ts). With them, a device must present its own token in
+   * the handshake and the dashboard and API need the admin token. Required when `host` is not
+   * a loopback address; without them (loopback only) anyone on this machine may connect.
+   */
+  tokens?: SinkTokens;
   /** Ping every socket this often (ms) and drop those that did not answer the last ping; default 30000, 0 = never. */
   heartbeat?: number;
 }
@@ -32,9 +41,13 @@ export interface SinkOptions {
 export interface Sink {
   /** http://host:port — the dashboard and the API. */
   url: string;
-  /** ws://host:port/ws — where devices connect. */
+  /** ws://host:port/ws — where devices connect (for a wildcard host, not an address boards can use: see deviceUrls). */
   wsUrl: string;
+  /** The URLs boards can connect to: for 0.0.0.0 or ::, one per address of this machine. */
+  deviceUrls: string[];
   port: number;
+  /** True when devices need tokens and the dashboard and API the admin token. */
+  auth: boolean;
   /** Per-device counters, as GET /api/stats returns them. */
   stats(): Stats;
   /** A snapshot of every device's state. */
@@ -54,6 +67,8 @@ interface Session {
   socket: WebSocket;
   hello: Hello | null;
   alive: boolean;
+  /** The device whose token opened this connection; null when the sink runs without tokens. */
+  token: string | null;
 }
 
 const MAX_MESSAGE = 64 * 1024;
@@ -62,6 +77,11 @@ const CLOSE_GRACE = 1000;
 /** Starts a sink; resolves once it listens. Rejects when the port or the file cannot be opened. */
 export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const host = options.host ?? '127.0.0.1';
+  const tokens = options.tokens ?? null;
+  if (tokens === null && !isLoopback(host)) {
+    throw new Error(`the sink would listen on ${host}, beyond this machine, without tokens: anyone on the network could post readings and send commands. `
+      + 'Give it a token file (--tokens FILE; --add-device ID creates one), or listen on 127.0.0.1');
+  }
   const log = options.log ?? (() => {});
   const store = new Store(options.keep ?? 1000);
   // A restarted sink picks up where the file left off, so resent readings count as duplicates.
@@ -72,6 +92,8 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const current = new Map<string, WebSocket>();
   // Ids differ between sink runs, so a late reply to an older run's command matches nothing.
   const idPrefix = randomBytes(3).toString('hex');
+  // The dashboard's push channel: every change below is reported to it.
+  const hub = new EventHub(store);
   let commandCount = 0;
   let closing: Promise<void> | null = null;
 
@@ -80,8 +102,10 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     const socket = current.get(deviceId);
     if (!socket || socket.readyState !== socket.OPEN) return 'disconnected';
     const id = `${idPrefix}-${++commandCount}`;
-    socket.send(JSON.stringify({ type: 'command', id, ...command }));
+    const message: CommandMessage = { type: 'command', id, ...command };
+    socket.send(JSON.stringify(message));
     store.commandSent(deviceId, id, command);
+    hub.changed(deviceId);
     log(`${deviceId}: command ${id} ${JSON.stringify(command)}`);
     return { id };
   }
@@ -112,6 +136,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       log(`${session.hello?.device ?? 'unidentified connection'}: malformed: ${reason}`);
     }
     journal?.write(entry);
+    if (session.hello) hub.changed(session.hello.device);
   }
 
   function handle(session: Session, message: DeviceMessage): void {
@@ -124,8 +149,10 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     switch (message.type) {
       case 'reading': {
         const outcome = store.reading(message);
+        if (!outcome.duplicate) hub.reading(device, store.lastReading(device)!);
         if (outcome.missing > 0) log(`${device}: ${outcome.missing} missing before seq ${message.seq}`);
-        session.socket.send(JSON.stringify({ type: 'ack', seq: outcome.ack }));
+        const ack: ReadingAck = { type: 'ack', seq: outcome.ack };
+        session.socket.send(JSON.stringify(ack));
         break;
       }
       case 'metrics':
@@ -140,6 +167,12 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   }
 
   function hello(session: Session, message: Hello): void {
+    // A token says which device is talking: a device's token cannot speak for another device.
+    if (session.token !== null && message.device !== session.token) {
+      log(`${session.token}: hello claims device ${message.device}: closing (a token is good for its own device only)`);
+      session.socket.close(1008, 'token is for another device');
+      return;
+    }
     if (session.hello && session.hello.device !== message.device) {
       throw new MalformedMessage(`hello for ${message.device} on the connection of ${session.hello.device}`);
     }
@@ -152,8 +185,8 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     log(`${message.device}: hello (${message.board}, boot ${message.boot}, ${message.encoding}, ${message.sensors.join('/')}, every ${message.interval} ms)`);
   }
 
-  function onConnection(socket: WebSocket, request: IncomingMessage): void {
-    const session: Session = { socket, hello: null, alive: true };
+  function onConnection(socket: WebSocket, request: IncomingMessage, device: string | null): void {
+    const session: Session = { socket, hello: null, alive: true, token: device };
     sessions.add(session);
     log(`connection from ${request.socket.remoteAddress}:${request.socket.remotePort}`);
     socket.on('message', (data, isBinary) => onMessage(session, data, isBinary));
@@ -165,6 +198,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       if (device && current.get(device) === socket) {
         current.delete(device);
         store.setConnected(device, false);
+        hub.changed(device);
       }
       log(`${device ?? 'unidentified connection'}: closed (${code})`);
     });
@@ -173,7 +207,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE, perMessageDeflate: false });
   wss.on('connection', onConnection);
 
-  const server = createServer(createApi({ store, deliver, page: dashboardHtml() }));
+  const server = createServer(createApi({ store, deliver, page: dashboardHtml(), admin: tokens?.admin ?? null, events: hub }));
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     const path = new URL(request.url ?? '/', 'http://sink').pathname;
     // Devices connect on /ws (the documented URL) or on / (what a URL without a path means), so a
@@ -182,7 +216,18 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    let device: string | null = null;
+    if (tokens !== null) {
+      // Refused before the upgrade: without a valid token nothing reaches the WebSocket side.
+      const token = bearer(request.headers.authorization);
+      device = deviceOf(tokens, token);
+      if (device === null) {
+        log(`refused ${request.socket.remoteAddress}:${request.socket.remotePort}: ${token === null ? 'no' : 'unknown'} device token`);
+        socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="sink"\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, device));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -213,12 +258,15 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
 
   const port = (server.address() as AddressInfo).port;
   const hostPart = host.includes(':') ? `[${host}]` : host;
-  log(`sink listening on http://${hostPart}:${port} (devices: ws://${hostPart}:${port}/ws)`);
+  const deviceUrls = reachableHosts(host).map((h) => `ws://${hostPort(h, port)}/ws`);
+  log(`sink listening on http://${hostPart}:${port} (devices: ${deviceUrls.join(', ') || 'no network address found'})`);
 
   return {
     url: `http://${hostPart}:${port}`,
     wsUrl: `ws://${hostPart}:${port}/ws`,
+    deviceUrls,
     port,
+    auth: tokens !== null,
     stats: () => store.stats(),
     devices: () => store.devices(),
     sendCommand(deviceId, command) {
@@ -239,6 +287,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
         clearTimeout(timer);
         for (const s of sessions) s.socket.terminate();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
+        hub.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await journal?.close();

@@ -203,6 +203,11 @@ export class Store {
     state.lastSeen = this.now();
   }
 
+  /** The device's latest stored reading (shared, not a copy), or null. */
+  lastReading(device: string): StoredReading | null {
+    return this.states.get(device)?.last ?? null;
+  }
+
   has(device: string): boolean {
     return this.states.has(device);
   }
