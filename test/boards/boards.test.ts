@@ -55,6 +55,9 @@ describe('boards', () => {
         expect(board.analogPins.length).to.be.greaterThan(0);
         expect(board.budget.wsclient).to.be.greaterThan(10000);
         expect(board.budget.firmware).to.be.at.least(board.budget.wsclient);
+        // Resident JsVars of wsclient.js: a target under a limit, both within the JsVars planned for the board.
+        expect(board.budget.residentVars.target).to.be.at.most(board.budget.residentVars.limit);
+        expect(board.budget.residentVars.limit).to.be.below(board.vars);
       });
 
       it('keeps only what the board needs in its runtime part', () => {
