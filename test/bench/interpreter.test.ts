@@ -13,12 +13,12 @@ import { buildBoard } from '../../tools/build';
 import { checkEspruinoSubset } from '../../tools/espruino-gate';
 import { parseBenchArgs, runBench, SECTIONS } from '../../tools/bench/index';
 import {
-  caseName, casesFor, findNodelay, formatReport, inFlashVars, interpreterCandidates, interpreterSection, jsTime, libraryVars, messageVars,
+  caseName, casesFor, estimateLines, findNodelay, formatReport, inFlashVars, interpreterCandidates, interpreterSection, jsTime, libraryVars, messageVars,
   NORMAL_OPTIONS, nodelayPair, poolKind, probeInterpreter, runInterpreterBench, runInterpreterSection, siblingBinary, targetRows,
   type Pool, type PoolResult, type SizeMeasurement, type SubjectResult,
 } from '../../tools/bench/interpreter';
 import {
-  byteStringLiteral, harnessScript, interpreterFailure, markerLines, parseHarnessOutput, storageCheckScript, storageWriteScripts, type HarnessOptions,
+  byteStringLiteral, harnessScript, residentScript, interpreterFailure, markerLines, parseHarnessOutput, storageCheckScript, storageWriteScripts, type HarnessOptions,
 } from '../../tools/bench/interpreter-harness';
 
 const BIN = process.env.ESPRUINO_BIN;
@@ -272,6 +272,24 @@ describe('bench: interpreter', () => {
       expect(inFlashVars(loaded.subjects[0], loaded.pool)).to.equal(390);
     });
 
+    it('tabulates the resident estimate against the measured figure, per pool, with the error and the 20 % verdict', () => {
+      const results: PoolResult[] = [
+        { pool: pool('esp32'), subjects: [], estimates: [
+          { module: 'wsclient.js (esp32)', bytes: 38694, estimate: 1257, measured: 1339, failure: '' },
+          { module: 'ws.min.js', bytes: 3865, estimate: 81, measured: 60, failure: '' },
+        ] },
+        { pool: pool('esp8266'), subjects: [], estimates: [{ module: 'synthetic', bytes: 900, estimate: 228, measured: NaN, failure: 'OUT OF MEMORY' }] },
+      ];
+      const lines = estimateLines(results);
+      expect(lines[0]).to.match(/^resident JsVars after require from Storage: estimate .* within 20%:$/);
+      expect(lines[3]).to.match(/^ {2}ESP32-like +wsclient\.js \(esp32\) +38694 +1257 +1339 +-6\.1% +PASS$/);
+      expect(lines[4]).to.match(/ws\.min\.js +3865 +81 +60 +\+35\.0% +FAIL$/);
+      expect(lines[5]).to.match(/synthetic +900 +228 +failed: OUT OF MEMORY +- +NOT MEASURED$/);
+      expect(estimateLines([{ pool: pool('esp32'), subjects: [] }])).to.deep.equal([]);
+      expect(residentScript('bench0')).to.match(/^var U0=process\.memory\(\)\.usage;var M=require\("bench0"\);/);
+      expect(() => residentScript('../x')).to.throw(/Storage file name/);
+    });
+
     it('lists text then binary for every size, and the big sizes on the ESP32-like pool only', () => {
       expect(casesFor(pool('esp8266'), NORMAL_OPTIONS).map(caseName)).to.deep.equal([
         '0B text', '16B text', '125B text', '126B text', '1000B text', '8000B text',
@@ -355,6 +373,9 @@ describe('bench: interpreter', () => {
         }
         expect(s.sizes[0].jsMsPerRt).to.be.finite;
       }
+      // The estimate against the interpreter, for both subjects and the synthetic module.
+      expect(result.estimates!.map((e) => e.module)).to.deep.equal([`wsclient.js (${board})`, 'again', 'synthetic (tables, a class)']);
+      for (const e of result.estimates!) if (e.failure === '') expect(e.measured).to.be.greaterThan(0);
     });
   });
 });

@@ -355,6 +355,17 @@ export function storageCheckScript(name: string): string {
   return `var f=require('Storage').read(${JSON.stringify(name)});console.log('${MARKER} stored length='+(f===undefined?-1:f.length)+' crc='+(f===undefined?0:(E.CRC32(f)>>>0)));setTimeout(quit,1);`;
 }
 
+/**
+ * A script that only requires the Storage file `name` and prints `IBENCH resident vars=… free=…`:
+ * JsVars in use after require minus before (both garbage collected). Small enough to run where
+ * the echo harness does not fit beside the module.
+ */
+export function residentScript(name: string): string {
+  if (!/^[A-Za-z0-9_.]{1,24}$/.test(name)) throw new Error(`residentScript: name must be a Storage file name, got ${name}`);
+  return `var U0=process.memory().usage;var M=require(${JSON.stringify(name)});var R=process.memory().usage-U0;` +
+    `console.log('${MARKER} resident vars='+R+' free='+process.memory().free);setTimeout(quit,1);`;
+}
+
 /** What one harness run printed, parsed. Missing figures are NaN. */
 export interface HarnessResult {
   api: string;

@@ -32,8 +32,10 @@ import { WebSocketServer } from 'ws';
 import { buildBoard } from '../build';
 import { runEspruino } from '../espruino-process';
 import { crc32 } from 'node:zlib';
+import { estimateResidentVars } from '../memory-estimate';
+import { SYNTHETIC_MODULE } from './synthetic-module';
 import {
-  harnessScript, interpreterFailure, markerLines, parseHarnessOutput, storageCheckScript, storageWriteScripts, type HarnessResult,
+  harnessScript, interpreterFailure, markerLines, parseHarnessOutput, residentScript, storageCheckScript, storageWriteScripts, type HarnessResult,
 } from './interpreter-harness';
 import { formatNumber, formatRatio, formatSize, formatTable, type BenchContext, type BenchSection } from './report';
 
@@ -358,6 +360,29 @@ export interface SubjectResult {
 export interface PoolResult {
   pool: Pool;
   subjects: SubjectResult[];
+  /** The resident-memory estimate against the interpreter, per module (none when not measured). */
+  estimates?: EstimateRow[];
+}
+
+/** One module's resident JsVars: estimated from its text (tools/memory-estimate.ts) and measured. */
+export interface EstimateRow {
+  module: string;
+  bytes: number;
+  estimate: number;
+  /** NaN when the measurement failed (see failure). */
+  measured: number;
+  failure: string;
+}
+
+/** How far the estimate may be from the measured figure: the issue's 20 %. */
+export const ESTIMATE_TOLERANCE = 0.2;
+
+/** Measures what the Storage file `name` holds once required (residentScript), on `bin` working in `dir`. */
+export async function measureResident(bin: string, dir: string, name: string, timeoutMs = 60000): Promise<{ vars: number; failure: string }> {
+  const run = await runInterpreter(bin, residentScript(name), timeoutMs, dir);
+  const line = markerLines(run.output).find((l) => l.startsWith('resident ')) || '';
+  const vars = Number((/vars=(-?\d+)/.exec(line) || [])[1]);
+  return isFinite(vars) ? { vars, failure: '' } : { vars: NaN, failure: interpreterFailure(run.output) || `no figure (exit code ${run.code})` };
 }
 
 /** Explains a failure to load: the Linux build keeps the script's text in JsVars while running it. */
@@ -533,13 +558,25 @@ export async function runInterpreterBench(
     for (const pool of pools) {
       const dir = mkdtempSync(path.join(tmpdir(), `wsclient-bench-${pool.kind}-`));
       try {
-        const entry: PoolResult = { pool, subjects: [] };
+        const entry: PoolResult = { pool, subjects: [], estimates: [] };
         const bin = (pool.nodelay || pool.nagle)!.bin;
+        const estimated: { module: string; name: string; source: string }[] = [];
         for (let i = 0; i < subjects.length; i++) {
           const name = `bench${i}`;
           progress(`  ${pool.label}: writing ${subjects[i].name} to Storage as "${name}"`);
           await writeToStorage(bin, dir, name, subjects[i].source[pool.board]);
+          estimated.push({ module: subjects[i].name === 'ours' ? `wsclient.js (${pool.board})` : subjects[i].name, name, source: subjects[i].source[pool.board] });
           entry.subjects.push(await measureSubject(pool, subjects[i], name, dir, server.port, options, progress));
+        }
+        // The estimate against the interpreter: each subject, and a module shaped unlike them.
+        await writeToStorage(bin, dir, 'benchsyn', SYNTHETIC_MODULE);
+        estimated.push({ module: 'synthetic (tables, a class)', name: 'benchsyn', source: SYNTHETIC_MODULE });
+        for (const e of estimated) {
+          const measured = await measureResident(bin, dir, e.name);
+          entry.estimates!.push({
+            module: e.module, bytes: Buffer.byteLength(e.source, 'latin1'), estimate: estimateResidentVars(e.source, pool.blocksize, e.module).vars,
+            measured: measured.vars, failure: measured.failure,
+          });
         }
         results.push(entry);
       } finally {
@@ -746,6 +783,22 @@ export function targetLines(result: PoolResult): string[] {
   return formatTable(['target', 'measured', 'result'], rows).map((l) => `  ${l}`);
 }
 
+/** The estimate-vs-measured table, every pool's rows, with the error and whether it is within ESTIMATE_TOLERANCE. */
+export function estimateLines(results: PoolResult[]): string[] {
+  const rows: string[][] = [];
+  for (const { pool, estimates } of results) {
+    for (const e of estimates || []) {
+      const error = (e.estimate - e.measured) / e.measured;
+      rows.push([pool.label, e.module, String(e.bytes), String(e.estimate), isFinite(e.measured) ? String(e.measured) : `failed: ${e.failure}`,
+        isFinite(error) ? `${error >= 0 ? '+' : ''}${(error * 100).toFixed(1)}%` : '-',
+        isFinite(error) ? (Math.abs(error) <= ESTIMATE_TOLERANCE ? 'PASS' : 'FAIL') : 'NOT MEASURED']);
+    }
+  }
+  if (rows.length === 0) return [];
+  return [`resident JsVars after require from Storage: estimate (tools/memory-estimate.ts, as npm run build prints it) vs measured, within ${ESTIMATE_TOLERANCE * 100}%:`,
+    ...formatTable(['pool', 'module', 'bytes', 'estimate', 'measured', 'error', 'within'], rows).map((l) => `  ${l}`)];
+}
+
 /** The whole report for the section. */
 export function formatReport(results: PoolResult[]): string[] {
   const lines: string[] = [];
@@ -761,6 +814,8 @@ export function formatReport(results: PoolResult[]): string[] {
     lines.push(...targetLines(result));
     lines.push('');
   }
+  const estimates = estimateLines(results);
+  if (estimates.length > 0) lines.push(...estimates, '');
   lines.push(...summaryLines(results));
   return lines;
 }
