@@ -385,11 +385,11 @@ export async function measureResident(bin: string, dir: string, name: string, ti
   return isFinite(vars) ? { vars, failure: '' } : { vars: NaN, failure: interpreterFailure(run.output) || `no figure (exit code ${run.code})` };
 }
 
-/** Explains a failure to load: the Linux build keeps the script's text in JsVars while running it. */
+/** Explains a failure to load: the module, required from Storage, does not fit beside the harness. */
 export function loadFailureHint(failure: string, bytes: number, pool: Pool): string {
   if (!/OUT OF MEMORY/.test(failure)) return failure;
-  return `${failure}: the Linux build copies the whole script, with the module's ${bytes} bytes of source, into JsVars ` +
-    `before running it, and the pool is ${pool.total} × ${pool.blocksize} B = ${pool.total * pool.blocksize} B`;
+  return `${failure}: the module (${bytes} B in Storage) and the echo harness together need more than the pool's ` +
+    `${pool.total} JsVars (the estimate table below has what the module alone holds)`;
 }
 
 /** The echo server: ws's WebSocketServer on 127.0.0.1, no compression, echoing text as text. */
@@ -822,7 +822,7 @@ export function formatReport(results: PoolResult[]): string[] {
 
 /** Explains the columns (printed before the tables). */
 export const LEGEND = [
-  'Each module is written to the interpreter\'s Storage (espruino.flash in a scratch folder, ~1.5 KB per run) and',
+  'Interpreters run with ESPRUINO_NO_SLEEP=1 (their idle loop polls rather than sleeps). Each module is written to the interpreter\'s Storage (espruino.flash in a scratch folder, ~1.5 KB per run) and',
   'required from there, as on a board: its functions\' code stays in flash. Closed loop against ws\'s WebSocketServer on',
   '127.0.0.1 (perMessageDeflate off): send one message, wait for its echo, compare every byte, repeat N times. Times are ms',
   'per round trip on this host running the interpreter: a 240 MHz ESP32 is many times slower, so compare ratios.',
@@ -853,6 +853,9 @@ export async function runInterpreterSection(context: BenchContext, env: Record<s
     log('or pass --bin PATH, pointing at an Espruino Linux build (see tools/bench/interpreter.ts).');
     return;
   }
+  // The idle-poll switch of the bench's interpreter builds: without it the Linux build sleeps in
+  // its idle loop and a round trip waits for the next wake-up, which is not what a board does.
+  if (process.env.ESPRUINO_NO_SLEEP === undefined) process.env.ESPRUINO_NO_SLEEP = '1';
   const pools = await findPools(env, flags.bin, log);
   if (pools.length === 0) {
     log('skipped: none of the interpreters given could be run.');
