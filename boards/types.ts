@@ -52,6 +52,11 @@ export interface BundleBudget {
   wsclient: number;
   /** dist/<board>/firmware.js: the application with the library inside. */
   firmware: number;
+  /**
+   * JsVars wsclient.js holds once required from Storage, as tools/memory-estimate.ts estimates
+   * them from the bundle: above `target` the build warns, above `limit` it fails.
+   */
+  residentVars: { target: number; limit: number };
 }
 
 /** The part of a profile the code on the board needs; the build inlines only this. */

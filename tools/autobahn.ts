@@ -1,9 +1,14 @@
 /**
- * Autobahn|Testsuite echo client: `npm run autobahn -- --url ws://127.0.0.1:9001 --agent NAME`.
+ * Autobahn|Testsuite echo client: `npm run autobahn -- --url ws://127.0.0.1:9001 --agent NAME [--case-timeout MS]`.
  *
  * Follows the fuzzing server's driver protocol: read the case count from /getCaseCount, run
  * each case at /runCase?case=N&agent=NAME echoing every message unchanged, then ask for the
  * reports with /updateReports?agent=NAME. Runs the client through hal/node.
+ *
+ * Exits 0 only when every case it ran completed: the connection opened and then closed (cleanly
+ * or by failing the connection, as a fuzzing case may require; whether that was right is the
+ * suite's verdict, in its report) within the per-case limit, and the reports were updated. A
+ * case whose handshake failed, or that never closed, makes the exit code 1, with a list of them.
  */
 import { createNodeHal } from '../hal/node/index';
 import { WebSocket } from '../firmware/websocket';
@@ -15,6 +20,28 @@ export interface AutobahnOptions {
   url: string;
   agent: string;
   log: (line: string) => void;
+  /** How long one case may take before it counts as not completed, ms (default CASE_TIMEOUT_MS). */
+  caseTimeoutMs?: number;
+}
+
+/** The suite's slowest cases (9.x: up to 16 MiB messages) take tens of seconds. */
+export const CASE_TIMEOUT_MS = 120000;
+
+/** How one connection ended. */
+export interface SessionEnd {
+  /** Whether the handshake succeeded. */
+  opened: boolean;
+  /** The close event; null when it did not arrive within the limit. */
+  close: { code: number; reason: string; wasClean: boolean } | null;
+  /** The last error event's text, '' if none. */
+  error: string;
+}
+
+/** What a run did: cases run, those that did not complete (with why), whether the reports were updated. */
+export interface AutobahnSummary {
+  cases: number;
+  incomplete: { case: number; why: string }[];
+  reportsUpdated: boolean;
 }
 
 function options(): WebSocketOptions {
@@ -28,32 +55,66 @@ function options(): WebSocketOptions {
   };
 }
 
-/** Opens `url`, lets `onMessage` handle messages, resolves with the close event. */
-function session(url: string, onMessage: (ws: WebSocket, data: string | Uint8Array) => void): Promise<{ code: number; reason: string; wasClean: boolean }> {
+/**
+ * Opens `url`, lets `onMessage` handle messages, resolves when the connection closes or, after
+ * `timeoutMs`, with `close: null` (the client is then closed and left to finish on its own).
+ */
+function session(url: string, timeoutMs: number, onMessage: (ws: WebSocket, data: string | Uint8Array) => void): Promise<SessionEnd> {
   return new Promise((resolve) => {
+    const end: SessionEnd = { opened: false, close: null, error: '' };
     const ws = new WebSocket(url, undefined, options());
+    const timer = setTimeout(() => {
+      ws.onclose = null;
+      ws.close();
+      resolve(end);
+    }, timeoutMs);
+    ws.onopen = () => { end.opened = true; };
     ws.onmessage = (event) => onMessage(ws, event.data as string | Uint8Array);
-    ws.onerror = () => { /* the close event that follows carries the outcome */ };
-    ws.onclose = (event) => resolve(event);
+    ws.onerror = (event) => { end.error = `${event.kind} ${event.code}: ${event.message}`; };
+    ws.onclose = (event) => {
+      clearTimeout(timer);
+      end.close = { code: event.code, reason: event.reason, wasClean: event.wasClean };
+      resolve(end);
+    };
   });
 }
 
-/** Runs every case; resolves with the number of cases run. */
-export async function runAutobahn(opts: AutobahnOptions): Promise<number> {
+/** Why a case did not complete, or '' when it did: it must have opened, and closed within the limit. */
+export function incompleteReason(end: SessionEnd, timeoutMs: number): string {
+  if (!end.opened) return `the handshake failed${end.error ? ` (${end.error})` : ''}`;
+  if (end.close === null) return `did not close within ${timeoutMs} ms`;
+  return '';
+}
+
+/** The process's exit code for a run: 0 only when every case completed and the reports were updated. */
+export function exitCodeFor(summary: AutobahnSummary): number {
+  return summary.incomplete.length === 0 && summary.reportsUpdated ? 0 : 1;
+}
+
+/** Runs every case; resolves with what happened (see exitCodeFor). */
+export async function runAutobahn(opts: AutobahnOptions): Promise<AutobahnSummary> {
   const base = opts.url.replace(/\/+$/, '');
   const agent = encodeURIComponent(opts.agent);
+  const timeoutMs = opts.caseTimeoutMs ?? CASE_TIMEOUT_MS;
   let count = -1;
-  await session(`${base}/getCaseCount`, (_ws, data) => { count = Number(data); });
+  await session(`${base}/getCaseCount`, timeoutMs, (_ws, data) => { count = Number(data); });
   if (!(count >= 0)) throw new Error(`${base}/getCaseCount did not answer with a number`);
   opts.log(`${count} cases`);
+  const summary: AutobahnSummary = { cases: count, incomplete: [], reportsUpdated: false };
   for (let n = 1; n <= count; n++) {
     const started = Date.now();
-    const close = await session(`${base}/runCase?case=${n}&agent=${agent}`, (ws, data) => { ws.send(data); });
-    opts.log(`case ${n}/${count}: closed ${close.code}${close.wasClean ? '' : ' (not clean)'} in ${Date.now() - started} ms`);
+    const end = await session(`${base}/runCase?case=${n}&agent=${agent}`, timeoutMs, (ws, data) => { ws.send(data); });
+    const why = incompleteReason(end, timeoutMs);
+    if (why) summary.incomplete.push({ case: n, why });
+    opts.log(`case ${n}/${count}: ${why ? `NOT COMPLETED: ${why}` : `closed ${end.close!.code}${end.close!.wasClean ? '' : ' (not clean)'}`} in ${Date.now() - started} ms`);
   }
-  await session(`${base}/updateReports?agent=${agent}`, () => undefined);
-  opts.log('reports updated');
-  return count;
+  const report = await session(`${base}/updateReports?agent=${agent}`, timeoutMs, () => undefined);
+  summary.reportsUpdated = incompleteReason(report, timeoutMs) === '';
+  opts.log(summary.reportsUpdated ? 'reports updated' : `reports NOT updated: ${incompleteReason(report, timeoutMs)}`);
+  if (summary.incomplete.length > 0) {
+    opts.log(`${summary.incomplete.length} of ${count} cases did not complete: ${summary.incomplete.map((c) => c.case).join(', ')}`);
+  }
+  return summary;
 }
 
 function argument(name: string, fallback: string): string {
@@ -62,8 +123,13 @@ function argument(name: string, fallback: string): string {
 }
 
 if (process.argv[1] && /autobahn\.ts$/.test(process.argv[1])) {
-  runAutobahn({ url: argument('url', 'ws://127.0.0.1:9001'), agent: argument('agent', 'espruino-wsclient'), log: (l) => console.log(l) })
-    .then(() => process.exit(0))
+  const caseTimeoutMs = Number(argument('case-timeout', String(CASE_TIMEOUT_MS)));
+  if (!(caseTimeoutMs > 0)) {
+    console.error(`autobahn: --case-timeout must be a positive number of ms, got ${argument('case-timeout', '')}`);
+    process.exit(2);
+  }
+  runAutobahn({ url: argument('url', 'ws://127.0.0.1:9001'), agent: argument('agent', 'espruino-wsclient'), log: (l) => console.log(l), caseTimeoutMs })
+    .then((summary) => process.exit(exitCodeFor(summary)))
     .catch((error) => {
       console.error(`autobahn: ${error.message}`);
       process.exit(1);

@@ -9,6 +9,10 @@
  * dist/<board>/maps/, never next to what is uploaded. The board is chosen at build time by
  * esbuild `define`: only that board's runtime profile is inlined, and a board without TLS
  * gets no require('tls'). A bundle over its board's budget fails the build.
+ *
+ * Each bundle's resident JsVars (what it holds in RAM once loaded from Storage, code in flash)
+ * are estimated from its text (tools/memory-estimate.ts) and printed. wsclient.js has a budget
+ * for them (budget.residentVars): above its target the build warns, above its limit it fails.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +20,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { boardNames, getBoard, runtimeOf, type BoardProfile } from '../boards/index.ts';
 import { buildChecked, type EspruinoBundleOptions } from './espruino-bundle.ts';
+import { estimateResidentVars } from './memory-estimate.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const LIBRARY_ENTRY = path.join(ROOT, 'firmware', 'wsclient-module.ts');
@@ -31,6 +36,10 @@ export interface BuiltBundle {
   budget: number;
   /** bytes / budget × 100, rounded to one decimal. */
   percent: number;
+  /** Estimated JsVars the bundle holds once loaded from Storage (tools/memory-estimate.ts). */
+  residentVars: number;
+  /** The board's resident budget for this bundle (wsclient.js only), else null. */
+  residentBudget: { target: number; limit: number } | null;
 }
 
 /** What buildBoard produced for one board. */
@@ -39,6 +48,8 @@ export interface BoardBuild {
   bundles: BuiltBundle[];
   /** Remarks for the report, e.g. a skipped firmware.js. */
   notes: string[];
+  /** Loud remarks: a bundle above its resident target (but within its limit). */
+  warnings: string[];
 }
 
 /**
@@ -64,11 +75,11 @@ export async function buildBoard(boardName: string, outDir?: string): Promise<Bo
   const board = getBoard(boardName);
   const dir = path.join(path.resolve(outDir ?? path.join(ROOT, 'dist')), board.name);
   const define = boardDefines(board);
-  const result: BoardBuild = { board: board.name, bundles: [], notes: [] };
+  const result: BoardBuild = { board: board.name, bundles: [], notes: [], warnings: [] };
 
-  result.bundles.push(await bundle(board, dir, { entry: LIBRARY_ENTRY, format: 'module', define }, 'wsclient', board.budget.wsclient));
+  result.bundles.push(await bundle(board, dir, { entry: LIBRARY_ENTRY, format: 'module', define }, 'wsclient', board.budget.wsclient, board.budget.residentVars));
   if (existsSync(APP_ENTRY)) {
-    result.bundles.push(await bundle(board, dir, { entry: APP_ENTRY, format: 'iife', define }, 'firmware', board.budget.firmware));
+    result.bundles.push(await bundle(board, dir, { entry: APP_ENTRY, format: 'iife', define }, 'firmware', board.budget.firmware, null));
   } else {
     result.notes.push(`firmware/main.ts does not exist yet: no ${path.join(dir, 'firmware.js')} (only the library was built)`);
   }
@@ -77,6 +88,17 @@ export async function buildBoard(boardName: string, outDir?: string): Promise<Bo
   if (over.length > 0) {
     const names = over.map((b) => `${path.basename(b.file)} is ${b.bytes - b.budget} bytes over`);
     throw new Error(`${formatReport(result)}\n${board.name}: over the board's size budget: ${names.join(', ')}`);
+  }
+  const heavy = result.bundles.filter((b) => b.residentBudget !== null && b.residentVars > b.residentBudget.limit);
+  if (heavy.length > 0) {
+    const names = heavy.map((b) => `${path.basename(b.file)} holds about ${b.residentVars} JsVars, limit ${b.residentBudget!.limit}`);
+    throw new Error(`${formatReport(result)}\n${board.name}: over the board's resident-memory limit: ${names.join(', ')}`);
+  }
+  for (const b of result.bundles) {
+    if (b.residentBudget !== null && b.residentVars > b.residentBudget.target) {
+      result.warnings.push(`${path.basename(b.file)} holds about ${b.residentVars} JsVars once required, over the target of ` +
+        `${b.residentBudget.target} (${board.vars} planned on ${board.name}; the build fails above ${b.residentBudget.limit})`);
+    }
   }
   return result;
 }
@@ -87,12 +109,14 @@ async function bundle(
   what: Pick<EspruinoBundleOptions, 'entry' | 'format' | 'define'>,
   name: string,
   budget: number,
+  residentBudget: { target: number; limit: number } | null,
 ): Promise<BuiltBundle> {
   const file = path.join(dir, `${name}.js`);
   const built = await buildChecked({ ...what, outfile: file, minify: true });
   const map = await moveMap(file, path.join(dir, 'maps', `${name}.js.map`));
   if (built.warnings.length > 0) console.warn(`${board.name}/${name}.js warnings:\n${built.warnings.join('\n')}`);
-  return { file, map, bytes: built.bytes, budget, percent: Math.round((built.bytes / budget) * 1000) / 10 };
+  const residentVars = estimateResidentVars(await readFile(file, 'latin1'), board.bytesPerVar, file).vars;
+  return { file, map, bytes: built.bytes, budget, percent: Math.round((built.bytes / budget) * 1000) / 10, residentVars, residentBudget };
 }
 
 /** Moves `<file>.map` to `target`, rebasing its relative `sources` on the new folder. */
@@ -113,9 +137,12 @@ async function moveMap(file: string, target: string): Promise<string> {
 export function formatReport(build: BoardBuild): string {
   const lines = build.bundles.map((b) => {
     const shown = path.relative(process.cwd(), b.file) || b.file;
-    return `  ${shown.padEnd(28)} ${String(b.bytes).padStart(7)} bytes  budget ${String(b.budget).padStart(7)}  ${b.percent.toFixed(1).padStart(5)}%`;
+    const resident = `resident ≈ ${String(b.residentVars).padStart(5)} vars` +
+      (b.residentBudget ? ` (target ${b.residentBudget.target}, limit ${b.residentBudget.limit})` : '');
+    return `  ${shown.padEnd(28)} ${String(b.bytes).padStart(7)} bytes  budget ${String(b.budget).padStart(7)}  ${b.percent.toFixed(1).padStart(5)}%  ${resident}`;
   });
-  return [`${build.board}:`, ...lines, ...build.notes.map((n) => `  note: ${n}`)].join('\n');
+  return [`${build.board}:`, ...lines, ...build.notes.map((n) => `  note: ${n}`),
+    ...build.warnings.map((w) => `  WARNING: ${w}`)].join('\n');
 }
 
 /** Parses `--board NAME` (or `--board=NAME`); 'all' means every board. */

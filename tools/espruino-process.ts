@@ -27,11 +27,19 @@ export interface EspruinoRunOptions {
   crashed: (output: string) => boolean;
   /** Called once the child runs: e.g. to type at its console. */
   started?: (child: ChildProcess, output: () => string) => void;
+  /**
+   * A folder to run in, kept afterwards (default: a scratch folder, removed): runs that share
+   * one share its espruino.flash, i.e. the interpreter's Storage.
+   */
+  cwd?: string;
 }
 
 /** Runs `script` (bytes, or a string written as UTF-8) in the interpreter `bin`. */
 export function runEspruino(bin: string, script: string | Buffer, options: EspruinoRunOptions): Promise<EspruinoRun> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'espruino-run-'));
+  const dir = options.cwd ?? mkdtempSync(path.join(tmpdir(), 'espruino-run-'));
+  const cleanUp = (): void => {
+    if (options.cwd === undefined) rmSync(dir, { recursive: true, force: true });
+  };
   writeFileSync(path.join(dir, 'script.js'), script);
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(bin, ['script.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -67,13 +75,13 @@ export function runEspruino(bin: string, script: string | Buffer, options: Espru
     if (options.started) options.started(child, () => output);
     child.on('error', (error) => {
       clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
+      cleanUp();
       reject(error);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
       child.stdin!.end();
-      rmSync(dir, { recursive: true, force: true });
+      cleanUp();
       resolve({ output: output.replace(/\r/g, '').replace(/\x1b\[J/g, ''), code, timedOut });
     });
   });

@@ -57,6 +57,9 @@ describe('boards', () => {
         expect(board.analogPins.length).to.be.greaterThan(0);
         expect(board.budget.wsclient).to.be.greaterThan(10000);
         expect(board.budget.firmware).to.be.at.least(board.budget.wsclient);
+        // Resident JsVars of wsclient.js: a target under a limit, both within the JsVars planned for the board.
+        expect(board.budget.residentVars.target).to.be.at.most(board.budget.residentVars.limit);
+        expect(board.budget.residentVars.limit).to.be.below(board.vars);
       });
 
       it('keeps only what the board needs in its runtime part', () => {
@@ -103,9 +106,9 @@ describe('boards', () => {
     expect(b.analogPins).to.deep.equal(['D32', 'D33', 'D34', 'D35', 'D36', 'D37', 'D38', 'D39']);
   });
 
-  it('ESP8266: no TLS, 268-byte chunks, 1700 JsVars of 12 bytes, A0, RNG at 0x3FF20E44', () => {
+  it('ESP8266: no TLS, 268-byte chunks, 1600 JsVars of 12 bytes (ESP8266_4MB; the 512 KB build has 1700), A0, RNG at 0x3FF20E44', () => {
     const b = getBoard('esp8266');
-    expect([b.tls, b.chunkSize, b.vars, b.bytesPerVar, b.rngRegister]).to.deep.equal([false, 268, 1700, 12, 0x3ff20e44]);
+    expect([b.tls, b.chunkSize, b.vars, b.bytesPerVar, b.rngRegister]).to.deep.equal([false, 268, 1600, 12, 0x3ff20e44]);
     expect(b.analogPins).to.deep.equal(['A0']);
     expect(b.sensors).to.deep.equal(['analog', 'memory']); // no temperature sensor
     expect(b.limits).to.deep.include({ txBufferSize: 528, rxBufferSize: 256, maxMessageSize: 8192 });

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { getBoard } from '../../boards/index';
 import { boardsFromArgs, buildBoard, formatReport, type BoardBuild } from '../../tools/build';
 import { checkEspruinoSubset } from '../../tools/espruino-gate';
+import { estimateResidentVars } from '../../tools/memory-estimate';
 import { installEspruinoFakes, changingRegister, tick, type EspruinoFakes } from '../hal/espruino-fakes';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -155,6 +156,32 @@ describe('tools/build', function () {
       expect((error as Error).message).to.match(/over the board's size budget: wsclient\.js is \d+ bytes over/);
     } finally {
       board.budget.wsclient = saved;
+    }
+  });
+
+  it('prints the estimated resident JsVars of each bundle; warns above the target, fails above the limit', async () => {
+    const board = getBoard('esp32');
+    const saved = board.budget.residentVars;
+    try {
+      board.budget.residentVars = { target: 1e6, limit: 1e6 };
+      const calm = await buildBoard('esp32', out);
+      const lib = calm.bundles[0];
+      expect(lib.residentVars).to.equal(estimateResidentVars(readFileSync(lib.file, 'latin1'), 14).vars);
+      expect(lib.residentVars).to.be.greaterThan(50);
+      expect(calm.warnings).to.deep.equal([]);
+      expect(formatReport(calm)).to.match(new RegExp(`wsclient\\.js .* resident ≈ +${lib.residentVars} vars \\(target 1000000, limit 1000000\\)`));
+
+      board.budget.residentVars = { target: lib.residentVars - 1, limit: lib.residentVars };
+      const warned = await buildBoard('esp32', out);
+      expect(warned.warnings).to.have.length(1);
+      expect(formatReport(warned)).to.include(`WARNING: wsclient.js holds about ${lib.residentVars} JsVars once required, over the target of ${lib.residentVars - 1}`);
+
+      board.budget.residentVars = { target: 10, limit: lib.residentVars - 1 };
+      let message = '';
+      await buildBoard('esp32', out).catch((e: Error) => (message = e.message));
+      expect(message).to.include(`esp32: over the board's resident-memory limit: wsclient.js holds about ${lib.residentVars} JsVars, limit ${lib.residentVars - 1}`);
+    } finally {
+      board.budget.residentVars = saved;
     }
   });
 

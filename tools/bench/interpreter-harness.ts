@@ -31,8 +31,23 @@ import { transformSync } from 'esbuild';
 export const MARKER = 'IBENCH';
 
 export interface HarnessOptions {
-  /** Source of the Espruino module under test (e.g. dist/esp32/wsclient.js or ws.min.js). */
+  /**
+   * Source of the Espruino module under test (e.g. dist/esp32/wsclient.js or ws.min.js), put in
+   * the script with `Modules.addCached`; ignored when `storage` is given.
+   */
   moduleSource: string;
+  /**
+   * The module's file in the interpreter's Storage (see storageWriteScripts): required from
+   * there, as a board does, so its functions' code stays in flash (the Linux build keeps
+   * Storage in espruino.flash, memory-mapped like a board's flash).
+   */
+  storage?: string;
+  /** Echo binary messages (a Uint8Array; opcode 0x82 with Espruino's ws) instead of text. */
+  binary?: boolean;
+  /** More options for a module with this project's API, e.g. raised maxMessageSize. */
+  clientOptions?: Record<string, number>;
+  /** A run with no echo for this long fails ('no echo within …'), ms; default 10000. */
+  echoTimeoutMs?: number;
   host: string;
   port: number;
   /** Request path, starting with '/'. */
@@ -136,19 +151,42 @@ function calibrate() {
  */
 export function harnessScript(options: HarnessOptions): string {
   const { host, port, path, size, rounds, memRounds, settleMs } = options;
-  for (const [name, value] of Object.entries({ size, rounds, memRounds, settleMs, port })) {
+  const echoTimeoutMs = options.echoTimeoutMs ?? 10000;
+  for (const [name, value] of Object.entries({ size, rounds, memRounds, settleMs, port, echoTimeoutMs })) {
     if (!(Number.isInteger(value) && value >= 0)) throw new Error(`harnessScript: ${name} must be a whole number, got ${value}`);
   }
   if (rounds < 1) throw new Error('harnessScript: rounds must be at least 1');
   if (!path.startsWith('/')) throw new Error(`harnessScript: path must start with '/', got ${path}`);
-  const harness = `${options.instrument ? INSTRUMENT : 'function timed(fn) { return fn; }\n'}Modules.addCached(${JSON.stringify(MODULE_NAME)}, function () {
+  if (options.storage !== undefined && !/^[A-Za-z0-9_.]{1,24}$/.test(options.storage)) {
+    throw new Error(`harnessScript: storage must be a Storage file name (1-24 letters, digits, _ or .), got ${options.storage}`);
+  }
+  const clientOptions = options.clientOptions || {};
+  for (const [name, value] of Object.entries(clientOptions)) {
+    if (!/^[A-Za-z]+$/.test(name) || !Number.isFinite(value)) throw new Error(`harnessScript: clientOptions.${name} must be a number, got ${value}`);
+  }
+  // The socket, so the memory loop can sample inside the module's writes (see memPhase).
+  const capture = `var NET = require('net'), SOCK = null, netConnect0 = NET.connect;
+NET.connect = function (o, cb) { SOCK = netConnect0.call(NET, o, cb); return SOCK; };
+`;
+  // Usage before and after require, both garbage collected, in the same state: what the loaded
+  // module holds (its exports, functions, tables, the module cache entry).
+  const load = options.storage !== undefined
+    ? `var U0 = process.memory().usage;
+var M = require(${JSON.stringify(options.storage)});
+var RESIDENT = process.memory().usage - U0;
+`
+    : `Modules.addCached(${JSON.stringify(MODULE_NAME)}, function () {
   ${MODULE_PLACEHOLDER}();
 });
+var U0 = process.memory().usage;
 var M = require(${JSON.stringify(MODULE_NAME)});
-${CODE_ACCOUNTING}
+var RESIDENT = process.memory().usage - U0;
+`;
+  const harness = `${options.instrument ? INSTRUMENT : 'function timed(fn) { return fn; }\n'}${capture}${load}${CODE_ACCOUNTING}
 var HOST = ${JSON.stringify(host)}, PORT = ${port}, PATH = ${JSON.stringify(path)};
-var SIZE = ${size}, ROUNDS = ${rounds}, MEM_ROUNDS = ${memRounds}, SETTLE = ${settleMs};
-${options.instrument ? '' : 'var TRACK = false, BUSY = 0, CALLS = 0;\n'}var client = null, payload = null, phase = 0, count = 0, bad = 0, peak = 0, t0 = 0, over = false;
+var SIZE = ${size}, ROUNDS = ${rounds}, MEM_ROUNDS = ${memRounds}, SETTLE = ${settleMs}, BIN = ${options.binary ? 'true' : 'false'}, WATCH = ${echoTimeoutMs / 1000};
+${options.instrument ? '' : 'var TRACK = false, BUSY = 0, CALLS = 0;\n'}var client = null, payload = null, phase = 0, count = 0, bad = 0, peak = 0, t0 = 0, tl = 0, last = 0, over = false;
+var RT = new Float32Array(ROUNDS);
 function out(s) { console.log('${MARKER} ' + s); }
 function usage() { return process.memory(false).usage; }
 function sample() { var u = usage(); if (u > peak) peak = u; }
@@ -165,12 +203,12 @@ function openClient(onOpen, onMessage, onClose) {
     w.on('open', timed(onOpen));
     w.on('message', timed(onMessage));
     w.on('close', timed(onClose));
-    return { send: function (s) { w.send(s); return true; }, close: function () { w.close(); } };
+    return { send: function (s) { w.send(s, BIN ? 0x82 : 0x81); return true; }, close: function () { w.close(); } };
   }
   if (M && M.WebSocket) {
     out('api wsclient');
-    // The Linux build has no ESP RNG register (peek32 of it crashes): weak entropy, for the bench only.
-    var c = new M.WebSocket('ws://' + HOST + ':' + PORT + PATH, { allowWeakEntropy: true, readRegister: null, pingInterval: 0 });
+    // Default entropy: the bench's interpreters read the ESP RNG registers (a stock Linux build crashes on them).
+    var c = new M.WebSocket('ws://' + HOST + ':' + PORT + PATH, ${JSON.stringify({ pingInterval: 0, ...clientOptions })});
     c.on('open', timed(function () { onOpen(); }));
     c.on('message', timed(function (e) { onMessage(e.data); }));
     c.on('error', function (e) { fail('error ' + e.kind + ' ' + e.code + ' ' + e.message); });
@@ -178,6 +216,16 @@ function openClient(onOpen, onMessage, onClose) {
     return { send: function (s) { return c.send(s); }, close: function () { c.close(1000); } };
   }
   return null;
+}
+function same(d) {
+  if (typeof payload === 'string') return d === payload;
+  if (!d || d.length !== SIZE) return false;
+  for (var i = 0; i < SIZE; i++) if (d[i] !== payload[i]) return false;
+  return true;
+}
+function medianMs() {
+  var a = RT.slice(0, count).sort(function (x, y) { return x - y; }), n = a.length;
+  return n ? (n % 2 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2) : 0;
 }
 function finish() {
   out('after usage=' + usage());
@@ -189,12 +237,16 @@ function finish() {
   setTimeout(quit, 500);
 }
 function memPhase() {
+  // Sample inside the module's socket writes too, where its frame buffers exist (patched only
+  // now: the timed loop runs without the extra call).
+  if (SOCK) { var w = SOCK.write; SOCK.write = function (d) { sample(); return w.call(SOCK, d); }; }
   phase = 2; count = 0; bad = 0; peak = usage();
+  last = getTime();
   client.send(payload);
   sample();
 }
 function endLoop(ms) {
-  out('end ms=' + ms.toFixed(3) + ' rounds=' + count + ' bad=' + bad${options.instrument ? " + ' busy=' + (BUSY * 1000).toFixed(3) + ' calls=' + CALLS" : ''});
+  out('end ms=' + ms.toFixed(3) + ' median=' + medianMs().toFixed(3) + ' rounds=' + count + ' bad=' + bad${options.instrument ? " + ' busy=' + (BUSY * 1000).toFixed(3) + ' calls=' + CALLS" : ''});
   if (MEM_ROUNDS > 0) { setTimeout(memPhase, SETTLE); return; }
   payload = null;
   phase = 3;
@@ -203,7 +255,9 @@ function endLoop(ms) {
 function onMessage(data) {
   if (phase !== 1 && phase !== 2) return;
   if (phase === 2) sample();
-  if (data !== payload) bad++;
+  if (!same(data)) bad++;
+  last = getTime();
+  if (phase === 1) { RT[count] = (last - tl) * 1000; tl = last; }
   count++;
   if (phase === 1) {
     if (count < ROUNDS) { if (!client.send(payload)) fail('send refused'); return; }
@@ -224,8 +278,8 @@ function onMessage(data) {
 function onOpen() {
   out('open usage=' + usage());
   var u = new Uint8Array(SIZE);
-  for (var i = 0; i < SIZE; i++) u[i] = 32 + ((i * 7 + 3) % 95);
-  payload = E.toString(u);
+  for (var i = 0; i < SIZE; i++) u[i] = BIN ? (i * 7 + 3) & 255 : 32 + ((i * 7 + 3) % 95);
+  payload = BIN && typeof M !== 'function' ? u : E.toString(u);
   u = null;
   out('payload usage=' + usage() + ' length=' + payload.length);
   ${options.instrument ? 'calibrate();' : ''}
@@ -233,7 +287,7 @@ function onOpen() {
     out('begin');
     phase = 1; count = 0; bad = 0;
     BUSY = 0; CALLS = 0; TRACK = true;
-    t0 = getTime();
+    t0 = getTime(); tl = t0; last = t0;
     // Wrapped here: the timer's own wrapper saw TRACK off.
     timed(function () { if (!client.send(payload)) fail('send refused'); })();
   }, SETTLE);
@@ -242,10 +296,11 @@ function onClose() {
   if (phase === 3) quit();
   else fail('closed during phase ' + phase + ' after ' + count + ' round trips');
 }
-setInterval(function () {}, 1000); // an open socket alone does not keep the interpreter running
+// An open socket alone does not keep the interpreter running; this also notices a lost echo.
+setInterval(function () { if ((phase === 1 || phase === 2) && getTime() - last > WATCH) fail('no echo within ' + WATCH * 1000 + ' ms'); }, 1000);
 setTimeout(function () {
   var m = process.memory();
-  out('loaded free=' + m.free + ' total=' + m.total + ' usage=' + m.usage + ' blocksize=' + m.blocksize);
+  out('loaded free=' + m.free + ' total=' + m.total + ' usage=' + m.usage + ' blocksize=' + m.blocksize + ' resident=' + RESIDENT);
   client = openClient(onOpen, onMessage, onClose);
   if (client === null) fail('unknown module API: neither a WebSocket export nor a ws-style function');
 }, 1);
@@ -254,9 +309,61 @@ setTimeout(function () {
   // and Espruino lexes a function's text each time it runs, so a shorter harness costs both
   // clients less. Whitespace and local names only: no syntax rewrites.
   const minified = transformSync(harness, { minifyWhitespace: true, minifyIdentifiers: true, target: 'es2015', charset: 'utf8' }).code;
+  if (options.storage !== undefined) return minified;
   const parts = minified.split(`${MODULE_PLACEHOLDER}()`);
   if (parts.length !== 2) throw new Error('harnessScript: lost the module placeholder while minifying');
   return `${parts[0]}\n${options.moduleSource}\n${parts[1]}`;
+}
+
+/** Bytes of module source per interpreter run when writing it to Storage: small enough for a 1,600-var pool. */
+export const STORAGE_CHUNK = 1536;
+
+/**
+ * `s` (one char per byte) as a double-quoted JavaScript literal Espruino reads back byte for
+ * byte: printable ASCII as is, every other byte as \xHH (ESP builds have no \u).
+ */
+export function byteStringLiteral(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255) throw new Error(`byteStringLiteral: char ${i} is U+${c.toString(16)}, not a byte`);
+    if (c === 0x22 || c === 0x5c) out += '\\' + s[i];
+    else if (c >= 0x20 && c < 0x7f) out += s[i];
+    else out += '\\x' + c.toString(16).padStart(2, '0');
+  }
+  return out + '"';
+}
+
+/**
+ * Scripts that write `source` (one char per byte) to the Storage file `name`, one interpreter
+ * run each: the first creates the file at its full size, the rest fill it in at their offsets,
+ * so no run holds more than one chunk. Each prints `IBENCH wrote offset=…`.
+ */
+export function storageWriteScripts(name: string, source: string, chunk = STORAGE_CHUNK): string[] {
+  if (!/^[A-Za-z0-9_.]{1,24}$/.test(name)) throw new Error(`storageWriteScripts: name must be a Storage file name, got ${name}`);
+  if (source.length === 0) throw new Error('storageWriteScripts: source is empty');
+  const scripts: string[] = [];
+  for (let offset = 0; offset < source.length; offset += chunk) {
+    scripts.push(`require('Storage').write(${JSON.stringify(name)},${byteStringLiteral(source.slice(offset, offset + chunk))},${offset},${source.length});` +
+      `console.log('${MARKER} wrote offset=${offset}');setTimeout(quit,1);`);
+  }
+  return scripts;
+}
+
+/** A script printing `IBENCH stored length=… crc=…` of a Storage file (crc: E.CRC32, as zlib's crc32). */
+export function storageCheckScript(name: string): string {
+  return `var f=require('Storage').read(${JSON.stringify(name)});console.log('${MARKER} stored length='+(f===undefined?-1:f.length)+' crc='+(f===undefined?0:(E.CRC32(f)>>>0)));setTimeout(quit,1);`;
+}
+
+/**
+ * A script that only requires the Storage file `name` and prints `IBENCH resident vars=… free=…`:
+ * JsVars in use after require minus before (both garbage collected). Small enough to run where
+ * the echo harness does not fit beside the module.
+ */
+export function residentScript(name: string): string {
+  if (!/^[A-Za-z0-9_.]{1,24}$/.test(name)) throw new Error(`residentScript: name must be a Storage file name, got ${name}`);
+  return `var U0=process.memory().usage;var M=require(${JSON.stringify(name)});var R=process.memory().usage-U0;` +
+    `console.log('${MARKER} resident vars='+R+' free='+process.memory().free);setTimeout(quit,1);`;
 }
 
 /** What one harness run printed, parsed. Missing figures are NaN. */
@@ -264,6 +371,8 @@ export interface HarnessResult {
   api: string;
   /** After loading the module (garbage collected), before any connection. */
   loadedFree: number;
+  /** JsVars in use after require minus before, both garbage collected, in the same run: what the loaded module holds. */
+  resident: number;
   total: number;
   blocksize: number;
   /** JsVars of the loaded module's function code, and how many functions (CODE_ACCOUNTING; NaN if not reported). */
@@ -276,6 +385,8 @@ export interface HarnessResult {
   usageAfter: number;
   /** Wall time of the timed loop, in the interpreter (getTime). */
   wallMs: number;
+  /** The median of the timed loop's round trips, ms (each timed in the interpreter). */
+  medianMs: number;
   /** Instrumented runs: ms spent inside JavaScript during the timed loop, and how many callbacks ran (else NaN). */
   busyMs: number;
   busyCalls: number;
@@ -344,6 +455,7 @@ export function parseHarnessOutput(output: string, exitCode: number | null = 0, 
   const result: HarnessResult = {
     api: api ? api.slice(4) : '',
     loadedFree: num(loaded, 'free'),
+    resident: num(loaded, 'resident'),
     total: num(loaded, 'total'),
     blocksize: num(loaded, 'blocksize'),
     codeVars: num(fields(lines, 'code'), 'vars'),
@@ -353,6 +465,7 @@ export function parseHarnessOutput(output: string, exitCode: number | null = 0, 
     usagePeak: num(mem, 'peak'),
     usageAfter: num(fields(lines, 'after'), 'usage'),
     wallMs: num(end, 'ms'),
+    medianMs: num(end, 'median'),
     busyMs: num(end, 'busy'),
     busyCalls: num(end, 'calls'),
     wrapperMs: num(fields(lines, 'calib'), 'outer'),
