@@ -71,18 +71,20 @@ ws.onmessage = (e) => {
 ws.onerror = (e) => { events.push('error ' + e.code + ' ' + e.message); };
 ws.onclose = (e) => {
   events.push('close ' + e.code + ' ' + e.reason + ' ' + e.wasClean);
-  console.log(JSON.stringify({ events, exports: names }));
+  console.log(JSON.stringify({ events, exports: names, board }));
 };
 `;
 
 const MJS = `import { WebSocket } from 'espruino-wsclient';
 const names = {};
 for (const name of ${JSON.stringify(NPM_ENTRIES.map((e) => e.name))}) names[name] = Object.keys(await import(name)).sort();
+const board = import.meta.resolve('espruino-wsclient/dist/esp32/ws.js');
 ${ECHO_BODY}`;
 
 const CJS = `const { WebSocket } = require('espruino-wsclient');
 const names = {};
 for (const name of ${JSON.stringify(NPM_ENTRIES.map((e) => e.name))}) names[name] = Object.keys(require(name)).sort();
+const board = require.resolve('espruino-wsclient/dist/esp32/ws.js');
 ${ECHO_BODY}`;
 
 /** The TypeScript consumer: typed events, options, and a type from each entry point. */
@@ -199,22 +201,26 @@ describe('the npm package: pack, install, use', function () {
     }
   });
 
-  it('an .mjs consumer: new WebSocket(url) echoes over the Node HAL; the entry points export the pinned names', async () => {
+  it('an .mjs consumer: new WebSocket(url) echoes over the Node HAL; the entry points export the pinned names; the board modules resolve', async () => {
     await writeFile(path.join(project, 'consumer.mjs'), MJS);
     const r = await run(process.execPath, ['consumer.mjs', server!.url], project, 30_000);
     expect(r.code, explain('node consumer.mjs', r)).to.equal(0);
-    const out = JSON.parse(r.stdout.trim()) as { events: string[]; exports: Record<string, string[]> };
+    const out = JSON.parse(r.stdout.trim()) as { events: string[]; exports: Record<string, string[]>; board: string };
     expect(out.events).to.deep.equal(ECHO_EVENTS);
     expect(out.exports).to.deep.equal(Object.fromEntries(NPM_ENTRIES.map((e) => [e.name, e.values])));
+    // The board modules resolve through the package's exports, for tools that upload them.
+    expect(out.board).to.match(/node_modules\/espruino-wsclient\/dist\/esp32\/ws\.js$/);
   });
 
   it('a .cjs consumer: require() of the package works on Node >= 20.19 (no separate CommonJS build)', async () => {
     await writeFile(path.join(project, 'consumer.cjs'), CJS);
     const r = await run(process.execPath, ['consumer.cjs', server!.url], project, 30_000);
     expect(r.code, explain('node consumer.cjs', r)).to.equal(0);
-    const out = JSON.parse(r.stdout.trim()) as { events: string[]; exports: Record<string, string[]> };
+    const out = JSON.parse(r.stdout.trim()) as { events: string[]; exports: Record<string, string[]>; board: string };
     expect(out.events).to.deep.equal(ECHO_EVENTS);
     expect(out.exports).to.deep.equal(Object.fromEntries(NPM_ENTRIES.map((e) => [e.name, e.values])));
+    // The board modules resolve through the package's exports, for tools that upload them.
+    expect(out.board).to.match(/node_modules\/espruino-wsclient\/dist\/esp32\/ws\.js$/);
   });
 
   it('a .ts consumer type-checks against the installed declarations (nodenext, no skipLibCheck), then echoes; misuse fails the check', async () => {
