@@ -16,64 +16,7 @@ import { WebSocketServer, type WebSocket as PeerSocket } from 'ws';
 import { buildBoard } from '../../tools/build.ts';
 import { createSimBoard, type BoardName, type SimBoard } from '../../tools/simboard/index.ts';
 import { BOARDS, readReport, until } from './helpers.ts';
-
-/** The example of EspruinoDocs modules/ws.md ("WebSocket Client"), only host and port changed. */
-function docsExample(port: number): string {
-  return `var host = "127.0.0.1";
-var WebSocket = require("ws");
-    var ws = new WebSocket(host,{
-      path: '/',
-      port: ${port}, // default is 80
-      protocol : "echo-protocol", // websocket protocol name (default is none)
-      protocolVersion: 13, // websocket protocol version, default is 13
-      origin: 'Espruino',
-      keepAlive: 60,
-      headers:{ some:'header', 'ultimate-question':42 } // websocket headers to be used e.g. for auth (default is none)
-    });
-
-ws.on('open', function() {
-  console.log("Connected to server");
-});
-
-ws.on('message', function(msg) {
-  console.log("MSG: " + msg);
-});
-`;
-}
-
-/** ws.md "Available callbacks", unmodified. */
-const DOCS_CALLBACKS = `ws.on('open', function() {
-  // For WebSocket clients only
-  console.log("Connected to server");
-});
-
-ws.on('message', function(msg) {
-  console.log("MSG: " + msg);
-});
-
-ws.on('close', function() {
-  console.log("Connection closed");
-});
-
-ws.on('handshake', function() {
-  console.log("Handshake Success");
-});
-
-ws.on('ping', function() {
-  console.log("Got a ping");
-});
-
-ws.on('pong', function() {
-  console.log("Got a pong");
-});
-
-ws.on('rawData', function(msg) {
-  console.log("RAW: " + msg);
-});
-`;
-
-/** ws.md "Sending a Message", typed at the board's console once the connection is open. */
-const DOCS_SEND = 'ws.send("hello world");';
+import { DOCS_CALLBACKS, DOCS_SEND, docsExample } from './ws-compat-docs.ts';
 
 /** One connection as the server saw it. */
 interface Peer {
