@@ -4,7 +4,8 @@
  * For each board, into dist/<board>/:
  * - wsclient.js: the client library alone, as an Espruino module (format 'module'), from
  *   firmware/wsclient-module.ts;
- * - firmware.js: the application (format 'iife'), from firmware/main.ts when it exists.
+ * - firmware.js: the application (format 'iife'), from firmware/main.ts when it exists;
+ * - ws.js: the same library as a drop-in for Espruino's `ws` module, from firmware/ws-compat.ts.
  * Both are minified and pass the Espruino gate (tools/espruino-gate.ts). Source maps go to
  * dist/<board>/maps/, never next to what is uploaded. The board is chosen at build time by
  * esbuild `define`: only that board's runtime profile is inlined, and a board without TLS
@@ -25,6 +26,7 @@ import { estimateResidentVars } from './memory-estimate.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const LIBRARY_ENTRY = path.join(ROOT, 'firmware', 'wsclient-module.ts');
 const APP_ENTRY = path.join(ROOT, 'firmware', 'main.ts');
+const WS_COMPAT_ENTRY = path.join(ROOT, 'firmware', 'ws-compat.ts');
 
 /** One bundle written by the build. */
 export interface BuiltBundle {
@@ -83,6 +85,8 @@ export async function buildBoard(boardName: string, outDir?: string): Promise<Bo
   } else {
     result.notes.push(`firmware/main.ts does not exist yet: no ${path.join(dir, 'firmware.js')} (only the library was built)`);
   }
+  // ws.js: the library behind the API of Espruino's own `ws` module (firmware/ws-compat.ts).
+  result.bundles.push(await bundle(board, dir, { entry: WS_COMPAT_ENTRY, format: 'module', define }, 'ws', board.budget.wsclient, board.budget.residentVars));
 
   const over = result.bundles.filter((b) => b.bytes > b.budget);
   if (over.length > 0) {
