@@ -11,5 +11,8 @@ import { createNodeHal } from '../hal/node/index';
 WebSocket.defaultHal = createNodeHal();
 
 export { WebSocket };
-export type { CloseEvent, ControlEvent, ErrorEvent, ErrorKind, MessageEvent, OpenEvent, ReconnectEvent } from '../firmware/websocket';
+export type {
+  BaseEvent, CloseEvent, ControlEvent, ErrorEvent, ErrorKind, ListenerOptions, MessageEvent, OpenEvent, ReconnectEvent, WebSocketEventMap,
+  WebSocketEventType,
+} from '../firmware/websocket';
 export type { WebSocketOptions } from '../firmware/client-options';

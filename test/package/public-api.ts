@@ -22,14 +22,15 @@ export const NPM_ENTRIES: EntryPoint[] = [
     name: 'espruino-wsclient',
     source: 'node/index.ts',
     values: ['WebSocket'],
-    all: ['CloseEvent', 'ControlEvent', 'ErrorEvent', 'ErrorKind', 'MessageEvent', 'OpenEvent', 'ReconnectEvent', 'WebSocket', 'WebSocketOptions'],
+    all: ['BaseEvent', 'CloseEvent', 'ControlEvent', 'ErrorEvent', 'ErrorKind', 'ListenerOptions', 'MessageEvent', 'OpenEvent', 'ReconnectEvent', 'WebSocket',
+      'WebSocketEventMap', 'WebSocketEventType', 'WebSocketOptions'],
   },
   {
     name: 'espruino-wsclient/protocol',
     source: 'protocol/index.ts',
-    values: ['ClientProtocol', 'ReadyState', 'base64Encode', 'encodeCloseReason', 'isValidCloseCode', 'localError', 'parseWsUrl',
+    values: ['ClientProtocol', 'ERROR_CODES', 'ReadyState', 'base64Encode', 'encodeCloseReason', 'isValidCloseCode', 'localError', 'parseWsUrl',
       'resolveOptions', 'sha1', 'utf16TextCodec', 'validateHandshakeOptions'],
-    all: ['ClientProtocol', 'ClientProtocolConfig', 'CodedError', 'HandshakeFailure', 'HandshakeOptions', 'Limits', 'ProtocolError',
+    all: ['ClientProtocol', 'ClientProtocolConfig', 'CloseCodeOf', 'CodedError', 'ERROR_CODES', 'ErrorCode', 'FailureCode', 'HandshakeFailure', 'HandshakeOptions', 'Limits', 'ProtocolError',
       'ProtocolHandler', 'ProtocolOptions', 'ReadyState', 'TextCodec', 'WsUrl', 'base64Encode', 'encodeCloseReason', 'isValidCloseCode',
       'localError', 'parseWsUrl', 'resolveOptions', 'sha1', 'utf16TextCodec', 'validateHandshakeOptions'],
   },
@@ -50,7 +51,7 @@ export const BOARD_ENTRIES: EntryPoint[] = [
 
 /** The public members of the WebSocket class users get (sorted). */
 export const WEBSOCKET_MEMBERS = {
-  instance: ['binaryType', 'bufferedAmount', 'close', 'discardQueued', 'off', 'on', 'onclose', 'onerror', 'onmessage', 'onopen', 'ping',
-    'protocol', 'readyState', 'reconnects', 'rtt', 'send', 'url'],
+  instance: ['CLOSED', 'CLOSING', 'CONNECTING', 'OPEN', 'addEventListener', 'binaryType', 'bufferedAmount', 'close', 'discardQueued', 'off', 'on',
+    'onclose', 'onerror', 'onmessage', 'onopen', 'ping', 'protocol', 'readyState', 'reconnects', 'removeEventListener', 'rtt', 'send', 'url'],
   static: ['CLOSED', 'CLOSING', 'CONNECTING', 'OPEN', 'defaultHal'],
 };
