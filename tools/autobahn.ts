@@ -13,6 +13,7 @@
 import { createNodeHal } from '../hal/node/index';
 import { WebSocket } from '../firmware/websocket';
 import type { WebSocketOptions } from '../firmware/client-options';
+import { parseCommandLine } from './cli';
 
 const LIMIT = 16 * 1024 * 1024;
 
@@ -117,21 +118,39 @@ export async function runAutobahn(opts: AutobahnOptions): Promise<AutobahnSummar
   return summary;
 }
 
-function argument(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
+export const AUTOBAHN_USAGE = `usage: npm run autobahn -- [options]   (a fuzzing server must be running)
+
+  --url URL             the fuzzing server (default ws://127.0.0.1:9001)
+  --agent NAME          the agent name in the reports (default espruino-wsclient)
+  --case-timeout MS     a case that does not close within this many ms did not complete (default ${CASE_TIMEOUT_MS})
+  -h, --help            this text
+
+Exits 1 when a case did not complete or the reports were not updated.`;
+
+/** The options, checked; null for --help. */
+export function parseAutobahnArgs(argv: string[], print: (text: string) => void): { url: string; agent: string; caseTimeoutMs: number } | null {
+  const line = parseCommandLine(argv, { url: { type: 'string' }, agent: { type: 'string' }, 'case-timeout': { type: 'string' } }, AUTOBAHN_USAGE, print);
+  if (line === null) return null;
+  const timeout = line.values['case-timeout'] as string | undefined;
+  const caseTimeoutMs = timeout === undefined ? CASE_TIMEOUT_MS : Number(timeout);
+  if (!(caseTimeoutMs > 0)) throw new Error(`--case-timeout must be a positive number of ms, got "${timeout}"`);
+  return { url: (line.values.url as string | undefined) ?? 'ws://127.0.0.1:9001', agent: (line.values.agent as string | undefined) ?? 'espruino-wsclient', caseTimeoutMs };
 }
 
 if (process.argv[1] && /autobahn\.ts$/.test(process.argv[1])) {
-  const caseTimeoutMs = Number(argument('case-timeout', String(CASE_TIMEOUT_MS)));
-  if (!(caseTimeoutMs > 0)) {
-    console.error(`autobahn: --case-timeout must be a positive number of ms, got ${argument('case-timeout', '')}`);
+  let args: ReturnType<typeof parseAutobahnArgs> = null;
+  try {
+    args = parseAutobahnArgs(process.argv.slice(2), (text) => console.log(text));
+  } catch (error) {
+    console.error(`autobahn: ${(error as Error).message}`);
     process.exit(2);
   }
-  runAutobahn({ url: argument('url', 'ws://127.0.0.1:9001'), agent: argument('agent', 'espruino-wsclient'), log: (l) => console.log(l), caseTimeoutMs })
-    .then((summary) => process.exit(exitCodeFor(summary)))
-    .catch((error) => {
-      console.error(`autobahn: ${error.message}`);
-      process.exit(1);
-    });
+  if (args !== null) {
+    runAutobahn({ url: args.url, agent: args.agent, log: (l) => console.log(l), caseTimeoutMs: args.caseTimeoutMs })
+      .then((summary) => process.exit(exitCodeFor(summary)))
+      .catch((error) => {
+        console.error(`autobahn: ${error.message}`);
+        process.exit(1);
+      });
+  }
 }

@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { boardNames, getBoard, runtimeOf, type BoardProfile } from '../boards/index.ts';
 import { buildChecked, type EspruinoBundleOptions } from './espruino-bundle.ts';
 import { estimateResidentVars } from './memory-estimate.ts';
+import { parseCommandLine } from './cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const LIBRARY_ENTRY = path.join(ROOT, 'firmware', 'wsclient-module.ts');
@@ -150,16 +151,19 @@ export function formatReport(build: BoardBuild): string {
 }
 
 /** Parses `--board NAME` (or `--board=NAME`); 'all' means every board. */
-export function boardsFromArgs(args: string[]): string[] {
-  let name = 'esp32';
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--board') {
-      if (i + 1 >= args.length) throw new Error(`--board needs a value: ${boardNames().join(', ')} or all`);
-      name = args[++i];
-    } else if (arg.startsWith('--board=')) name = arg.slice('--board='.length);
-    else throw new Error(`unknown argument "${arg}"; usage: npm run build -- --board ${boardNames().join('|')}|all`);
-  }
+export const BUILD_USAGE = `usage: npm run build -- [--board esp32|esp8266|all]
+
+  --board B    the board to build for (default esp32), or all
+  -h, --help   this text`;
+
+/**
+ * The boards named on the command line (esp32 when none); null when --help was asked for.
+ * @throws Error for an unknown flag or board, listing the known ones.
+ */
+export function boardsFromArgs(args: string[], print: (text: string) => void = console.log): string[] | null {
+  const line = parseCommandLine(args, { board: { type: 'string' } }, BUILD_USAGE, print);
+  if (line === null) return null;
+  const name = (line.values.board as string | undefined) ?? 'esp32';
   if (name === 'all') return boardNames();
   getBoard(name); // an unknown name fails here, listing the known ones
   return [name];
@@ -167,7 +171,7 @@ export function boardsFromArgs(args: string[]): string[] {
 
 async function main(): Promise<void> {
   try {
-    for (const name of boardsFromArgs(process.argv.slice(2))) console.log(formatReport(await buildBoard(name)));
+    for (const name of boardsFromArgs(process.argv.slice(2)) ?? []) console.log(formatReport(await buildBoard(name)));
   } catch (error) {
     console.error(`build failed: ${(error as Error).message}`);
     process.exitCode = 1;

@@ -307,8 +307,12 @@ describe('bench: interpreter', () => {
       expect(parseBenchArgs(['interpreter', '--quick', '--bin', '/x', '--compare=/y.js'])).to.deep.equal({
         names: ['interpreter'], quick: true, flags: { bin: '/x', compare: '/y.js' },
       });
-      expect(() => parseBenchArgs(['--bin'])).to.throw(/--bin needs a value/);
-      expect(() => parseBenchArgs(['--nope'])).to.throw(/unknown option --nope/);
+      expect(() => parseBenchArgs(['--bin'])).to.throw(/--bin <value>' argument missing/);
+      expect(() => parseBenchArgs(['--bin='])).to.throw(/--bin needs a value/);
+      expect(() => parseBenchArgs(['--nope'])).to.throw(/Unknown option '--nope'.*\(see --help\)/);
+      const printed: string[] = [];
+      expect(parseBenchArgs(['-h'], (text) => printed.push(text))).to.equal(null);
+      expect(printed.join('')).to.match(/^usage: npm run bench/);
     });
 
     it('is skipped, saying why, without an interpreter', async () => {

@@ -202,7 +202,11 @@ describe('tools/build', function () {
     expect(boardsFromArgs([])).to.deep.equal(['esp32']);
     expect(boardsFromArgs(['--board', 'esp8266'])).to.deep.equal(['esp8266']);
     expect(boardsFromArgs(['--board=all'])).to.deep.equal(['esp32', 'esp8266']);
-    expect(() => boardsFromArgs(['--bored'])).to.throw('unknown argument');
+    expect(() => boardsFromArgs(['--bored'])).to.throw("Unknown option '--bored' (see --help)");
+    expect(() => boardsFromArgs(['esp32'])).to.throw(/Unexpected argument 'esp32'/);
+    const printed: string[] = [];
+    expect(boardsFromArgs(['--help'], (text) => printed.push(text))).to.equal(null);
+    expect(printed.join('')).to.match(/^usage: npm run build -- \[--board esp32\|esp8266\|all\]/);
   });
 
   it('npm run build: exits 1 with a clear message for an unknown board', async () => {

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
-import { exitCodeFor, incompleteReason, runAutobahn } from '../../tools/autobahn';
+import { exitCodeFor, incompleteReason, parseAutobahnArgs, runAutobahn } from '../../tools/autobahn';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -132,5 +132,15 @@ describe('autobahn runner', () => {
     } finally {
       good.close();
     }
+  });
+  it('reads its options with --name value, --name=value and --help, and refuses unknown ones', () => {
+    expect(parseAutobahnArgs(['--url=ws://127.0.0.1:1', '--agent', 'x', '--case-timeout', '500'], () => {})).to.deep.equal({
+      url: 'ws://127.0.0.1:1', agent: 'x', caseTimeoutMs: 500,
+    });
+    expect(() => parseAutobahnArgs(['--urll', 'x'], () => {})).to.throw(/Unknown option '--urll' \(see --help\)/);
+    expect(() => parseAutobahnArgs(['--case-timeout', 'soon'], () => {})).to.throw('--case-timeout must be a positive number of ms, got "soon"');
+    const printed: string[] = [];
+    expect(parseAutobahnArgs(['-h'], (text) => printed.push(text))).to.equal(null);
+    expect(printed.join('')).to.match(/^usage: npm run autobahn/);
   });
 });

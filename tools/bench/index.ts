@@ -6,6 +6,7 @@
  * sections on the command line (e.g. `npm run bench -- host`) runs only those. Options with a
  * value (`--bin PATH` or `--bin=PATH`, see VALUE_FLAGS) reach the sections as `context.flags`.
  */
+import { parseCommandLine } from '../cli';
 import { hostCodecSection } from './host-codec';
 import { interpreterSection } from './interpreter';
 import type { BenchContext, BenchSection } from './report';
@@ -15,28 +16,30 @@ export const SECTIONS: BenchSection[] = [hostCodecSection, interpreterSection];
 /** Options that take a value: `--bin PATH` (an Espruino interpreter), `--compare FILE` (a module to compare with). */
 export const VALUE_FLAGS = ['bin', 'compare'];
 
-/** Splits the command line into section names, `--quick`, and valued flags. */
-export function parseBenchArgs(args: string[]): { names: string[]; quick: boolean; flags: Record<string, string> } {
-  const names: string[] = [];
+export const BENCH_USAGE = `usage: npm run bench -- [options] [section…]   (sections: host, interpreter; default all)
+
+  --quick          fewer rounds
+  --bin PATH       the Espruino interpreter (default: ESPRUINO_BIN)
+  --compare FILE   a module to compare with (e.g. Espruino's ws module, minified)
+  -h, --help       this text`;
+
+/** Splits the command line into section names, `--quick`, and valued flags; null for --help. */
+export function parseBenchArgs(args: string[], print: (text: string) => void = console.log): { names: string[]; quick: boolean; flags: Record<string, string> } | null {
+  const line = parseCommandLine(args, { quick: { type: 'boolean' }, bin: { type: 'string' }, compare: { type: 'string' } }, BENCH_USAGE, print, true);
+  if (line === null) return null;
   const flags: Record<string, string> = {};
-  let quick = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--quick') quick = true;
-    else if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = arg.slice(2, eq > 0 ? eq : undefined);
-      if (!VALUE_FLAGS.includes(name)) throw new Error(`unknown option ${arg}; known: --quick, ${VALUE_FLAGS.map((f) => `--${f}`).join(', ')}`);
-      const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-      if (value === undefined || value === '') throw new Error(`--${name} needs a value`);
-      flags[name] = value;
-    } else names.push(arg);
+  for (const name of VALUE_FLAGS) {
+    const value = line.values[name];
+    if (value === '') throw new Error(`--${name} needs a value`);
+    if (typeof value === 'string') flags[name] = value;
   }
-  return { names, quick, flags };
+  return { names: line.positionals, quick: line.values.quick === true, flags };
 }
 
 export async function runBench(args: string[], log: (line: string) => void): Promise<void> {
-  const { names, quick, flags } = parseBenchArgs(args);
+  const parsed = parseBenchArgs(args, log);
+  if (parsed === null) return;
+  const { names, quick, flags } = parsed;
   const unknown = names.filter((name) => !SECTIONS.some((section) => section.name === name));
   if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}; known: ${SECTIONS.map((s) => s.name).join(', ')}`);
   const context: BenchContext = { quick, log, flags };
