@@ -27,6 +27,11 @@ export interface EspruinoRunOptions {
   crashed: (output: string) => boolean;
   /** Called once the child runs: e.g. to type at its console. */
   started?: (child: ChildProcess, output: () => string) => void;
+  /**
+   * The interpreter's arguments instead of `script.js` (still written to the scratch folder),
+   * e.g. `['--telnet']` for an interactive interpreter with a telnet console on port 2323.
+   */
+  args?: string[];
 }
 
 /** Runs `script` (bytes, or a string written as UTF-8) in the interpreter `bin`. */
@@ -34,7 +39,7 @@ export function runEspruino(bin: string, script: string | Buffer, options: Espru
   const dir = mkdtempSync(path.join(tmpdir(), 'espruino-run-'));
   writeFileSync(path.join(dir, 'script.js'), script);
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(bin, ['script.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(bin, options.args ?? ['script.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
     let pending = '';
     let timedOut = false;

@@ -278,23 +278,27 @@ export interface BoardMemory {
 
 /**
  * The variables a RAM-mode upload of `bytes` bytes of code needs at its peak on a board with
- * `blocksize`-byte variables. In RAM mode Espruino holds the code as strings in variables:
- * the console's input line while a statement arrives, then a copy of each function's source
- * (nested functions are copied again when their outer function runs), on top of what the
- * application allocates once it runs. Calibrated on the Linux builds of Espruino 2v29 with
- * ESP32-like (14-byte) and ESP8266-like (12-byte) variables: see RAM_VARS_PER_BYTE.
+ * `blocksize`-byte variables: RAM_COPIES times the code's text, at blocksize - 2 characters
+ * per variable, plus RAM_APP_VARS. In RAM mode Espruino holds the code as text in variables:
+ * the console's input line while a statement arrives (a minified bundle is one statement),
+ * the console history's copy of it, a copy of each function's source as it is defined, and
+ * the copies of nested functions made when their outer function (esbuild's IIFE) runs.
+ *
+ * Calibrated on the Linux builds of Espruino 2v29 with ESP32-like memory (16,383 variables of
+ * 14 bytes; 16,312 free after reset()): the 48 KB firmware sent in RAM mode runs out of memory
+ * (rule: 16,600 needed, refused); a 38.7 KB IIFE bundle (the library wrapped as the firmware
+ * is) run from a script needs 10,560 (3.3 copies; rule: 13,410, so the rule errs on the side
+ * of refusing). On the ESP8266 (about 1,600 variables) no bundle of this size fits in RAM.
  */
 export function ramVarsNeeded(bytes: number, blocksize: number): number {
-  const charsPerVar = Math.max(1, blocksize - RAM_VAR_OVERHEAD);
+  const charsPerVar = Math.max(1, blocksize - 2);
   return Math.ceil((bytes * RAM_COPIES) / charsPerVar) + RAM_APP_VARS;
 }
 
-/** Bytes of a variable that do not hold string characters. */
-const RAM_VAR_OVERHEAD = 2;
 /** How many times the code's text is held at the peak (see ramVarsNeeded). */
-const RAM_COPIES = 3;
-/** What the firmware allocates once it runs (buffers, sockets, timers). */
-const RAM_APP_VARS = 1500;
+const RAM_COPIES = 4;
+/** The application's first allocations and the interpreter's working space, at least. */
+const RAM_APP_VARS = 500;
 
 /** Whether a RAM upload of `bytes` bytes fits in `memory` (called with the board's answer). */
 export function ramVerdict(bytes: number, memory: BoardMemory): boolean {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { expect } from 'chai';
-import { configPrelude, ramVarsNeeded } from '../../tools/flash.ts';
+import { configPrelude, ramVarsNeeded, ramVerdict } from '../../tools/flash.ts';
 import { fixtureBytes, makeProject, replayOnBoard, SETTINGS_ENV, type Project } from './fixtures/harness.ts';
 
 /** What the scripted board does when the uploaded code runs (at load(), or at the end of a RAM upload). */
@@ -251,6 +251,16 @@ describe('tools/flash upload: what the board did with the code (scripted console
   describe('RAM mode', () => {
     const RAM: Record<string, string> = { ...SETTINGS_ENV, FLASH_SAVE: 'ram' };
     const bundle = fixtureBytes('firmware.js');
+
+    it('the RAM rule matches the real interpreters: the 48 KB firmware does not fit an ESP32, a 38.7 KB bundle does', () => {
+      // Measured on the Linux builds (see ramVarsNeeded): 16,312 of 16,383 variables free after
+      // reset(); the firmware sent in RAM mode ran out of memory; a 38,722-byte IIFE needed 10,560.
+      const esp32 = { free: 16312, total: 16383, blocksize: 14 };
+      expect(ramVerdict(48_174, esp32)).to.equal(false);
+      expect(ramVerdict(38_722, esp32)).to.equal(true);
+      expect(ramVarsNeeded(38_722, 14)).to.be.within(10_560, 16_312);
+      expect(ramVerdict(20_000, { free: 1542, total: 1600, blocksize: 12 })).to.equal(false);
+    });
 
     it('asks for the free memory after reset() and refuses a bundle that cannot fit, sending none of it', async () => {
       board = new FakeConsole({ board: ESP32, boot: STARTED, memory: { free: 3000, total: 3100, usage: 100, blocksize: 14 } });
