@@ -263,12 +263,12 @@ describe('tools/flash upload: what the board did with the code (scripted console
     });
 
     it('asks for the free memory after reset() and refuses a bundle that cannot fit, sending none of it', async () => {
-      board = new FakeConsole({ board: ESP32, boot: STARTED, memory: { free: 3000, total: 3100, usage: 100, blocksize: 14 } });
+      board = new FakeConsole({ board: ESP32, boot: STARTED, memory: { free: 2000, total: 2100, usage: 100, blocksize: 14 } });
       const port = await board.start();
       const error = await failure(['--port', port], RAM);
       const sent = configPrelude({ wifi: { ssid: RAM.WIFI_SSID, password: RAM.WIFI_PASSWORD }, server: RAM.WS_SERVER_URL, deviceId: RAM.DEVICE_ID, telnet: true }).length + bundle.length;
       expect(error).to.equal(`flash: refusing to upload in RAM mode: ${sent} bytes of code need about ${ramVarsNeeded(sent, 14)} variables there `
-        + '(the code is held as text in RAM, and the firmware needs its own), but the board has 3000 of 3100 free after reset(). '
+        + '(the code is held as text in RAM, and the firmware needs its own), but the board has 2000 of 2100 free after reset(). '
         + 'Upload to Storage instead ("save": "storage" in flash.local.json, or FLASH_SAVE=storage): the code then stays in flash. '
         + 'Nothing was sent; the board was reset (code in its Storage runs again at the next power-up or load()).');
       const lines = board.lines();
