@@ -184,6 +184,10 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
   if (result.error) throw new FlashError(`upload to ${port} failed: ${result.error}${failureDetail(lines)}`);
   const problem = bootProblem(lines, result.check, !libraryOnly);
   if (problem) throw new FlashError(`upload to ${port}: the code was sent, but ${problem}`);
+  if (libraryOnly && !result.check?.answered) {
+    // The app in .bootcde, restarted by load(), may close the telnet console ("telnet": false).
+    io.log(`flash: note: the console did not answer after load() (${result.check?.reason ?? 'no check'}), so whether the app in .bootcde restarted cleanly is unchecked; \`npm run monitor\` shows what the board prints.`);
+  }
   io.log(`flash: done, ${result.board?.BOARD} ${result.board?.VERSION} at ${port} ${plan.outcome}${libraryOnly ? '' : `; it reports ${FIRMWARE_STATUS_GLOBAL} = "${result.check?.status}"`}.`);
 }
 
@@ -254,8 +258,9 @@ export function bootProblem(lines: string[], check: BootCheck | undefined, firmw
   else if (failed.some((line) => /cannot start/.test(line))) what = 'the firmware could not start';
   else if (failed.some((line) => /ASSERT\(|HARD FAULT|Guru Meditation/.test(line))) what = 'the interpreter crashed';
   else if (failed.length > 0) what = 'the code threw an error';
+  else if (!firmware) what = undefined; // the library: a console that stays away is noted by the caller
   else if (!check || !check.answered) what = `the board's console did not answer afterwards (${check?.reason ?? 'no check'})`;
-  else if (firmware && check.status !== 'started') what = `the firmware did not report that it started (${FIRMWARE_STATUS_GLOBAL} is ${JSON.stringify(check.status ?? null)}, expected "started")`;
+  else if (check.status !== 'started') what = `the firmware did not report that it started (${FIRMWARE_STATUS_GLOBAL} is ${JSON.stringify(check.status ?? null)}, expected "started")`;
   if (what === undefined) return undefined;
   const advice = what === 'the board ran out of memory'
     ? 'Free memory: upload with "save": "storage" (FLASH_SAVE=storage) so that the code stays in flash, '

@@ -236,6 +236,19 @@ describe('tools/flash upload: what the board did with the code (scripted console
     expect(error).to.contain(`the board's console did not answer afterwards (no console at ${port} for 3 s after load())`);
   });
 
+  it('--library-only: a console that does not come back (the app closed telnet) is a note, not a failure; a crash is a failure', async () => {
+    board = new FakeConsole({ board: ESP32, boot: STARTED, goneAfterLoad: true });
+    const port = await board.start();
+    expect(await project.run(['--library-only', '--port', port])).to.equal(0);
+    expect(project.logs.at(-2)).to.equal(`flash: note: the console did not answer after load() (no console at ${port} for 3 s after load()), so whether the app in .bootcde restarted cleanly is unchecked; \`npm run monitor\` shows what the board prints.`);
+    expect(project.logs.at(-1)).to.equal(`flash: done, ESP32 2v29 at ${port} has module "wsclient" in Storage.`);
+    await board.stop();
+    board = new FakeConsole({ board: ESP32, boot: OUT_OF_MEMORY });
+    const port2 = await board.start();
+    project.logs.length = 0;
+    expect(await failure(['--library-only', '--port', port2], {})).to.match(/the code was sent, but the board ran out of memory\./);
+  });
+
   it('refuses a tcp:// upload of the firmware while "telnet" is false, before building', async () => {
     project.dispose();
     project = makeProject();
