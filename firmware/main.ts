@@ -98,6 +98,8 @@ function main(): void {
 
 try {
   main();
+  // Read back by `npm run flash` after an upload: tells a firmware that started from one that did not.
+  (global as unknown as { WSCLIENT_STATUS: string }).WSCLIENT_STATUS = 'started';
 } catch (e) {
   // A bad configuration must say which field, on the console, rather than die silently.
   log('cannot start: ' + ((e as Error).message || e));

@@ -32,6 +32,11 @@ export interface EspruinoRunOptions {
    * one share its espruino.flash, i.e. the interpreter's Storage.
    */
   cwd?: string;
+  /**
+   * The interpreter's arguments instead of `script.js` (still written to the scratch folder),
+   * e.g. `['--telnet']` for an interactive interpreter with a telnet console on port 2323.
+   */
+  args?: string[];
 }
 
 /** Runs `script` (bytes, or a string written as UTF-8) in the interpreter `bin`. */
@@ -42,7 +47,7 @@ export function runEspruino(bin: string, script: string | Buffer, options: Espru
   };
   writeFileSync(path.join(dir, 'script.js'), script);
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(bin, ['script.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(bin, options.args ?? ['script.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
     let pending = '';
     let timedOut = false;

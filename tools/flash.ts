@@ -79,6 +79,8 @@ export interface FlashIO {
   build(board: BoardName, distDir: string): Promise<string | void>;
   /** The serial ports that exist (default: listSerialPorts). */
   listPorts(): string[];
+  /** How long to try to reach the console again after load() (default RECONNECT_MS). */
+  reconnectMs: number;
 }
 
 /** A user-facing failure: main() prints its message alone, with no stack trace. */
@@ -111,7 +113,7 @@ const FLAGS = ['--board', '--port', '--baud', '--dry-run', '--library-only', '--
  * @returns the process exit code: 0 on success, 1 after printing one readable error
  */
 export async function main(argv: string[], env: Record<string, string | undefined> = process.env, io: Partial<FlashIO> = {}): Promise<number> {
-  const fullIO: FlashIO = { log: console.log, error: console.error, root: REPO_ROOT, build: buildWithBuildTs, listPorts: listSerialPorts, ...io };
+  const fullIO: FlashIO = { log: console.log, error: console.error, root: REPO_ROOT, build: buildWithBuildTs, listPorts: listSerialPorts, reconnectMs: RECONNECT_MS, ...io };
   try {
     await flash(argv, env, fullIO);
     return 0;
@@ -137,6 +139,7 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
   if (!dryRun) {
     if (!libraryOnly && placeholders.length > 0) throw new FlashError(placeholderMessage(placeholders, localPath));
     port = checkPort(config.port, io.listPorts());
+    if (!libraryOnly && port.startsWith('tcp://') && config.telnet !== true) throw new FlashError(telnetOffMessage(port, localPath));
   }
 
   try {
@@ -178,6 +181,8 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
   }
 
   io.log(`flash: uploading to ${port} at ${config.baud} baud: ${contents}`);
+  const boardOutput: string[] = [];
+  const printer = boardPrinter(io);
   const result = await runEspruino({
     action: 'upload',
     code: sent,
@@ -185,10 +190,152 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
     env: boardEnv(config.board),
     port,
     boardPattern: BOARD_ENV[config.board].pattern,
-    timeoutMs: 30_000 + 3 * sent.length,
-  }, boardPrinter(io));
-  if (result.error) throw new FlashError(`upload to ${port} failed: ${result.error}`);
-  io.log(`flash: done, ${result.board?.BOARD} ${result.board?.VERSION} at ${port} ${plan.outcome}.`);
+    checkMemory: plan.storageFile === undefined,
+    loads: plan.loads,
+    statusGlobal: FIRMWARE_STATUS_GLOBAL,
+    reconnectMs: io.reconnectMs,
+    timeoutMs: 90_000 + 3 * sent.length,
+  }, (text) => {
+    boardOutput.push(text);
+    printer(text);
+  }, (memory) => ramVerdict(sent.length, memory));
+  const lines = consoleLines(boardOutput.join(''));
+  if (result.refused) throw new FlashError(ramRefusal(sent.length, result.refused));
+  if (result.error) throw new FlashError(`upload to ${port} failed: ${result.error}${failureDetail(lines)}`);
+  const problem = bootProblem(lines, result.check, !libraryOnly);
+  if (problem) throw new FlashError(`upload to ${port}: the code was sent, but ${problem}`);
+  if (libraryOnly && !result.check?.answered) {
+    // The app in .bootcde, restarted by load(), may close the telnet console ("telnet": false).
+    io.log(`flash: note: the console did not answer after load() (${result.check?.reason ?? 'no check'}), so whether the app in .bootcde restarted cleanly is unchecked; \`npm run monitor\` shows what the board prints.`);
+  }
+  io.log(`flash: done, ${result.board?.BOARD} ${result.board?.VERSION} at ${port} ${plan.outcome}${libraryOnly ? '' : `; it reports ${FIRMWARE_STATUS_GLOBAL} = "${result.check?.status}"`}.`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking what the board did with the code
+
+/**
+ * The global that firmware/main.ts sets to "started" once its main() has run. After an
+ * upload the tool reads it back through the console: a firmware that ran out of memory or
+ * threw at boot never sets it.
+ */
+export const FIRMWARE_STATUS_GLOBAL = 'WSCLIENT_STATUS';
+
+/** How long to wait for a console to come back after load() (telnet drops, a crash reboots). */
+const RECONNECT_MS = 30_000;
+
+/**
+ * Console lines that mean the code did not run as sent: an uncaught exception, the
+ * interpreter running out of memory (which aborts whatever was running, then prints
+ * "Execution Interrupted" for later callbacks), an internal assert (the board reboots),
+ * and the firmware's own "cannot start: …" (firmware/main.ts).
+ */
+export const BOARD_FAILURE = /Uncaught|OUT OF MEMORY|Execution Interrupted|ASSERT\(|cannot start|HARD FAULT|Guru Meditation/;
+
+/** What the board said after the code was sent (see the ESPRUINO_CHILD upload). */
+export interface BootCheck {
+  /** Whether the console answered the status query (after load() has restarted the board). */
+  answered: boolean;
+  /** The status global's value; null when it is not set. */
+  status?: string | null;
+  /** Why there is no answer, for the user. */
+  reason?: string;
+}
+
+/**
+ * The board's output as clean lines: no escape sequences and control characters, no prompts
+ * (Espruino prints ">" before what follows it on the same line), no answers to the tool's queries.
+ */
+export function consoleLines(output: string): string[] {
+  return output.split('\n')
+    .map((line) => line.replace(/\x1b\[[0-9;]*[A-Za-z]|[\x00-\x1f]/g, '').replace(/^>+/, '').trim())
+    .filter((line) => line !== '' && !/^< << .* >> >$/.test(line));
+}
+
+/** The lines around each failure line (an OUT OF MEMORY line is followed by where it happened). */
+function failureLines(lines: string[]): string[] {
+  const shown = new Set<number>();
+  lines.forEach((line, index) => {
+    if (BOARD_FAILURE.test(line)) for (let i = index; i < Math.min(index + 5, lines.length); i++) shown.add(i);
+  });
+  return [...shown].sort((a, b) => a - b).slice(0, 20).map((index) => lines[index]);
+}
+
+function failureDetail(lines: string[]): string {
+  const shown = failureLines(lines);
+  return shown.length === 0 ? '' : `\nThe board said:\n${shown.map((line) => `  board| ${line}`).join('\n')}`;
+}
+
+/**
+ * Why the upload did not leave the code running, or undefined when it did: the board printed
+ * a failure (BOARD_FAILURE), its console did not answer after load(), or (for the firmware)
+ * the status global is not "started". The text says what the board said and what to do.
+ */
+export function bootProblem(lines: string[], check: BootCheck | undefined, firmware: boolean): string | undefined {
+  const failed = failureLines(lines);
+  let what: string | undefined;
+  if (failed.some((line) => /OUT OF MEMORY/.test(line))) what = 'the board ran out of memory';
+  else if (failed.some((line) => /cannot start/.test(line))) what = 'the firmware could not start';
+  else if (failed.some((line) => /ASSERT\(|HARD FAULT|Guru Meditation/.test(line))) what = 'the interpreter crashed';
+  else if (failed.length > 0) what = 'the code threw an error';
+  else if (!firmware) what = undefined; // the library: a console that stays away is noted by the caller
+  else if (!check || !check.answered) what = `the board's console did not answer afterwards (${check?.reason ?? 'no check'})`;
+  else if (check.status !== 'started') what = `the firmware did not report that it started (${FIRMWARE_STATUS_GLOBAL} is ${JSON.stringify(check.status ?? null)}, expected "started")`;
+  if (what === undefined) return undefined;
+  const advice = what === 'the board ran out of memory'
+    ? 'Free memory: upload with "save": "storage" (FLASH_SAVE=storage) so that the code stays in flash, '
+      + 'lower the buffers in "app" (bufferCapacity, window), and remove other code from the board (reset(); require("Storage").eraseAll() erases all of Storage).'
+    : what === 'the firmware could not start'
+      ? 'The line above names the setting: fix it in flash.local.json ("app") and upload again.'
+      : 'Open the board\'s console with `npm run monitor` to see what it prints; if the board keeps restarting, stop the app with '
+        + 'reset(); require("Storage").erase(".bootcde") and check the free memory with process.memory().';
+  const said = failed.length > 0 ? failed : lines.slice(-8);
+  return `${what}.${said.length > 0 ? `\nThe board said:\n${said.map((line) => `  board| ${line}`).join('\n')}` : ''}\n${advice}`;
+}
+
+/** What process.memory() returns (in variables, "JsVars"; blocksize bytes each). */
+export interface BoardMemory {
+  free: number;
+  total: number;
+  usage?: number;
+  blocksize?: number;
+}
+
+/**
+ * The variables a RAM-mode upload of `bytes` bytes of code needs at its peak on a board with
+ * `blocksize`-byte variables: RAM_COPIES times the code's text, at blocksize - 2 characters
+ * per variable, plus RAM_APP_VARS. In RAM mode Espruino holds the code as text in variables:
+ * the console's input line while a statement arrives (a minified bundle is one statement),
+ * the console history's copy of it, a copy of each function's source as it is defined, and
+ * the copies of nested functions made when their outer function (esbuild's IIFE) runs.
+ *
+ * Calibrated on the Linux builds of Espruino 2v29 with ESP32-like memory (16,383 variables of
+ * 14 bytes; 16,312 free after reset()): the 48 KB firmware sent in RAM mode runs out of memory
+ * (rule: 16,600 needed, refused); a 38.7 KB IIFE bundle (the library wrapped as the firmware
+ * is) run from a script needs 10,560 (3.3 copies; rule: 13,410, so the rule errs on the side
+ * of refusing). On the ESP8266 (about 1,600 variables) no bundle of this size fits in RAM.
+ */
+export function ramVarsNeeded(bytes: number, blocksize: number): number {
+  const charsPerVar = Math.max(1, blocksize - 2);
+  return Math.ceil((bytes * RAM_COPIES) / charsPerVar) + RAM_APP_VARS;
+}
+
+/** How many times the code's text is held at the peak (see ramVarsNeeded). */
+const RAM_COPIES = 4;
+/** The application's first allocations and the interpreter's working space, at least. */
+const RAM_APP_VARS = 500;
+
+/** Whether a RAM upload of `bytes` bytes fits in `memory` (called with the board's answer). */
+export function ramVerdict(bytes: number, memory: BoardMemory): boolean {
+  return memory.free >= ramVarsNeeded(bytes, memory.blocksize ?? 16);
+}
+
+function ramRefusal(bytes: number, memory: BoardMemory): string {
+  const need = ramVarsNeeded(bytes, memory.blocksize ?? 16);
+  return `refusing to upload in RAM mode: ${bytes} bytes of code need about ${need} variables there `
+    + `(the code is held as text in RAM, and the firmware needs its own), but the board has ${memory.free} of ${memory.total} free `
+    + `after reset(). Upload to Storage instead ("save": "storage" in flash.local.json, or FLASH_SAVE=storage): the code then stays in flash. `
+    + 'Nothing was sent; the board was reset (code in its Storage runs again at the next power-up or load()).';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,7 +398,7 @@ export function listSerialPorts(platform: NodeJS.Platform = process.platform): s
 }
 
 /** Returns `port` if it is set and exists; otherwise throws, listing the serial ports that exist. */
-function checkPort(port: string | undefined, ports: string[]): string {
+export function checkPort(port: string | undefined, ports: string[]): string {
   const found = ports.length > 0 ? `Serial ports on this computer: ${ports.join(', ')}.` : 'No serial ports found: is the board plugged in (with a data cable), and is its USB-serial driver (CP210x, CH340) installed?';
   if (port === undefined) {
     throw new FlashError('no port given. Set "port" in flash.local.json, pass --port, or set FLASH_PORT to the board\'s serial device '
@@ -262,6 +409,12 @@ function checkPort(port: string | undefined, ports: string[]): string {
   const exists = process.platform === 'win32' ? ports.some((p) => p.toUpperCase() === port.toUpperCase()) : ports.includes(port) || existsSync(port);
   if (!exists) throw new FlashError(`port ${port} not found. ${found}`);
   return port;
+}
+
+function telnetOffMessage(port: string, localPath: string): string {
+  return `refusing to upload over the telnet console (${port}) while "telnet" is false: the firmware turns that console off when it starts, `
+    + 'so this tool could not check that it started, and the board would then answer on its USB serial port only. '
+    + `Set "telnet": true in ${path.basename(localPath)} (anyone on the network can then run code on the board: see README, Security), or upload over the serial port.`;
 }
 
 function placeholderMessage(fields: string[], localPath: string): string {
@@ -314,6 +467,8 @@ interface UploadPlan {
   espruino: Record<string, unknown>;
   /** The Storage file the code goes to; undefined when it is sent to RAM. */
   storageFile?: string;
+  /** Whether the upload ends with load(), which restarts the interpreter (and drops telnet). */
+  loads: boolean;
   /** Where the code goes, for the user. */
   description: string;
   /** What the board has afterwards, for the user. */
@@ -327,6 +482,7 @@ function uploadPlan(config: FlashConfig, libraryOnly: boolean): UploadPlan {
       // .bootcde (if any) so that the app picks up the new library.
       espruino: { ...SEND_AS_IS, SAVE_ON_SEND: 3, SAVE_STORAGE_FILE: LIBRARY_MODULE, LOAD_STORAGE_FILE: 1 },
       storageFile: LIBRARY_MODULE,
+      loads: true,
       description: `written to Storage file "${LIBRARY_MODULE}" (for require('${LIBRARY_MODULE}')), then load()`,
       outcome: `has module "${LIBRARY_MODULE}" in Storage`,
     };
@@ -335,12 +491,14 @@ function uploadPlan(config: FlashConfig, libraryOnly: boolean): UploadPlan {
     return {
       espruino: { ...SEND_AS_IS, SAVE_ON_SEND: 1, LOAD_STORAGE_FILE: 1 }, // .bootcde, then load() runs it
       storageFile: '.bootcde',
+      loads: true,
       description: 'written to Storage as ".bootcde" (runs at every boot), then load()',
       outcome: 'has the firmware in Storage (.bootcde) and is running it',
     };
   }
   return {
     espruino: { ...SEND_AS_IS, SAVE_ON_SEND: 0 },
+    loads: false,
     description: 'executed in RAM as it is sent (lost on reset)',
     outcome: 'is running the firmware from RAM (lost on reset)',
   };
@@ -422,10 +580,7 @@ function boardPrinter(io: FlashIO): (text: string) => void {
   return (text) => {
     const lines = (pending + text).split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const clean = line.replace(/\x1b\[[0-9;]*[A-Za-z]|[\x00-\x1f]/g, '').trim();
-      if (clean !== '' && clean !== '>') io.log(`  board| ${clean}`);
-    }
+    for (const line of consoleLines(lines.join('\n'))) io.log(`  board| ${line}`);
   };
 }
 
@@ -438,6 +593,14 @@ interface EspruinoJob {
   env: Record<string, string>;
   port?: string;
   boardPattern?: string;
+  /** upload: reset(), then ask process.memory() and let the parent decide (RAM mode). */
+  checkMemory?: boolean;
+  /** upload: the code ends with load() (Storage modes). */
+  loads?: boolean;
+  /** upload: the global to read back once the code runs. */
+  statusGlobal?: string;
+  /** upload: how long to try to reach the console again after load(). */
+  reconnectMs?: number;
   timeoutMs?: number;
 }
 
@@ -452,6 +615,10 @@ interface EspruinoResult {
   error?: string;
   /** upload: what the board said it is. */
   board?: { BOARD: string; VERSION: string };
+  /** upload: the board's memory, when a RAM upload was refused for it; nothing was sent. */
+  refused?: BoardMemory;
+  /** upload: what the console said after the code was sent. */
+  check?: BootCheck;
   /** URLs or hosts the tools tried to reach (blocked). */
   fetched: string[];
   /** Errors the tools reported. */
@@ -460,8 +627,12 @@ interface EspruinoResult {
 
 const ESPRUINO_PATH = createRequire(import.meta.url).resolve('espruino');
 
-/** Runs one job in a fresh child process that loads the espruino package. */
-function runEspruino(job: EspruinoJob, onOutput?: (text: string) => void): Promise<EspruinoResult> {
+/**
+ * Runs one job in a fresh child process that loads the espruino package.
+ * @param onOutput receives the board's console output as it arrives
+ * @param fits answers whether the code fits in the memory the board reports (job.checkMemory)
+ */
+function runEspruino(job: EspruinoJob, onOutput?: (text: string) => void, fits?: (memory: BoardMemory) => boolean): Promise<EspruinoResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=commonjs', '-e', ESPRUINO_CHILD], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = ''; // for crashes; the child silences the package's own chatter
@@ -469,8 +640,9 @@ function runEspruino(job: EspruinoJob, onOutput?: (text: string) => void): Promi
       if (stderr.length < 2000) stderr += chunk.toString();
     });
     let result: EspruinoResult | undefined;
-    child.on('message', (message: { type: string; text?: string } & EspruinoResult) => {
+    child.on('message', (message: { type: string; text?: string; memory?: BoardMemory } & EspruinoResult) => {
       if (message.type === 'output') onOutput?.(message.text ?? '');
+      if (message.type === 'memory') child.send({ type: 'verdict', fits: fits === undefined || fits(message.memory!) });
       if (message.type === 'done') result = message;
     });
     // Settle once the child has gone, so that nothing is left running when the caller goes on.
@@ -522,13 +694,20 @@ for (const name of ['http', 'https']) {
 globalThis.fetch = function (url) { return Promise.reject(blocked('fetch ' + url)); };
 const net = require('node:net');
 const connect = net.createConnection;
+// The upload's hooks for the board's tcp:// console: the tools' socket device reports neither a
+// failed connect nor a reset connection (only a clean end), so the upload watches the socket.
+let currentSocket;
+let onSocketError = function () {};
+let onSocketClose = function () {};
 net.createConnection = net.connect = function (port, host) {
   if (job.action !== 'upload') return blocked('tcp ' + host + ':' + port);
   const socket = connect.apply(net, arguments);
+  currentSocket = socket;
   // core/serial_node_socket.js writes strings of bytes with the default encoding, UTF-8, which
   // would send each byte >= 0x80 as two; latin1 sends one byte per char, as the serial port does.
   socket.setDefaultEncoding('latin1');
-  socket.on('error', function (e) { finish({ error: 'cannot reach ' + job.port + ': ' + e.message }); });
+  socket.on('error', function (e) { if (socket === currentSocket) onSocketError(e); });
+  socket.on('close', function () { if (socket === currentSocket) onSocketClose(); });
   return socket;
 };
 
@@ -586,18 +765,126 @@ function upload(E) {
     });
   };
   const detail = function () { return errors.length ? ' (' + errors.join('; ') + ')' : ''; };
+  // connect: first connection; check: RAM check; write: sending; verify: reading the status back
+  let phase = 'connect';
   let board;
-  let written = false;
+  let connected = false;
+  let generation = 0; // one per connection: waits and queries of a lost connection are dropped
+  let reconnectUntil = 0;
   let lastOutput = Date.now();
+  let received = '';
   Serial.startListening(function (data) {
-    lastOutput = Date.now();
     // getEspruinoPrompt and executeExpression hand back what they read as a string
-    process.send({ type: 'output', text: typeof data === 'string' ? data : Buffer.from(data).toString('latin1') });
+    const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
+    lastOutput = Date.now();
+    received += text;
+    process.send({ type: 'output', text: text });
   });
   setTimeout(function () { finish({ error: 'timed out after ' + Math.round(job.timeoutMs / 1000) + ' s' + detail(), board: board }); }, job.timeoutMs);
 
+  onSocketError = function (e) {
+    if (phase === 'connect') finish({ error: 'cannot reach ' + job.port + ': ' + e.message });
+    // later: a reset connection (load() restarts the board) or a refused reconnect; 'close' follows
+  };
+  onSocketClose = function () { lost(); };
+
+  function lost() {
+    const was = connected;
+    connected = false;
+    generation++;
+    if (phase === 'connect') return finish({ error: 'the connection closed before the board answered' + detail() });
+    if (phase === 'write' && job.loads && was) phase = 'verify'; // load() may have run: check
+    if (phase !== 'verify') return finish({ error: 'the connection closed during the upload' + detail(), board: board });
+    reconnect();
+  }
+
+  // load() restarts the interpreter: a telnet console drops, a crashed board reboots. Try again
+  // for job.reconnectMs, then report that the console did not come back.
+  function reconnect() {
+    if (reconnectUntil === 0) reconnectUntil = Date.now() + job.reconnectMs;
+    if (Date.now() > reconnectUntil) {
+      return finish({ board: board, check: { answered: false, reason: 'no console at ' + job.port + ' for ' + Math.round(job.reconnectMs / 1000) + ' s after load()' } });
+    }
+    const gen = generation;
+    setTimeout(function () {
+      if (gen !== generation) return;
+      Serial.open(job.port, function (status) {
+        if (gen !== generation) return;
+        if (status === undefined) return lost();
+        connected = true;
+        settle(gen, askStatus);
+      }, function () { if (!tcp && gen === generation) lost(); });
+    }, 1000);
+  }
+
+  // Waits until the board has been quiet for a second (it prints while it boots), at most 20 s.
+  function settle(gen, then) {
+    const since = Date.now();
+    const wait = setInterval(function () {
+      if (gen !== generation) return clearInterval(wait);
+      if (Date.now() - lastOutput < 1000 && Date.now() - since < 20000) return;
+      clearInterval(wait);
+      then(gen);
+    }, 100);
+  }
+
+  // Prints JSON.stringify(expression) between markers, as executeExpression does, but without
+  // its Ctrl-C (which would interrupt code that is still starting); undefined after timeoutMs.
+  function ask(gen, expression, timeoutMs, callback) {
+    received = '';
+    Serial.write('\x10print("<","<<",JSON.stringify(' + expression + '),">>",">")\n', false, function () {});
+    const since = Date.now();
+    const poll = setInterval(function () {
+      if (gen !== generation) return clearInterval(poll);
+      const answer = /< << ([\s\S]*?) >> >/.exec(received);
+      if (!answer && Date.now() - since < timeoutMs) return;
+      clearInterval(poll);
+      let value;
+      try { value = answer ? JSON.parse(answer[1]) : undefined; } catch (e) { value = undefined; }
+      callback(answer ? value : undefined, !!answer);
+    }, 50);
+  }
+
+  function askStatus(gen) {
+    const name = job.statusGlobal;
+    ask(gen, 'typeof ' + name + '==="undefined"?null:' + name, 10000, function (value, answered) {
+      if (answered) return finish({ board: board, check: { answered: true, status: value } });
+      finish({ board: board, check: { answered: false, reason: 'no answer to a query for 10 s' } });
+    });
+  }
+
+  function write() {
+    phase = 'write';
+    errors.length = 0;
+    E.Core.CodeWriter.writeToEspruino(job.code, function () {
+      if (phase !== 'write') return;
+      // "RECEIVE ERROR" is the socket reporting that load() reset the connection: expected.
+      const reported = errors.filter(function (e) { return e.indexOf('RECEIVE ERROR') < 0; });
+      if (reported.length) return finish({ error: reported.join('; '), board: board });
+      phase = 'verify';
+      if (connected) settle(generation, askStatus);
+    });
+  }
+
+  // RAM mode: the memory the code will find is what a reset() leaves (the writer sends one too).
+  function checkMemory(gen) {
+    phase = 'check';
+    Serial.write('\x10reset();\n', false, function () {});
+    lastOutput = Date.now();
+    settle(gen, function () {
+      ask(gen, '(function(m){return {free:m.free,total:m.total,usage:m.usage,blocksize:m.blocksize};})(process.memory())', 10000, function (memory) {
+        if (!memory || typeof memory.free !== 'number') return finish({ error: 'the board did not answer process.memory()', board: board });
+        process.once('message', function (verdict) {
+          if (verdict.fits) write(); else finish({ board: board, refused: memory });
+        });
+        process.send({ type: 'memory', memory: memory });
+      });
+    });
+  }
+
   Serial.open(job.port, function (status) {
     if (status === undefined) return finish({ error: 'could not open the port' + detail() });
+    connected = true;
     // Ask the board what it is before sending anything; this also proves the console answers.
     E.Core.Utils.executeExpression('{BOARD:process.env.BOARD,VERSION:process.env.VERSION}', function (result) {
       try { board = JSON.parse(result); } catch (e) { board = undefined; }
@@ -608,23 +895,10 @@ function upload(E) {
       if (!new RegExp(job.boardPattern).test(board.BOARD)) {
         return finish({ error: 'the board is ' + board.BOARD + ' ' + board.VERSION + ', not the configured board (' + job.env.BOARD + ')', board: board });
       }
-      errors.length = 0;
-      E.Core.CodeWriter.writeToEspruino(job.code, function () {
-        written = true;
-        // Let the board finish printing (load() restarts it), then disconnect.
-        const sentAt = Date.now();
-        const wait = setInterval(function () {
-          if (Date.now() - lastOutput < 500 && Date.now() - sentAt < 3000) return;
-          clearInterval(wait);
-          if (errors.length) return finish({ error: errors.join('; '), board: board });
-          Serial.close();
-          setTimeout(function () { finish({ board: board }); }, 1000); // if no disconnect event comes
-        }, 100);
-      });
+      phase = 'check';
+      if (job.checkMemory) checkMemory(generation); else write();
     });
-  }, function () {
-    finish(written ? { board: board } : { error: 'the connection closed during the upload' + detail(), board: board });
-  });
+  }, function () { if (!tcp) lost(); });
 }
 `;
 
