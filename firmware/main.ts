@@ -6,8 +6,8 @@
  * the bundle; anything it leaves out takes the defaults in firmware/app/config.ts.
  */
 import type { BoardRuntime } from '../boards/types';
-import { createEspruinoDevice } from '../hal/espruino/device';
-import { createEspruinoHal, createWifiLink } from '../hal/espruino/index';
+import { createEspruinoDevice, type WifiSignal } from '../hal/espruino/device';
+import { createEspruinoHal, createWifiLink, type EspruinoWifi } from '../hal/espruino/index';
 import { resolveAppConfig } from './app/config';
 import { SensorStreamer } from './app/streamer';
 
@@ -27,7 +27,9 @@ interface FlashConfig {
 }
 
 declare const FLASH_CONFIG: FlashConfig | undefined;
-declare function require(name: string): any;
+/** Espruino's module loader; what each built-in module offers is typed where it is used. */
+declare function require(name: 'TelnetServer'): { setOptions(options: { mode: string }): void };
+declare function require(name: 'Wifi'): EspruinoWifi & WifiSignal;
 
 function log(line: string): void {
   console.log('[wsclient] ' + line);
@@ -49,7 +51,7 @@ function closeTelnet(flash: FlashConfig): void {
   if (flash.telnet === true) return;
   try {
     require('TelnetServer').setOptions({ mode: 'off' });
-  } catch (e) {
+  } catch (_e) {
     // Builds without a telnet console (ESP8266 512 KB, the simulator) have nothing to close.
   }
 }
@@ -58,10 +60,10 @@ function main(): void {
   const board = __WSCLIENT_BOARD__;
   const flash: FlashConfig = typeof FLASH_CONFIG === 'undefined' ? {} : FLASH_CONFIG;
   closeTelnet(flash);
-  let wifiModule: any = null;
+  let wifiModule: (EspruinoWifi & WifiSignal) | null = null;
   try {
     wifiModule = require('Wifi');
-  } catch (e) {
+  } catch (_e) {
     wifiModule = null;
   }
   const device = createEspruinoDevice(board.analogPins, wifiModule);

@@ -24,7 +24,8 @@ export interface WebSocketEventMap {
 export type WebSocketEventType = keyof WebSocketEventMap;
 /** Options of addEventListener: `once` removes the listener after its first call. */
 export interface ListenerOptions { once?: boolean }
-type Listener = (event: any) => void;
+/** A stored listener: any event type's (each is typed where it is added). */
+type Listener = (event: never) => void;
 
 const EVENT_TYPES = ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'];
 
@@ -453,7 +454,7 @@ export class WebSocket {
     try {
       this.writable = (this.socket as TcpSocket).write(core.output.subarray(core.outputStart, core.outputEnd));
       return true;
-    } catch (e) {
+    } catch (_e) {
       // The socket closed under us; its onClose will finish the connection. Never throw from here.
       this.writable = false;
       this.abort();
@@ -515,7 +516,7 @@ export class WebSocket {
     const random = new Uint8Array(2);
     try {
       this.hal.entropy.fill(random);
-    } catch (e) {
+    } catch (_e) {
       return Math.random();
     }
     return ((random[0] << 8) | random[1]) / 65536;
@@ -601,9 +602,9 @@ export class WebSocket {
   }
 
   /** Calls the listeners; an exception in one is rethrown later so it cannot break the client. */
-  private dispatch(type: string, event: any): void {
-    event.target = this;
-    const handler = (this as any)['on' + type] as Listener | null | undefined;
+  private dispatch<K extends WebSocketEventType>(type: K, event: Omit<WebSocketEventMap[K], 'target'>): void {
+    (event as WebSocketEventMap[K]).target = this;
+    const handler = (this as unknown as { [name: string]: Listener | null | undefined })['on' + type];
     const list = this.listeners[type];
     if (handler) this.call(handler, event);
     if (list && list.length === 1) {
@@ -616,9 +617,9 @@ export class WebSocket {
     }
   }
 
-  private call(listener: Listener, event: any): void {
+  private call(listener: Listener, event: unknown): void {
     try {
-      listener(event);
+      (listener as (event: unknown) => void)(event);
     } catch (e) {
       this.later(() => { throw e; }, 0);
     }

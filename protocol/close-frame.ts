@@ -1,7 +1,7 @@
 import { isValidCloseCode } from './close-codes';
 import { MAX_CLOSE_REASON } from './opcodes';
 import { localError } from './errors';
-import { Utf8Validator, type TextCodec } from './utf8';
+import type { Utf8Validator, TextCodec } from './utf8';
 
 /** A received close frame's content, or why it is invalid. */
 export interface ClosePayload {

@@ -309,8 +309,8 @@ export function checkResponse(
   const status = response.status;
   const reason = response.reason;
   const h = response.headers;
-  const upgrade = h['upgrade'];
-  const connection = h['connection'];
+  const upgrade = h.upgrade;
+  const connection = h.connection;
   const accept = h['sec-websocket-accept'];
   const protocol = h['sec-websocket-protocol'];
   const extensions = h['sec-websocket-extensions'];

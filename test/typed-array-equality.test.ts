@@ -62,7 +62,7 @@ function isBinaryType(checker: ts.TypeChecker, type: ts.Type, seen = new Set<ts.
  * ArrayBuffer (null and undefined stripped) and the other is not a null/undefined literal, as
  * `file:line:col: expression`, the file as given. `.d.ts` files are in the program but not reported.
  */
-export function findTypedArrayComparisons(files: string[]): string[] {
+function findTypedArrayComparisons(files: string[]): string[] {
   const { config } = ts.readConfigFile(join(root, 'tsconfig.json'), ts.sys.readFile);
   const { options } = ts.parseJsonConfigFileContent(config, ts.sys, root);
   const program = ts.createProgram(files, { ...options, noEmit: true });

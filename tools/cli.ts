@@ -17,7 +17,7 @@ export interface CommandLine {
  * printing `usage` with `print`; throws an Error naming the bad argument and pointing at --help.
  */
 export function parseCommandLine(argv: string[], options: Options, usage: string, print: (text: string) => void, positionals = false): CommandLine | null {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: positionals });
   } catch (error) {

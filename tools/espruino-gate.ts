@@ -405,7 +405,10 @@ const scopeNames = new WeakMap<AnyNode, Set<string>>();
 /** True when the scope-creating `node` binds `name` (params, var/let/const, functions, classes, catch). */
 function declares(node: AnyNode, name: string): boolean {
   let names = scopeNames.get(node);
-  if (!names) scopeNames.set(node, (names = bindingsOf(node)));
+  if (!names) {
+    names = bindingsOf(node);
+    scopeNames.set(node, names);
+  }
   return names.has(name);
 }
 

@@ -76,6 +76,7 @@ export interface FlashIO {
    * Writes `<distDir>/<board>/firmware.js` and `wsclient.js` (default: buildBoard from
    * tools/build.ts); may return a report to print.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a build step may return nothing or the bundle's path
   build(board: BoardName, distDir: string): Promise<string | void>;
   /** The serial ports that exist (default: listSerialPorts). */
   listPorts(): string[];
@@ -568,10 +569,10 @@ function storedContent(sent: string, file: string): string | undefined {
 /** Decodes a string literal as written by the tools' toJSONishString (core/utils.js). */
 function decodeEspruinoString(literal: string): string {
   const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r' };
-  return literal.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]|.)/g, (_, escape: string) =>
-    escape.length > 1 ? String.fromCharCode(parseInt(escape.slice(1), 16))
-      : /[0-7]/.test(escape) ? String.fromCharCode(Number(escape))
-        : simple[escape] ?? escape);
+  return literal.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]|.)/g, (_match, sequence: string) =>
+    sequence.length > 1 ? String.fromCharCode(parseInt(sequence.slice(1), 16))
+      : /[0-7]/.test(sequence) ? String.fromCharCode(Number(sequence))
+        : simple[sequence] ?? sequence);
 }
 
 /** Prints the board's console output line by line, without prompts and control characters. */

@@ -83,6 +83,7 @@ export interface MemoryEstimate {
   breakdown: { module: number; functions: number; parameters: number; classes: number; names: number; literals: number; tables: number };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: acorn nodes are walked generically, by whatever fields each type has
 type AnyNode = Node & { [key: string]: any };
 
 /** JsVars of a name of `length` characters. */
@@ -293,7 +294,9 @@ export function estimateResidentVars(source: string, blocksize: number, file = '
     }
     for (const key of Object.keys(node)) {
       const child = node[key];
-      if (Array.isArray(child)) child.forEach((c) => c && typeof c === 'object' && collectRoots(c));
+      if (Array.isArray(child)) {
+        for (const c of child) if (c && typeof c === 'object') collectRoots(c);
+      }
       else if (child && typeof child === 'object' && typeof child.type === 'string') collectRoots(child);
     }
   }

@@ -125,7 +125,7 @@ export class SensorStreamer {
       const random = new Uint8Array(2);
       this.platform.hal.entropy.fill(random);
       draw = ((random[0] << 8) | random[1]) / 65536;
-    } catch (e) { /* keep Math.random's draw */ }
+    } catch (_e) { /* keep Math.random's draw */ }
     const config = this.config;
     const delay = backoffDelay({ minDelay: config.fatalRetryMinDelay, maxDelay: config.fatalRetryMaxDelay, maxAttempts: 0 },
       this.fatalAttempt++, draw);
@@ -200,7 +200,7 @@ export class SensorStreamer {
     let message: { [field: string]: unknown };
     try {
       message = JSON.parse(data);
-    } catch (e) {
+    } catch (_e) {
       return this.reply({ type: 'error', id: null, error: 'malformed JSON' });
     }
     if (message === null || typeof message !== 'object') return this.reply({ type: 'error', id: null, error: 'expected a JSON object' });

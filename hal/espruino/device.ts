@@ -47,7 +47,7 @@ export function createEspruinoDevice(analogPins: string[], wifi: WifiSignal | nu
         const pin = name === 'analog' ? analogPins[0] : name;
         if (analogPins.indexOf(pin) < 0 || !g.analogRead) return NaN;
         return g.analogRead(pin);
-      } catch (e) {
+      } catch (_e) {
         return NaN;
       }
     },
@@ -58,7 +58,7 @@ export function createEspruinoDevice(analogPins: string[], wifi: WifiSignal | nu
         if (status && typeof status.rssi === 'number') return status.rssi;
         const details = wifi.getDetails ? wifi.getDetails() : null;
         return details && typeof details.rssi === 'number' ? details.rssi : null;
-      } catch (e) {
+      } catch (_e) {
         return null;
       }
     },

@@ -73,7 +73,7 @@ export function registerLooksRandom(read: () => number, reads: number, byteCutof
       if (++counts[w & 255] >= byteCutoff || ++counts[(w >> 8) & 255] >= byteCutoff ||
         ++counts[(w >> 16) & 255] >= byteCutoff || ++counts[(w >> 24) & 255] >= byteCutoff) return false;
     }
-  } catch (e) {
+  } catch (_e) {
     return false;
   }
   return always === 0 && ever === -1;

@@ -5,7 +5,7 @@ export function findNativeSha1(): ((data: Uint8Array) => Uint8Array) | undefined
   let SHA1: ((data: unknown) => ArrayBuffer) | undefined;
   try {
     SHA1 = require('crypto').SHA1;
-  } catch (e) {
+  } catch (_e) {
     // e.g. the 512 KB ESP8266 build: the protocol's own SHA-1 is used instead
     return undefined;
   }

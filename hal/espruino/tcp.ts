@@ -26,6 +26,7 @@ declare const __WSCLIENT_NO_TLS__: boolean;
 interface EspruinoSocket {
   write(data: string): boolean;
   end(): void;
+  // biome-ignore lint/suspicious/noExplicitAny: each event passes its own argument type (string data, error object, nothing)
   on(event: string, listener: (arg?: any) => void): void;
   wsclient?: EspruinoTcpSocket | null;
 }
@@ -167,7 +168,7 @@ class EspruinoTcpSocket implements TcpSocket {
       // For a whole array E.toString returns the array's own storage (no copy); that is safe
       // because socket.write appends a copy to the socket's queue before returning.
       socket.write(E.toString(bytes));
-    } catch (e) {
+    } catch (_e) {
       // Espruino closed the socket (a dead link, a reset) before its 'close' event reached us:
       // no throw from here, and one onClose soon, with or without Espruino's own events.
       this.ended = true;
@@ -201,7 +202,7 @@ class EspruinoTcpSocket implements TcpSocket {
     if (socket !== null && !this.ended) {
       try {
         socket.end();
-      } catch (e) {
+      } catch (_e) {
         // already closing: nothing to stop
       }
     }

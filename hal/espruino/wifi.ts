@@ -54,7 +54,7 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
   function hasIp(): boolean {
     try {
       return isUsableIp((wifi as EspruinoWifi).getIP().ip);
-    } catch (e) {
+    } catch (_e) {
       return false;
     }
   }
@@ -73,7 +73,7 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
         ssid = details.ssid;
         password = details.password;
       }
-    } catch (e) {
+    } catch (_e) {
       // nothing learnt: the SDK's own retries remain
     }
   }
@@ -91,7 +91,7 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
     if (!name) return;
     try {
       w.connect(name, { password: pass }, function () { check(); });
-    } catch (e) {
+    } catch (_e) {
       // tried again after the next delay
     }
   }

@@ -42,7 +42,7 @@ export class SimClock implements Clock {
   /** `label` only shows up in {@link describePending} (and so in leak reports). */
   setTimeout(fn: () => void, ms: number, label = 'timer'): TimerId {
     // Like the platforms: negative, NaN or missing delays mean "as soon as possible".
-    const delay = ms > 0 ? ms : 0;
+    const delay = Math.max(ms, 0);
     const id = this.nextId++;
     const timer: Timer = { id, due: this.current + delay, seq: id, fn, label };
     this.live.set(id, timer);

@@ -115,7 +115,9 @@ export class SimPeer {
   /** `deferred` when called from a script's method call, so handlers still run from a timer. */
   private close(deferred: boolean): void {
     this.closed = true;
-    const run = () => this.closeHandlers.forEach((fn) => fn());
+    const run = (): void => {
+      for (const fn of this.closeHandlers) fn();
+    };
     if (deferred) this.clock.setTimeout(run, 0, `sim peer ${this.target.host}:${this.target.port} close`);
     else run();
   }

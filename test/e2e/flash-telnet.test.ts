@@ -8,7 +8,7 @@
  * The interpreter's telnet port is fixed at 2323, so these tests run one interpreter at a time
  * and wait (or fail, saying so) while another process holds the port.
  */
-import { type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';

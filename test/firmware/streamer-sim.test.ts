@@ -261,7 +261,9 @@ describe('sensor streamer after a failure the client does not retry', () => {
     expect(sink.hellos).to.have.length(1);
     const times = attempts.concat(sink.helloTimes[0]);
     const delays = times.slice(1).map((t, i) => t - times[i]);
-    delays.forEach((delay, attempt) => expect(delay, `delay ${attempt}`).to.be.within(1000, Math.min(8000, 1000 * 2 ** (attempt + 1)) + SLACK));
+    delays.forEach((delay, attempt) => {
+      expect(delay, `delay ${attempt}`).to.be.within(1000, Math.min(8000, 1000 * 2 ** (attempt + 1)) + SLACK);
+    });
     expect(Math.max(...delays.slice(3))).to.be.above(4000 + SLACK); // the cap is reached, the draws spread out
     app.stop();
     sim.clock.runUntilIdle();

@@ -94,7 +94,9 @@ describe('WebSocket over the simulated network', () => {
     run.sim.clock.advance(60_000); // server still down: attempts keep failing, further apart
     const delays = run.of('reconnect').map((e) => e.delay);
     expect(delays.length).to.be.at.least(4);
-    delays.forEach((d, i) => expect(d).to.be.within(1000, Math.min(8000, 1000 * 2 ** (i + 1))));
+    delays.forEach((d, i) => {
+      expect(d).to.be.within(1000, Math.min(8000, 1000 * 2 ** (i + 1)));
+    });
     run.server.start();
     run.sim.clock.advance(8_100);
     expect(run.ws.readyState).to.equal(WebSocket.OPEN);

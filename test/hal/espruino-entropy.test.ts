@@ -114,7 +114,7 @@ describe('Espruino entropy start-up test', () => {
     for (let run = 0; run < 100; run++) {
       try {
         createEspruinoEntropy({ readRegister: osRandomRegister() }).fill(new Uint8Array(16));
-      } catch (e) {
+      } catch (_e) {
         failures++;
       }
     }
@@ -159,7 +159,7 @@ describe('Espruino entropy start-up test', () => {
         try {
           createEspruinoEntropy({ readRegister: read }).fill(new Uint8Array(16));
           return true;
-        } catch (e) {
+        } catch (_e) {
           return false;
         }
       });

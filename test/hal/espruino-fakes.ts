@@ -27,7 +27,8 @@ export class FakeSocket {
   }
 
   on(event: string, listener: Listener): void {
-    (this.listeners[event] || (this.listeners[event] = [])).push(listener);
+    if (!this.listeners[event]) this.listeners[event] = [];
+    this.listeners[event].push(listener);
   }
 
   write(data: unknown): boolean {

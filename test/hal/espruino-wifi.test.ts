@@ -22,7 +22,8 @@ class FakeWifi implements EspruinoWifi {
     return this.details;
   }
   on(event: string, listener: Listener): void {
-    (this.listeners[event] || (this.listeners[event] = [])).push(listener);
+    if (!this.listeners[event]) this.listeners[event] = [];
+    this.listeners[event].push(listener);
   }
   removeListener(event: string, listener: Listener): void {
     const list = this.listeners[event] || [];

@@ -81,8 +81,10 @@ describe('simboard: the built wsclient module survives a WiFi drop', function ()
   for (const name of BOARDS) {
     it(`${name}: the heartbeat declares the dead link, the client reconnects after restore, and queued messages arrive`, async () => {
       const started = Date.now();
-      const s = (server = await startEchoServer());
-      const b = (board = createSimBoard({ board: name }));
+      server = await startEchoServer();
+      board = createSimBoard({ board: name });
+      const s = server;
+      const b = board;
       b.addModule('wsclient', bundles![name]);
       b.run(boardScript(s.url), 'wifi-test.js');
       const report = (): Report => readReport<Report>(b, 'snapshot()');

@@ -43,7 +43,9 @@ function deviceAnswers(commands: { [field: string]: unknown }[]): { type: string
   });
   app.start();
   sim.clock.advance(1000);
-  commands.forEach((command, i) => server.connections[0].send(1, JSON.stringify({ ...command, type: 'command', id: `c${i}` })));
+  commands.forEach((command, i) => {
+    server.connections[0].send(1, JSON.stringify({ ...command, type: 'command', id: `c${i}` }));
+  });
   sim.clock.advance(1000);
   app.stop();
   sim.clock.runUntilIdle();

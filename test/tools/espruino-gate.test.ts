@@ -95,6 +95,7 @@ describe('tools/espruino-gate', () => {
         'class A extends B {} function E() {} class C extends E {}',
         'function g() { function Error() {} class X extends Error {} }',
         'var o = { get x() { return 1; } }; class A { get y() { return 2; } static m() {} }',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the gate's input is source text holding a template literal
         'var s = `a${b}c`; var f = (a) => a ?? 1; for (const x of [1]) {}',
         'var r = /a[(?<=]b/gim;',
       ];

@@ -877,7 +877,7 @@ export async function runInterpreterSection(context: BenchContext, env: Record<s
       subjects.push({ name, source: { esp32: source, esp8266: source }, origin: { esp32: flags.compare, esp8266: flags.compare } });
     }
     const options = context.quick ? QUICK_OPTIONS : NORMAL_OPTIONS;
-    LEGEND.forEach((line) => log(line));
+    for (const line of LEGEND) log(line);
     log(`ws ${wsVersion()}; sizes ${options.sizes.map(formatSize).join(', ')} text and binary ` +
       `(N ${options.sizes.map((s) => options.rounds[s]).join('/')} text, ${options.binaryRounds} binary), ` +
       `${options.bigSizes.map(formatSize).join(', ')} on the ESP32-like pool with limits raised; ` +
@@ -886,7 +886,7 @@ export async function runInterpreterSection(context: BenchContext, env: Record<s
     log('');
     const results = await runInterpreterBench(pools, subjects, options, log);
     log('');
-    formatReport(results).forEach((line) => log(line));
+    for (const line of formatReport(results)) log(line);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -10,6 +10,7 @@
 import vm from 'node:vm';
 
 /** A value of the board's realm: board code gives and takes arbitrary JavaScript. */
+// biome-ignore lint/suspicious/noExplicitAny: board code gives and takes arbitrary JavaScript across the realm boundary
 export type BoardValue = any;
 
 /** A plain object of the board's realm. */
@@ -51,6 +52,7 @@ export class BoardRealm {
   }
 
   /** Makes a host function look native to the board (its prototype chain is the board's). */
+  // biome-ignore lint/suspicious/noExplicitAny: wraps host functions of any signature
   fn<F extends (...args: any[]) => unknown>(f: F): F {
     Object.setPrototypeOf(f, this.intrinsics.Function.prototype);
     return f;
@@ -60,12 +62,14 @@ export class BoardRealm {
   object(props: Record<string, unknown> = {}, proto: object = this.intrinsics.Object.prototype): BoardObject {
     const o = Object.create(proto) as BoardObject;
     for (const [key, value] of Object.entries(props)) {
+      // biome-ignore lint/suspicious/noExplicitAny: as fn()
       o[key] = typeof value === 'function' ? this.fn(value as (...args: any[]) => unknown) : value;
     }
     return o;
   }
 
   /** Defines built-in methods (non-enumerable, like Espruino's natives) on a board object. */
+  // biome-ignore lint/suspicious/noExplicitAny: as fn()
   methods(target: object, methods: Record<string, (...args: any[]) => unknown>): void {
     for (const [key, value] of Object.entries(methods)) {
       Object.defineProperty(target, key, { value: this.fn(value), writable: true, configurable: true, enumerable: false });

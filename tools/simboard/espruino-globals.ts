@@ -62,14 +62,14 @@ function bytesOf(data: unknown): Uint8Array {
 function createE(deps: GlobalsDeps): BoardValue {
   const { realm, random, sensors } = deps;
   const E = realm.object();
-  const toString = (...args: unknown[]) => {
+  const toStringOf = (...args: unknown[]) => {
     // A single string comes back as it is (it already is the flat 8-bit string).
     if (args.length === 1 && typeof args[0] === 'string') return args[0];
     return latin1String(Uint8Array.from(collectBytes(args)));
   };
   realm.methods(E, {
-    toString,
-    toFlatString: toString,
+    toString: toStringOf,
+    toFlatString: toStringOf,
     toUint8Array: (...args: unknown[]) => realm.uint8Array(collectBytes(args)),
     toArrayBuffer: (text: unknown) => realm.uint8Array(latin1Bytes(String(text))).buffer,
     hwRand: () => random.next(),

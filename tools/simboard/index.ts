@@ -106,9 +106,11 @@ class SimulatedBoard implements SimBoard {
   constructor(private readonly options: SimBoardOptions) {
     const profile = PROFILES[options.board];
     if (!profile) throw new Error(`simboard: unknown board ${JSON.stringify(options.board)} (esp32 or esp8266)`);
-    const realm = (this.realm = new BoardRealm(`simboard ${profile.name}`));
+    const realm = new BoardRealm(`simboard ${profile.name}`);
+    this.realm = realm;
     trimToEspruino(realm);
-    const loop = (this.loop = new BoardLoop((code) => realm.run(code, 'callback'), (error) => this.reportUncaught(error)));
+    const loop = new BoardLoop((code) => realm.run(code, 'callback'), (error) => this.reportUncaught(error));
+    this.loop = loop;
     const events = new BoardEvents(realm, loop);
     events.install();
     this.timers = new BoardTimers(realm, loop);
