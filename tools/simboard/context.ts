@@ -34,6 +34,8 @@ export class BoardRealm {
   /** The board's global object (`global` / `globalThis` on the board). */
   readonly global: BoardObject;
   readonly intrinsics: BoardIntrinsics;
+  /** Host functions and objects handed to the board: the firmware's natives, which cost the board no JsVars (memory.ts). */
+  readonly natives = new WeakSet<object>();
 
   constructor(name: string) {
     this.context = vm.createContext({}, { name });
@@ -53,6 +55,7 @@ export class BoardRealm {
   /** Makes a host function look native to the board (its prototype chain is the board's). */
   fn<F extends (...args: any[]) => unknown>(f: F): F {
     Object.setPrototypeOf(f, this.intrinsics.Function.prototype);
+    this.natives.add(f);
     return f;
   }
 

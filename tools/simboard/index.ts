@@ -28,6 +28,7 @@ import { BoardEvents } from './events.ts';
 import { formatUncaught } from './format.ts';
 import { trimToEspruino } from './language.ts';
 import { BoardLoop } from './loop.ts';
+import { BoardMemory, COSTS, hookAllocations, OutOfMemory } from './memory.ts';
 import { BoardModules } from './modules.ts';
 import { NetStack } from './net.ts';
 import { type BoardName, PROFILES } from './profile.ts';
@@ -59,11 +60,19 @@ export interface SimBoardOptions {
 /** The host's handle on a simulated board. */
 export interface SimBoard {
   /**
-   * Runs code in the board's global scope, like the board running an uploaded file. The code is
-   * taken as UTF-8 and its bytes become 8-bit chars, as on an ESP build. Throws on a syntax or
-   * top-level error.
+   * Runs code in the board's global scope, like the board running a file uploaded to RAM: its
+   * functions' code takes JsVars. The code is taken as UTF-8 and its bytes become 8-bit chars,
+   * as on an ESP build. Throws on a syntax or top-level error; running out of memory is not
+   * thrown but printed, as the board does (see `memory`).
    */
   run(code: string, filename?: string): void;
+  /**
+   * Like a board booting the firmware from Storage (`npm run flash` in storage mode): the code
+   * is written to `.bootcde` and run, and its functions' code stays in flash (one JsVar each).
+   */
+  boot(code: string): void;
+  /** The board's memory as process.memory() reports it (after a garbage collection), and how often it ran out. */
+  memory(): { free: number; usage: number; total: number; blocksize: number; outOfMemory: number };
   /** Like the Web IDE / CLI preloading a module: Modules.addCached(name, function(){ code }). Throws what the module throws. */
   addModule(name: string, code: string): void;
   /** Evaluates an expression inside the board and returns the result (a board value). */
@@ -100,6 +109,9 @@ class SimulatedBoard implements SimBoard {
   private readonly timers: BoardTimers;
   private readonly modules: BoardModules;
   private readonly net: NetStack;
+  private readonly storage: BoardStorage;
+  private readonly boardMemory: BoardMemory;
+  private outOfMemory = 0;
   private readonly untrackRejections: () => void;
   private stopped = false;
 
@@ -116,7 +128,9 @@ class SimulatedBoard implements SimBoard {
     const sensors = new BoardSensors(realm, profile);
     sensors.install();
     const print = (line: string): void => this.print(line);
-    installEspruinoGlobals({ realm, profile, random: new EspruinoRandom(), sensors, rngWorks: options.rngWorks ?? true, print });
+    const memory = (this.boardMemory = new BoardMemory(realm, { total: profile.vars, blockSize: profile.blockSize }, () => this.memoryRoots()));
+    hookAllocations(realm, memory);
+    installEspruinoGlobals({ realm, profile, random: new EspruinoRandom(), sensors, rngWorks: options.rngWorks ?? true, print, memory });
 
     const link = new WifiLink(realm, loop, events, profile, options.wifi ?? {});
     this.wifi = {
@@ -130,7 +144,7 @@ class SimulatedBoard implements SimBoard {
       realm, loop, events, link, profile, print,
       deadLinkTimeoutMs: options.deadLinkTimeoutMs ?? DEFAULT_DEAD_LINK_TIMEOUT_MS,
     });
-    const storage = new BoardStorage(realm);
+    const storage = (this.storage = new BoardStorage(realm));
     const builtins: Record<string, () => unknown> = {
       net: () => this.net.module(false),
       Wifi: () => link.module,
@@ -140,8 +154,18 @@ class SimulatedBoard implements SimBoard {
     if (profile.tls) builtins.tls = () => this.net.module(true);
     if (profile.name === 'esp8266') builtins.ESP8266 = () => sensors.chipObject();
     else realm.defineGlobal('ESP32', sensors.chipObject());
-    this.modules = new BoardModules(realm, builtins, storage);
+    this.modules = new BoardModules(realm, builtins, storage, memory);
     this.modules.install();
+    // What exists now is the firmware; from here on the program's values count.
+    memory.captureBuiltins();
+    this.loop.guard = {
+      canRun: () => !memory.exhausted || memory.walk() <= profile.vars,
+      aborted: (error) => {
+        const failed = memory.takeFailure() || error instanceof OutOfMemory;
+        return memory.afterCallback() || failed;
+      },
+      interrupted: (interval) => this.interrupted(interval ? 'interval' : 'callback'),
+    };
 
     this.untrackRejections = trackRejections({
       owns: (promise) => promise instanceof realm.intrinsics.Promise,
@@ -151,7 +175,59 @@ class SimulatedBoard implements SimBoard {
 
   run(code: string, filename = 'upload.js'): void {
     this.assertRunning();
-    this.realm.run(asUploaded(code), filename);
+    this.topLevel(asUploaded(code), filename);
+  }
+
+  boot(code: string): void {
+    this.assertRunning();
+    const uploaded = asUploaded(code);
+    this.storage.write('.bootcde', uploaded);
+    this.boardMemory.codeInFlash(uploaded);
+    this.topLevel(uploaded, '.bootcde');
+  }
+
+  memory(): { free: number; usage: number; total: number; blocksize: number; outOfMemory: number } {
+    const usage = this.boardMemory.usage(true);
+    const { total, blockSize } = this.boardMemory.pool;
+    return { free: Math.max(0, total - usage), usage, total, blocksize: blockSize, outOfMemory: this.outOfMemory };
+  }
+
+  /** Runs uploaded code at the top level; running out of memory aborts it as on the board (printed, not thrown). */
+  private topLevel(code: string, filename: string): void {
+    const memory = this.boardMemory;
+    let error: unknown;
+    let threw = false;
+    try {
+      this.realm.run(code, filename);
+    } catch (e) {
+      error = e;
+      threw = true;
+    }
+    const failed = memory.takeFailure() || error instanceof OutOfMemory;
+    if (memory.afterCallback() || failed) {
+      this.interrupted('top');
+      return;
+    }
+    if (threw) throw error;
+  }
+
+  /** What Espruino prints when a callback (or the top level) is interrupted for memory. */
+  private interrupted(where: 'top' | 'callback' | 'interval'): void {
+    this.outOfMemory++;
+    this.print('OUT OF MEMORY');
+    if (where === 'interval') this.print('ERROR: Ctrl-C while processing interval - removing it.');
+    this.print(where === 'top' ? 'Execution Interrupted.' : 'Execution Interrupted during event processing.');
+    if (this.boardMemory.raise()) this.print('New interpreter error: LOW_MEMORY,MEMORY');
+  }
+
+  /** What the board's memory holds besides its globals: cached modules, timers, queued events, sockets. */
+  private memoryRoots(): { values: unknown[]; vars: number } {
+    const timers = this.timers.memoryRoots();
+    const queued = this.loop.memoryRoots();
+    const sockets = this.net.memoryRoots();
+    let vars = timers.count * COSTS.timer + queued.count * COSTS.queued + sockets.values.length * COSTS.socket;
+    for (const chars of sockets.pendingChars) if (chars > 0) vars += this.boardMemory.stringVars(chars);
+    return { values: [...this.modules.cachedValues(), ...timers.values, ...queued.values, ...sockets.values], vars };
   }
 
   addModule(name: string, code: string): void {
@@ -169,6 +245,7 @@ class SimulatedBoard implements SimBoard {
     this.stopped = true;
     this.loop.stop();
     this.timers.clearAll();
+    this.boardMemory.close();
     this.untrackRejections();
     await this.net.shutdown();
   }
