@@ -3,8 +3,8 @@
  * variables (ESP8266_4MB: 1,600 of 12 bytes; ESP32: up to 16,383 of 14 bytes) and every value,
  * property name, string chunk, function, closure scope and typed-array store takes some of them.
  * V8 does not say what a value would cost there, so this is a model, calibrated against the
- * Linux builds of the interpreter with those pools (CALIBRATION below, checked by
- * test/simboard/memory.test.ts):
+ * Linux builds of the interpreter with those pools (the figures are in
+ * test/simboard/fixtures/memory-calibration.ts, checked by test/simboard/memory.test.ts):
  *
  * - measure() is Espruino's garbage collector: it walks what the board can still reach (its
  *   globals, the module cache, timers, queued events, sockets and their unsent data, and the
@@ -36,7 +36,7 @@ export interface MemoryPool {
 }
 
 /**
- * Prices of Espruino's storage, in variables, fitted to the Linux builds (see CALIBRATION).
+ * Prices of Espruino's storage, in variables, fitted to the Linux builds.
  * A string of n chars: one block holds STRING_FIRST chars, each further block `stringChars`.
  * A property or element is its name (a string, or an index) plus its value, except that a
  * short name (≤ STRING_FIRST chars) holds an integer or a boolean in the same block.
@@ -47,6 +47,8 @@ export const COSTS = {
   stringFirst: 4,
   /** Chars per further string block: 8 with 14-byte blocks, 7 with 12-byte ones (measured). */
   stringChars: (blockSize: number): number => (blockSize >= 14 ? 8 : 7),
+  /** Chars of function code per block: Espruino keeps code tokenised (keywords as one byte) and packed. */
+  codeChars: (blockSize: number): number => blockSize - 0.5,
   /** Bytes per block of a typed array's flat store (a header block, then whole blocks). */
   bufferBytes: (blockSize: number): number => blockSize - 1.5,
   /** A typed array view plus its ArrayBuffer object. */
@@ -61,28 +63,9 @@ export const COSTS = {
   scope: 1,
 };
 
-/**
- * Measured on the Linux builds (Espruino 2v29, ESP32-like 16,383 × 14 B and ESP8266_4MB-like
- * 1,600 × 12 B pools): process.memory().usage before and after each statement, and of the
- * built firmware (dist/<board>/firmware.js with its FLASH_CONFIG line) booted from
- * `.bootcde`, idle with its server unreachable. On the Linux build Storage is a file, so the
- * boot code is read into RAM: function code counts there as with a RAM upload. The simulated
- * board's figure for the same program (test/simboard/memory.test.ts) must stay within 20%.
- */
-export const CALIBRATION = [
-  { program: 'var s = <100-char string>', esp32: 14, esp8266: 16 },
-  { program: 'var o = {a:1 … j:10} (10 integer props)', esp32: 14, esp8266: 14 },
-  { program: "var o = {alpha:1.5, beta:'x', gamma:true, delta:null, epsilonLongName:2.5}", esp32: 19, esp8266: 19 },
-  { program: 'var a = [1 … 20]', esp32: 24, esp8266: 24 },
-  { program: "var a = ['aa' … 'jj'] (10 strings)", esp32: 24, esp8266: 24 },
-  { program: 'var u = new Uint8Array(1000)', esp32: 86, esp8266: 98 },
-  { program: 'function f(a, b, c) { var x = a + b; return x * c + 12345; }', esp32: 11, esp8266: 11 },
-  { program: "var big = {}; 50 × big['key' + i] = i * 1.5", esp32: 145, esp8266: 145 },
-  { program: 'firmware.js booted from .bootcde (RAM), idle, server unreachable', esp32: 7422, esp8266: 'OUT OF MEMORY at boot' },
-] as const;
 
 /** How long after a walk the next callback may skip its own (a walk takes milliseconds). */
-const MEASURE_INTERVAL_MS = 100;
+const MEASURE_INTERVAL_MS = 250;
 
 /** Thrown into board code when an allocation does not fit: the callback is aborted. */
 export class OutOfMemory extends Error {
@@ -308,6 +291,7 @@ export class BoardMemory {
         if (!d) continue;
         member(key, 'value' in d ? d.value : d.get, array && typeof key === 'string' && /^\d+$/.test(key));
       }
+      // A class instance's prototype is the program's (its methods); built-in prototypes are free.
       const proto = Object.getPrototypeOf(value) as unknown;
       if (proto !== null && !this.natives.has(proto as object)) stack.push(proto);
     };
@@ -343,7 +327,7 @@ export class BoardMemory {
         }
         code = Math.max(0, code);
       }
-      const codeVars = this.inFlash(text) ? 1 : this.stringVars(code);
+      const codeVars = this.inFlash(text) ? 1 : Math.ceil(code / COSTS.codeChars(this.pool.blockSize));
       info = { own: 1 + fn.length + codeVars, native: false };
     }
     this.functionInfo.set(fn, info);
