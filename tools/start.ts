@@ -92,8 +92,13 @@ export async function start(options: StartOptions): Promise<Running> {
   for (let i = 1; i <= options.devices; i++) {
     const deviceId = `sim-${options.board}-${i}`;
     const board = createSimBoard({ board: options.board as 'esp32' | 'esp8266', console: (line) => log(`${deviceId}: ${line}`) });
-    board.run(prelude(server, deviceId, options) + code, `${deviceId}/firmware.js`);
+    // As `npm run flash` leaves a board (storage mode): .bootcde, its code in flash.
+    board.boot(prelude(server, deviceId, options) + code);
     boards.push(board);
+    const memory = board.memory();
+    log(memory.outOfMemory > 0
+      ? `${deviceId}: OUT OF MEMORY while booting: the firmware needs more than the ${options.board}'s ${memory.total} JsVars (the simulated board counts memory as the chip does)`
+      : `${deviceId}: ${memory.free} of ${memory.total} JsVars free after boot`);
   }
   log(`${options.devices} simulated ${options.board} board${options.devices === 1 ? '' : 's'} streaming to ${server}`);
   log(`dashboard: ${sink.url}/   stats: ${sink.url}/api/stats`);

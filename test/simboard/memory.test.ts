@@ -51,6 +51,8 @@ describe('simboard: memory in JsVars', function () {
       board.run('held = undefined;');
       expect(readReport(board, 'process.memory()').usage).to.equal(before.usage + 1); // the name `held` stays
       expect(board.memory()).to.deep.include({ total: POOLS[name].total, blocksize: POOLS[name].blocksize, outOfMemory: 0 });
+      // Espruino's process, not Node's.
+      expect(board.evaluate('typeof process.exit + " " + typeof process.env.PATH + " " + process.version')).to.equal('undefined undefined 2v29');
     });
 
     it(`${name}: a small program costs within 20% of what the real interpreter reports`, () => {

@@ -53,6 +53,12 @@ export interface SimBoardOptions {
   wifi?: { ssid?: string; connected?: boolean };
   /** Whether peek32 of the RNG register returns random values (default true); false: always 0. */
   rngWorks?: boolean;
+  /**
+   * Whether the board runs out of memory where the chip would (default true). false: memory is
+   * still counted and reported, but nothing is aborted — for tests that push more through the
+   * board than the chip could hold, to check logic rather than capacity. Say why where you use it.
+   */
+  memoryLimit?: boolean;
   /** How long a socket survives a WiFi drop before it fails (default 30 000 ms; lwIP takes minutes). */
   deadLinkTimeoutMs?: number;
 }
@@ -128,7 +134,7 @@ class SimulatedBoard implements SimBoard {
     const sensors = new BoardSensors(realm, profile);
     sensors.install();
     const print = (line: string): void => this.print(line);
-    const memory = (this.boardMemory = new BoardMemory(realm, { total: profile.vars, blockSize: profile.blockSize }, () => this.memoryRoots()));
+    const memory = (this.boardMemory = new BoardMemory(realm, { total: profile.vars, blockSize: profile.blockSize }, () => this.memoryRoots(), options.memoryLimit ?? true));
     hookAllocations(realm, memory);
     installEspruinoGlobals({ realm, profile, random: new EspruinoRandom(), sensors, rngWorks: options.rngWorks ?? true, print, memory });
 
@@ -158,7 +164,7 @@ class SimulatedBoard implements SimBoard {
     this.modules.install();
     // What exists now is the firmware; from here on the program's values count.
     memory.captureBuiltins();
-    this.loop.guard = {
+    if (memory.enforced) this.loop.guard = {
       canRun: () => !memory.exhausted || memory.walk() <= profile.vars,
       aborted: (error) => {
         const failed = memory.takeFailure() || error instanceof OutOfMemory;
@@ -204,7 +210,7 @@ class SimulatedBoard implements SimBoard {
       threw = true;
     }
     const failed = memory.takeFailure() || error instanceof OutOfMemory;
-    if (memory.afterCallback() || failed) {
+    if ((memory.afterCallback() && memory.enforced) || failed) {
       this.interrupted('top');
       return;
     }
