@@ -12,8 +12,9 @@
  *   bundler/gate catch it); no hoisting or `let`-per-iteration quirks; built-ins stay reachable
  *   through prototypes (`Array.prototype.slice`); Number.EPSILON / MAX_SAFE_INTEGER and
  *   BYTES_PER_ELEMENT stay (V8 will not delete them); `"\u20ac"` in source keeps its 16-bit char.
- * - Memory: no JsVar limit, no OUT OF MEMORY; E.getSizeOf is an estimate; E.toString(u8) copies
- *   (the chip shares the array's memory); process (and process.memory) is absent.
+ * - Memory: counted in JsVars by a model (memory.ts), not exactly; strings built inside a
+ *   callback are seen after it, so such a callback runs to its end before OUT OF MEMORY;
+ *   E.getSizeOf is a rougher estimate; E.toString(u8) copies (the chip shares the array's memory).
  * - net: a refused port is found synchronously through /proc/net/tcp (Linux), else ESP32 gets
  *   'end' + 'close'(false) without the throw; connect never blocks; TLS sends no SNI.
  * - WiFi: restore() reconnects by itself on ESP32 too; sockets survive a drop until
@@ -181,7 +182,7 @@ class SimulatedBoard implements SimBoard {
 
   run(code: string, filename = 'upload.js'): void {
     this.assertRunning();
-    this.topLevel(asUploaded(code), filename);
+    this.topLevel(asUploaded(code), filename, false);
   }
 
   boot(code: string): void {
@@ -189,7 +190,7 @@ class SimulatedBoard implements SimBoard {
     const uploaded = asUploaded(code);
     this.storage.write('.bootcde', uploaded);
     this.boardMemory.codeInFlash(uploaded);
-    this.topLevel(uploaded, '.bootcde');
+    this.topLevel(uploaded, '.bootcde', true);
   }
 
   memory(): { free: number; usage: number; total: number; blocksize: number; outOfMemory: number } {
@@ -199,10 +200,12 @@ class SimulatedBoard implements SimBoard {
   }
 
   /** Runs uploaded code at the top level; running out of memory aborts it as on the board (printed, not thrown). */
-  private topLevel(code: string, filename: string): void {
+  private topLevel(code: string, filename: string, inFlash: boolean): void {
     const memory = this.boardMemory;
     let error: unknown;
     let threw = false;
+    // Uploaded to RAM, the script's text is in JsVars while it runs; from Storage it is read in place.
+    if (!inFlash) memory.holdSource(code.length);
     try {
       this.realm.run(code, filename);
     } catch (e) {
@@ -210,7 +213,9 @@ class SimulatedBoard implements SimBoard {
       threw = true;
     }
     const failed = memory.takeFailure() || error instanceof OutOfMemory;
-    if ((memory.afterCallback() && memory.enforced) || failed) {
+    const over = memory.afterCallback() && memory.enforced;
+    memory.holdSource(0);
+    if (over || failed) {
       this.interrupted('top');
       return;
     }

@@ -59,6 +59,10 @@ export const COSTS = {
   queued: 3,
   /** A socket's hidden state besides its JavaScript object. */
   socket: 6,
+  /** An object or array: its own block plus, as fitted to the measurements, two of overhead. */
+  object: 3,
+  /** A function: its own block plus one (fitted), before its parameters and code. */
+  function: 2,
   /** A closure scope object. */
   scope: 1,
 };
@@ -102,6 +106,8 @@ export class BoardMemory {
   private estimate = COSTS.base;
   private lastWalk = -Infinity;
   private flags: string[] = [];
+  /** Variables of the script text being run from RAM (Espruino holds all of it while it runs). */
+  private source = 0;
   /** An allocation failed in the running callback (even if the callback caught the error). */
   private failed = false;
   private readonly flashCode: string[] = [];
@@ -147,6 +153,11 @@ export class BoardMemory {
   codeInFlash(source: string): void {
     this.flashCode.push(source);
     this.flashCache.clear();
+  }
+
+  /** While a script of `chars` chars runs from RAM its text is held in JsVars; 0 when it ends. */
+  holdSource(chars: number): void {
+    this.source = Math.ceil(chars / COSTS.codeChars(this.pool.blockSize));
   }
 
   /** Variables in use: a fresh walk when `gc` (or when the last is old), else the running estimate. */
@@ -219,7 +230,7 @@ export class BoardMemory {
     const scopes = new Map<string, ScopeView>();
     const stack: unknown[] = [];
     const roots = this.roots();
-    let vars = COSTS.base + roots.vars;
+    let vars = COSTS.base + roots.vars + this.source;
     // A property: its name, and its value unless a short name holds it.
     const member = (key: PropertyKey, value: unknown, index: boolean): void => {
       const name = typeof key === 'symbol' ? 1 : index ? 1 : this.stringVars(String(key).length);
@@ -290,7 +301,7 @@ export class BoardMemory {
         }
         return;
       }
-      vars += 1;
+      vars += COSTS.object;
       const array = Array.isArray(value);
       for (const key of Reflect.ownKeys(value)) {
         if (array && key === 'length') continue;
@@ -343,7 +354,7 @@ export class BoardMemory {
         code = Math.max(0, code);
       }
       const codeVars = this.inFlash(text) ? 1 : Math.ceil(code / COSTS.codeChars(this.pool.blockSize));
-      info = { own: 1 + fn.length + codeVars, native: false };
+      info = { own: COSTS.function + fn.length + codeVars, native: false };
     }
     this.functionInfo.set(fn, info);
     return info;
