@@ -100,7 +100,9 @@ export async function start(options: StartOptions): Promise<Running> {
       ? `${deviceId}: OUT OF MEMORY while booting: the firmware needs more than the ${options.board}'s ${memory.total} JsVars (the simulated board counts memory as the chip does)`
       : `${deviceId}: ${memory.free} of ${memory.total} JsVars free after boot`);
   }
-  log(`${options.devices} simulated ${options.board} board${options.devices === 1 ? '' : 's'} streaming to ${server}`);
+  const failed = boards.filter((board) => board.memory().outOfMemory > 0).length;
+  log(`${options.devices} simulated ${options.board} board${options.devices === 1 ? '' : 's'} streaming to ${server}` +
+    (failed > 0 ? ` (${failed} out of memory: expect nothing from ${failed === 1 ? 'it' : 'them'})` : ''));
   log(`dashboard: ${sink.url}/   stats: ${sink.url}/api/stats`);
   let stopped = false;
   return {
