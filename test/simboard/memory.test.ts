@@ -84,6 +84,15 @@ setTimeout(function () { log.push('b ' + E.getErrorFlags().join() + ' ' + (proce
     expect(b.uncaught).to.deep.equal([]);
   });
 
+  it('esp8266 with memoryLimit: false: the same Uint8Array is counted, over the pool, and nothing is aborted', () => {
+    board = createSimBoard({ board: 'esp8266', memoryLimit: false });
+    board.run('var big = new Uint8Array(30000); var after = 1;');
+    expect(board.evaluate('after')).to.equal(1);
+    expect(board.output).to.deep.equal([]);
+    expect(board.memory()).to.deep.include({ free: 0, outOfMemory: 0 });
+    expect(board.memory().usage).to.be.above(30000 / 12);
+  });
+
   it('esp32: the same Uint8Array fits, and E.toString of it is priced too', () => {
     board = createSimBoard({ board: 'esp32' });
     board.run('var big = new Uint8Array(30000); var text = E.toString(big);');
