@@ -213,7 +213,7 @@ class SimulatedBoard implements SimBoard {
       threw = true;
     }
     const failed = memory.takeFailure() || error instanceof OutOfMemory;
-    const over = memory.afterCallback() && memory.enforced;
+    const over = memory.enforced && memory.afterCallback();
     memory.holdSource(0);
     if (over || failed) {
       this.interrupted('top');
