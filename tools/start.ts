@@ -229,10 +229,17 @@ export async function start(options: StartOptions): Promise<Running> {
   let stopping = false;
   for (const deviceId of ids) {
     const board = createSimBoard({ board: options.board as 'esp32' | 'esp8266', console: (line) => { if (!stopping) log(`${deviceId}: ${line}`); } });
-    board.run(prelude(server, deviceId, simTokens[deviceId], options) + code, `${deviceId}/firmware.js`);
+    // As `npm run flash` leaves a board (storage mode): .bootcde, its code in flash.
+    board.boot(prelude(server, deviceId, simTokens[deviceId], options) + code);
     boards.push(board);
+    const memory = board.memory();
+    log(memory.outOfMemory > 0
+      ? `${deviceId}: OUT OF MEMORY while booting: the firmware needs more than the ${options.board}'s ${memory.total} JsVars (the simulated board counts memory as the chip does)`
+      : `${deviceId}: ${memory.free} of ${memory.total} JsVars free after boot`);
   }
-  log(`${options.devices} simulated ${options.board} board${options.devices === 1 ? '' : 's'} streaming to ${server}`);
+  const failed = boards.filter((board) => board.memory().outOfMemory > 0).length;
+  log(`${options.devices} simulated ${options.board} board${options.devices === 1 ? '' : 's'} streaming to ${server}` +
+    (failed > 0 ? ` (${failed} out of memory: expect nothing from ${failed === 1 ? 'it' : 'them'})` : ''));
   log(`dashboard: ${sink.url}/${sinkTokens ? `?token=${sinkTokens.admin}` : ''}   stats: ${sink.url}/api/stats`);
   if (!isLoopback(options.host)) log(`real boards: ${sink.deviceUrls.join('  ') || 'this machine has no LAN address'}`);
 

@@ -35,6 +35,8 @@ export class BoardRealm {
   /** The board's global object (`global` / `globalThis` on the board). */
   readonly global: BoardObject;
   readonly intrinsics: BoardIntrinsics;
+  /** Host functions and objects handed to the board: the firmware's natives, which cost the board no JsVars (memory.ts). */
+  readonly natives = new WeakSet<object>();
 
   constructor(name: string) {
     this.context = vm.createContext({}, { name });
@@ -55,6 +57,7 @@ export class BoardRealm {
   // biome-ignore lint/suspicious/noExplicitAny: wraps host functions of any signature
   fn<F extends (...args: any[]) => unknown>(f: F): F {
     Object.setPrototypeOf(f, this.intrinsics.Function.prototype);
+    this.natives.add(f);
     return f;
   }
 

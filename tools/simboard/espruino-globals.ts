@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { collectBytes, latin1Bytes, latin1String } from './bytes.ts';
+import type { BoardMemory } from './memory.ts';
 import type { BoardRealm, BoardValue } from './context.ts';
 import { formatArgument } from './format.ts';
 import type { BoardProfile } from './profile.ts';
@@ -24,6 +25,8 @@ export interface GlobalsDeps {
   random: EspruinoRandom;
   sensors: BoardSensors;
   rngWorks: boolean;
+  /** The board's JsVar accounting: process.memory(), E.getErrorFlags(), allocations by E.toString / E.toUint8Array. */
+  memory: BoardMemory;
   /** Writes one console line (board text, 8-bit). */
   print(line: string): void;
 }
@@ -48,6 +51,24 @@ export function installEspruinoGlobals(deps: GlobalsDeps): void {
   realm.defineGlobal('btoa', realm.fn((data: unknown) => Buffer.from(bytesOf(data)).toString('base64')));
   realm.defineGlobal('atob', realm.fn((text: unknown) => Buffer.from(String(text), 'base64').toString('latin1')));
   realm.defineGlobal('E', createE(deps));
+  realm.defineGlobal('process', createProcess(deps));
+}
+
+/** Espruino's `process`: version, env and memory() from the board's memory model (memory.ts). */
+function createProcess(deps: GlobalsDeps): BoardValue {
+  const { realm, memory, profile } = deps;
+  const proc = realm.object();
+  proc.version = '2v29';
+  proc.env = realm.data({ VERSION: '2v29', BOARD: profile.name === 'esp8266' ? 'ESP8266_4MB' : 'ESP32' });
+  realm.methods(proc, {
+    /** process.memory(gc): in variables; `false` skips the garbage collection (the last count, plus allocations since). */
+    memory: (gc?: unknown) => {
+      const usage = memory.usage(gc !== false);
+      const total = memory.pool.total;
+      return realm.data({ free: Math.max(0, total - usage), usage, total, history: 0, gc: 0, gctime: 0, blocksize: memory.pool.blockSize });
+    },
+  });
+  return proc;
 }
 
 function peek32(deps: GlobalsDeps, address: unknown): number {
@@ -60,22 +81,28 @@ function bytesOf(data: unknown): Uint8Array {
 }
 
 function createE(deps: GlobalsDeps): BoardValue {
-  const { realm, random, sensors } = deps;
+  const { realm, random, sensors, memory } = deps;
   const E = realm.object();
   const toStringOf = (...args: unknown[]) => {
     // A single string comes back as it is (it already is the flat 8-bit string).
     if (args.length === 1 && typeof args[0] === 'string') return args[0];
-    return latin1String(Uint8Array.from(collectBytes(args)));
+    const bytes = collectBytes(args);
+    memory.allocate(memory.bufferVars(bytes.length));
+    return latin1String(Uint8Array.from(bytes));
   };
   realm.methods(E, {
     toString: toStringOf,
     toFlatString: toStringOf,
-    toUint8Array: (...args: unknown[]) => realm.uint8Array(collectBytes(args)),
+    toUint8Array: (...args: unknown[]) => {
+      const bytes = collectBytes(args);
+      memory.allocate(memory.bufferVars(bytes.length));
+      return realm.uint8Array(bytes);
+    },
     toArrayBuffer: (text: unknown) => realm.uint8Array(latin1Bytes(String(text))).buffer,
     hwRand: () => random.next(),
     srand: (seed: unknown) => random.seed(Number(seed)),
     getTemperature: () => sensors.temperature(),
-    getErrorFlags: () => realm.array([]),
+    getErrorFlags: () => realm.array(memory.takeFlags()),
     getSizeOf: (value: unknown) => sizeOf(value, 0),
     CRC32: (data: unknown) => crc32(bytesOf(data)),
     enableWatchdog: () => undefined,

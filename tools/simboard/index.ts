@@ -12,8 +12,9 @@
  *   bundler/gate catch it); no hoisting or `let`-per-iteration quirks; built-ins stay reachable
  *   through prototypes (`Array.prototype.slice`); Number.EPSILON / MAX_SAFE_INTEGER and
  *   BYTES_PER_ELEMENT stay (V8 will not delete them); `"\u20ac"` in source keeps its 16-bit char.
- * - Memory: no JsVar limit, no OUT OF MEMORY; E.getSizeOf is an estimate; E.toString(u8) copies
- *   (the chip shares the array's memory); process (and process.memory) is absent.
+ * - Memory: counted in JsVars by a model (memory.ts), not exactly; strings built inside a
+ *   callback are seen after it, so such a callback runs to its end before OUT OF MEMORY;
+ *   E.getSizeOf is a rougher estimate; E.toString(u8) copies (the chip shares the array's memory).
  * - net: a refused port is found synchronously through /proc/net/tcp (Linux), else ESP32 gets
  *   'end' + 'close'(false) without the throw; connect never blocks; TLS sends no SNI.
  * - WiFi: restore() reconnects by itself on ESP32 too; sockets survive a drop until
@@ -28,6 +29,7 @@ import { BoardEvents } from './events.ts';
 import { formatUncaught } from './format.ts';
 import { trimToEspruino } from './language.ts';
 import { BoardLoop } from './loop.ts';
+import { BoardMemory, COSTS, hookAllocations, OutOfMemory } from './memory.ts';
 import { BoardModules } from './modules.ts';
 import { NetStack } from './net.ts';
 import { type BoardName, PROFILES } from './profile.ts';
@@ -52,6 +54,12 @@ export interface SimBoardOptions {
   wifi?: { ssid?: string; connected?: boolean };
   /** Whether peek32 of the RNG register returns random values (default true); false: always 0. */
   rngWorks?: boolean;
+  /**
+   * Whether the board runs out of memory where the chip would (default true). false: memory is
+   * still counted and reported, but nothing is aborted — for tests that push more through the
+   * board than the chip could hold, to check logic rather than capacity. Say why where you use it.
+   */
+  memoryLimit?: boolean;
   /** How long a socket survives a WiFi drop before it fails (default 30 000 ms; lwIP takes minutes). */
   deadLinkTimeoutMs?: number;
 }
@@ -59,11 +67,19 @@ export interface SimBoardOptions {
 /** The host's handle on a simulated board. */
 export interface SimBoard {
   /**
-   * Runs code in the board's global scope, like the board running an uploaded file. The code is
-   * taken as UTF-8 and its bytes become 8-bit chars, as on an ESP build. Throws on a syntax or
-   * top-level error.
+   * Runs code in the board's global scope, like the board running a file uploaded to RAM: its
+   * functions' code takes JsVars. The code is taken as UTF-8 and its bytes become 8-bit chars,
+   * as on an ESP build. Throws on a syntax or top-level error; running out of memory is not
+   * thrown but printed, as the board does (see `memory`).
    */
   run(code: string, filename?: string): void;
+  /**
+   * Like a board booting the firmware from Storage (`npm run flash` in storage mode): the code
+   * is written to `.bootcde` and run, and its functions' code stays in flash (one JsVar each).
+   */
+  boot(code: string): void;
+  /** The board's memory as process.memory() reports it (after a garbage collection), and how often it ran out. */
+  memory(): { free: number; usage: number; total: number; blocksize: number; outOfMemory: number };
   /** Like the Web IDE / CLI preloading a module: Modules.addCached(name, function(){ code }). Throws what the module throws. */
   addModule(name: string, code: string): void;
   /** Evaluates an expression inside the board and returns the result (a board value). */
@@ -100,6 +116,9 @@ class SimulatedBoard implements SimBoard {
   private readonly timers: BoardTimers;
   private readonly modules: BoardModules;
   private readonly net: NetStack;
+  private readonly storage: BoardStorage;
+  private readonly boardMemory: BoardMemory;
+  private outOfMemory = 0;
   private readonly untrackRejections: () => void;
   private stopped = false;
 
@@ -118,7 +137,9 @@ class SimulatedBoard implements SimBoard {
     const sensors = new BoardSensors(realm, profile);
     sensors.install();
     const print = (line: string): void => this.print(line);
-    installEspruinoGlobals({ realm, profile, random: new EspruinoRandom(), sensors, rngWorks: options.rngWorks ?? true, print });
+    const memory = (this.boardMemory = new BoardMemory(realm, { total: profile.vars, blockSize: profile.blockSize }, () => this.memoryRoots(), options.memoryLimit ?? true));
+    hookAllocations(realm, memory);
+    installEspruinoGlobals({ realm, profile, random: new EspruinoRandom(), sensors, rngWorks: options.rngWorks ?? true, print, memory });
 
     const link = new WifiLink(realm, loop, events, profile, options.wifi ?? {});
     this.wifi = {
@@ -132,7 +153,7 @@ class SimulatedBoard implements SimBoard {
       realm, loop, events, link, profile, print,
       deadLinkTimeoutMs: options.deadLinkTimeoutMs ?? DEFAULT_DEAD_LINK_TIMEOUT_MS,
     });
-    const storage = new BoardStorage(realm);
+    const storage = (this.storage = new BoardStorage(realm));
     const builtins: Record<string, () => unknown> = {
       net: () => this.net.module(false),
       Wifi: () => link.module,
@@ -142,8 +163,18 @@ class SimulatedBoard implements SimBoard {
     if (profile.tls) builtins.tls = () => this.net.module(true);
     if (profile.name === 'esp8266') builtins.ESP8266 = () => sensors.chipObject();
     else realm.defineGlobal('ESP32', sensors.chipObject());
-    this.modules = new BoardModules(realm, builtins, storage);
+    this.modules = new BoardModules(realm, builtins, storage, memory);
     this.modules.install();
+    // What exists now is the firmware; from here on the program's values count.
+    memory.captureBuiltins();
+    if (memory.enforced) this.loop.guard = {
+      canRun: () => !memory.exhausted || memory.walk() <= profile.vars,
+      aborted: (error) => {
+        const failed = memory.takeFailure() || error instanceof OutOfMemory;
+        return memory.afterCallback() || failed;
+      },
+      interrupted: (interval) => this.interrupted(interval ? 'interval' : 'callback'),
+    };
 
     this.untrackRejections = trackRejections({
       owns: (promise) => promise instanceof realm.intrinsics.Promise,
@@ -153,7 +184,63 @@ class SimulatedBoard implements SimBoard {
 
   run(code: string, filename = 'upload.js'): void {
     this.assertRunning();
-    this.realm.run(asUploaded(code), filename);
+    this.topLevel(asUploaded(code), filename, false);
+  }
+
+  boot(code: string): void {
+    this.assertRunning();
+    const uploaded = asUploaded(code);
+    this.storage.write('.bootcde', uploaded);
+    this.boardMemory.codeInFlash(uploaded);
+    this.topLevel(uploaded, '.bootcde', true);
+  }
+
+  memory(): { free: number; usage: number; total: number; blocksize: number; outOfMemory: number } {
+    const usage = this.boardMemory.usage(true);
+    const { total, blockSize } = this.boardMemory.pool;
+    return { free: Math.max(0, total - usage), usage, total, blocksize: blockSize, outOfMemory: this.outOfMemory };
+  }
+
+  /** Runs uploaded code at the top level; running out of memory aborts it as on the board (printed, not thrown). */
+  private topLevel(code: string, filename: string, inFlash: boolean): void {
+    const memory = this.boardMemory;
+    let error: unknown;
+    let threw = false;
+    // Uploaded to RAM, the script's text is in JsVars while it runs; from Storage it is read in place.
+    if (!inFlash) memory.holdSource(code.length);
+    try {
+      this.realm.run(code, filename);
+    } catch (e) {
+      error = e;
+      threw = true;
+    }
+    const failed = memory.takeFailure() || error instanceof OutOfMemory;
+    const over = memory.enforced && memory.afterCallback();
+    memory.holdSource(0);
+    if (over || failed) {
+      this.interrupted('top');
+      return;
+    }
+    if (threw) throw error;
+  }
+
+  /** What Espruino prints when a callback (or the top level) is interrupted for memory. */
+  private interrupted(where: 'top' | 'callback' | 'interval'): void {
+    this.outOfMemory++;
+    this.print('OUT OF MEMORY');
+    if (where === 'interval') this.print('ERROR: Ctrl-C while processing interval - removing it.');
+    this.print(where === 'top' ? 'Execution Interrupted.' : 'Execution Interrupted during event processing.');
+    if (this.boardMemory.raise()) this.print('New interpreter error: LOW_MEMORY,MEMORY');
+  }
+
+  /** What the board's memory holds besides its globals: cached modules, timers, queued events, sockets. */
+  private memoryRoots(): { values: unknown[]; vars: number } {
+    const timers = this.timers.memoryRoots();
+    const queued = this.loop.memoryRoots();
+    const sockets = this.net.memoryRoots();
+    let vars = timers.count * COSTS.timer + queued.count * COSTS.queued + sockets.values.length * COSTS.socket;
+    for (const chars of sockets.pendingChars) if (chars > 0) vars += this.boardMemory.stringVars(chars);
+    return { values: [...this.modules.cachedValues(), ...timers.values, ...queued.values, ...sockets.values], vars };
   }
 
   addModule(name: string, code: string): void {
@@ -171,6 +258,7 @@ class SimulatedBoard implements SimBoard {
     this.stopped = true;
     this.loop.stop();
     this.timers.clearAll();
+    this.boardMemory.close();
     this.untrackRejections();
     await this.net.shutdown();
   }

@@ -14,6 +14,16 @@ export interface Poller {
   poll(): boolean;
 }
 
+/** How callbacks meet the board's memory (memory.ts); the loop runs without one too. */
+export interface CallbackGuard {
+  /** Whether a callback can run at all (false: the pool is full even after a garbage collection). */
+  canRun(): boolean;
+  /** After a callback returned or threw: whether it was aborted for memory (then it is reported). */
+  aborted(error: unknown): boolean;
+  /** Reports an interrupted callback, as Espruino prints it; `interval` when it was an interval's. */
+  interrupted(interval: boolean): void;
+}
+
 interface QueuedCall {
   fn: unknown;
   thisArg: unknown;
@@ -27,6 +37,8 @@ export class BoardLoop {
   private readonly hostTimers = new Set<NodeJS.Timeout>();
   private scheduled: NodeJS.Immediate | undefined;
   private stoppedFlag = false;
+  /** Set by the board once its memory is accounted. */
+  guard: CallbackGuard | undefined;
 
   /**
    * @param evaluate runs a string callback (Espruino accepts code strings for timers and listeners)
@@ -42,15 +54,39 @@ export class BoardLoop {
     return this.stoppedFlag;
   }
 
-  /** Calls a board callback now; a throw becomes an uncaught exception, not the caller's. */
-  invoke(fn: unknown, thisArg: unknown, args: readonly unknown[]): void {
-    if (this.stoppedFlag) return;
+  /**
+   * Calls a board callback now; a throw becomes an uncaught exception, not the caller's.
+   * Returns false when the callback was interrupted (out of memory) or could not run.
+   */
+  invoke(fn: unknown, thisArg: unknown, args: readonly unknown[], interval = false): boolean {
+    if (this.stoppedFlag) return true;
+    const guard = this.guard;
+    if (guard && !guard.canRun()) {
+      guard.interrupted(interval);
+      return false;
+    }
+    let thrown: unknown;
+    let threw = false;
     try {
       if (typeof fn === 'function') Reflect.apply(fn, thisArg, args);
       else if (typeof fn === 'string') this.evaluate(fn);
     } catch (error) {
-      this.reportUncaught(error);
+      thrown = error;
+      threw = true;
     }
+    if (guard && guard.aborted(thrown)) {
+      guard.interrupted(interval);
+      return false;
+    }
+    if (threw) this.reportUncaught(thrown);
+    return true;
+  }
+
+  /** What queued events hold in the board's memory. */
+  memoryRoots(): { values: unknown[]; count: number } {
+    const values: unknown[] = [];
+    for (const call of this.events) values.push(call.fn, call.thisArg, ...call.args);
+    return { values, count: this.events.length };
   }
 
   /** Queues a board callback for the next idle pass (Espruino's jsiQueueEvents). */

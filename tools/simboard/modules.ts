@@ -9,6 +9,14 @@
 import type { BoardRealm, BoardValue } from './context.ts';
 import type { BoardStorage } from './storage.ts';
 
+/** What the loader tells the board's memory model (memory.ts). */
+export interface ModuleMemory {
+  /** A built-in module's object: part of the firmware. */
+  markNative(value: object): void;
+  /** Source run from Storage: its functions' code stays in flash. */
+  codeInFlash(source: string): void;
+}
+
 /** Built-in modules of the real firmware that the simulator does not provide: require says so plainly. */
 const NOT_EMULATED = ['http', 'dgram', 'Flash', 'TelnetServer', 'fs', 'heatshrink', 'neopixel'];
 
@@ -23,7 +31,13 @@ export class BoardModules {
     private readonly realm: BoardRealm,
     private readonly builtins: Readonly<Record<string, () => BoardValue>>,
     private readonly storage: BoardStorage,
+    private readonly memory?: ModuleMemory,
   ) {}
+
+  /** The cached modules' exports, which the board's memory holds. */
+  cachedValues(): unknown[] {
+    return [...this.cache.values()];
+  }
 
   /** Defines `require` and `Modules` on the board. */
   install(): void {
@@ -58,8 +72,13 @@ export class BoardModules {
     const builtin = Object.hasOwn(this.builtins, name) ? this.builtins[name] : undefined;
     const stored = this.storage.read(name);
     let exported: BoardValue;
-    if (builtin) exported = builtin();
-    else if (stored !== undefined) exported = this.evaluate(stored, `storage:${name}`);
+    if (builtin) {
+      exported = builtin();
+      if (this.memory && exported !== null && typeof exported === 'object') this.memory.markNative(exported);
+    } else if (stored !== undefined) {
+      this.memory?.codeInFlash(stored);
+      exported = this.evaluate(stored, `storage:${name}`);
+    }
     else if (NOT_EMULATED.includes(name)) throw this.realm.error(`simboard: module ${JSON.stringify(name)} is on the board but not emulated`);
     else throw this.realm.error(`Module ${JSON.stringify(name)} not found`);
     this.cache.set(name, exported);

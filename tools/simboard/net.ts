@@ -114,6 +114,17 @@ export class NetStack {
     return mod;
   }
 
+  /** What the sockets hold in the board's memory: their objects and their unsent strings (memory.ts). */
+  memoryRoots(): { values: unknown[]; pendingChars: number[] } {
+    const values: unknown[] = [];
+    const pendingChars: number[] = [];
+    for (const socket of this.sockets) {
+      values.push(socket.boardSocket);
+      pendingChars.push(socket.pendingChars);
+    }
+    return { values, pendingChars };
+  }
+
   /** Destroys every host connection and resolves once all are closed. */
   async shutdown(): Promise<void> {
     const closing = [...this.sockets].map((s) => s.destroy());
@@ -224,6 +235,11 @@ class SimSocket implements Poller {
   failBeforeOpen(ending: Ending): void {
     this.ending = ending;
     this.closeRequested = true;
+  }
+
+  /** Length of the send queue, a string in the board's memory. */
+  get pendingChars(): number {
+    return this.txQueue.length;
   }
 
   write(data: unknown): void {

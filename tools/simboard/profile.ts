@@ -29,6 +29,13 @@ export interface BoardProfile {
   /** ADC resolution: analogRead returns raw / 2^bits. */
   adcBits: number;
   mac: string;
+  /**
+   * The JsVar pool (memory.ts): ESP8266_4MB has 1,600 variables of 12 bytes; ESP32 sizes its
+   * pool from free heap at boot, at most 16,383 of 14 bytes (reached with PSRAM; a plain
+   * WROOM module has fewer, `process.memory().total` on the board says how many).
+   */
+  vars: number;
+  blockSize: number;
 }
 
 const range = (prefix: string, from: number, to: number): string[] =>
@@ -48,6 +55,8 @@ export const PROFILES: Readonly<Record<BoardName, BoardProfile>> = {
     pins: range('D', 0, 39),
     adcBits: 12,
     mac: '24:0a:c4:00:00:01',
+    vars: 16_383,
+    blockSize: 14,
   },
   esp8266: {
     name: 'esp8266',
@@ -62,5 +71,7 @@ export const PROFILES: Readonly<Record<BoardName, BoardProfile>> = {
     pins: [...range('D', 0, 16), 'A0'],
     adcBits: 10,
     mac: '5c:cf:7f:00:00:01',
+    vars: 1_600,
+    blockSize: 12,
   },
 };

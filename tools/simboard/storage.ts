@@ -20,6 +20,11 @@ export class BoardStorage {
     return this.files.get(name);
   }
 
+  /** Writes a whole file (an 8-bit string), as an upload to Storage does. */
+  write(name: string, text: string): void {
+    this.files.set(name, text);
+  }
+
   /** The Storage module object. */
   module(): BoardObject {
     const realm = this.realm;

@@ -39,6 +39,13 @@ export class BoardTimers {
     realm.defineGlobal('changeInterval', realm.fn((id: unknown, ms: unknown) => this.change(id, ms)));
   }
 
+  /** What the timers hold in the board's memory: their callbacks and arguments. */
+  memoryRoots(): { values: unknown[]; count: number } {
+    const values: unknown[] = [];
+    for (const timer of this.timers.values()) values.push(timer.fn, ...timer.args);
+    return { values, count: this.timers.size };
+  }
+
   /** Number of pending timers. */
   get size(): number {
     return this.timers.size;
@@ -64,7 +71,12 @@ export class BoardTimers {
       const timer = this.timers.get(id);
       if (!timer) return;
       if (!timer.repeat) this.timers.delete(id);
-      this.loop.invoke(timer.fn, undefined, timer.args);
+      if (this.loop.invoke(timer.fn, undefined, timer.args, timer.repeat)) return;
+      // Espruino drops an interval whose callback was interrupted (out of memory).
+      if (timer.repeat && this.timers.get(id) === timer) {
+        clearTimeout(timer.handle);
+        this.timers.delete(id);
+      }
     };
     return repeat ? setInterval(fire, interval) : setTimeout(fire, interval);
   }
