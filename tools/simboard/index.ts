@@ -137,7 +137,8 @@ class SimulatedBoard implements SimBoard {
     const sensors = new BoardSensors(realm, profile);
     sensors.install();
     const print = (line: string): void => this.print(line);
-    const memory = (this.boardMemory = new BoardMemory(realm, { total: profile.vars, blockSize: profile.blockSize }, () => this.memoryRoots(), options.memoryLimit ?? true));
+    const memory = new BoardMemory(realm, { total: profile.vars, blockSize: profile.blockSize }, () => this.memoryRoots(), options.memoryLimit ?? true);
+    this.boardMemory = memory;
     hookAllocations(realm, memory);
     installEspruinoGlobals({ realm, profile, random: new EspruinoRandom(), sensors, rngWorks: options.rngWorks ?? true, print, memory });
 
@@ -153,7 +154,8 @@ class SimulatedBoard implements SimBoard {
       realm, loop, events, link, profile, print,
       deadLinkTimeoutMs: options.deadLinkTimeoutMs ?? DEFAULT_DEAD_LINK_TIMEOUT_MS,
     });
-    const storage = (this.storage = new BoardStorage(realm));
+    const storage = new BoardStorage(realm);
+    this.storage = storage;
     const builtins: Record<string, () => unknown> = {
       net: () => this.net.module(false),
       Wifi: () => link.module,

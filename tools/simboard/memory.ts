@@ -286,7 +286,9 @@ export class BoardMemory {
           if (!view) return;
           scopes.set(key, view);
           vars += COSTS.scope;
-          view.names.forEach((name, j) => member(name, view.values[j], false));
+          view.names.forEach((name, j) => {
+            member(name, view.values[j], false);
+          });
         });
         for (const key of Reflect.ownKeys(value)) {
           if (key === 'length' || key === 'name') continue;
@@ -380,6 +382,7 @@ export class BoardMemory {
     const got: unknown[] = [];
     host.__simboardMemory = { fn, sink: (value: unknown) => got.push(value) };
     try {
+      // biome-ignore lint/suspicious/noExplicitAny: answers of the inspector protocol, read field by field below
       const post = (method: string, params: object): any => {
         let result: unknown;
         let failure: unknown;
@@ -393,16 +396,16 @@ export class BoardMemory {
       const group = 'simboard-memory';
       const fnId = post('Runtime.evaluate', { expression: 'globalThis.__simboardMemory.fn', objectGroup: group }).result.objectId;
       const sinkId = post('Runtime.evaluate', { expression: 'globalThis.__simboardMemory.sink', objectGroup: group }).result.objectId;
-      const internal = post('Runtime.getProperties', { objectId: fnId, ownProperties: true }).internalProperties as any[] | undefined;
+      const internal = post('Runtime.getProperties', { objectId: fnId, ownProperties: true }).internalProperties as { name: string; value?: { objectId?: string } }[] | undefined;
       const scopeList = internal?.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
       const views: ScopeView[] = [];
       if (scopeList) {
-        for (const scope of post('Runtime.getProperties', { objectId: scopeList, ownProperties: true }).result as any[]) {
+        for (const scope of post('Runtime.getProperties', { objectId: scopeList, ownProperties: true }).result as { value?: { description?: string; objectId?: string } }[]) {
           const description = String(scope.value?.description ?? '');
           if (!/^(Closure|Block)/.test(description)) continue;
           const names: string[] = [];
           const values: unknown[] = [];
-          for (const variable of post('Runtime.getProperties', { objectId: scope.value.objectId, ownProperties: true }).result as any[]) {
+          for (const variable of post('Runtime.getProperties', { objectId: scope.value?.objectId, ownProperties: true }).result as { name: unknown; value?: { objectId?: string; type?: string; value?: unknown; description?: string } }[]) {
             const remote = variable.value ?? {};
             names.push(String(variable.name));
             if (remote.objectId) {
