@@ -33,7 +33,7 @@ export interface TcpTarget {
   host: string;
   port: number;
   tls: boolean;
-  tlsOptions?: TlsOptions;
+  tlsOptions?: TlsOptions | undefined;
 }
 
 export interface TcpHandlers {
@@ -103,7 +103,7 @@ export interface TextCodec {
    * UTF-8, false when it is not, undefined when the codec cannot tell quickly (the protocol's
    * JavaScript validator then decides).
    */
-  validate?(bytes: Uint8Array, start: number, end: number): boolean | undefined;
+  validate?: ((bytes: Uint8Array, start: number, end: number) => boolean | undefined) | undefined;
 }
 
 /** The platform as the client runtime sees it. */

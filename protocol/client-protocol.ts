@@ -49,17 +49,17 @@ export interface ProtocolHandler {
 export interface ClientProtocolConfig {
   url: WsUrl;
   handshake: HandshakeOptions;
-  options?: ProtocolOptions;
+  options?: ProtocolOptions | undefined;
   /** Fills its argument with unpredictable bytes: the key and every mask come from here. */
   entropy: (out: Uint8Array) => void;
-  sha1?: (data: Uint8Array) => Uint8Array;
-  base64?: (data: Uint8Array) => string;
-  text?: TextCodec;
+  sha1?: ((data: Uint8Array) => Uint8Array) | undefined;
+  base64?: ((data: Uint8Array) => string) | undefined;
+  text?: TextCodec | undefined;
   /**
    * A new array for a message split over chunks, which the protocol fills completely before
    * handing it out (so it need not be zeroed); default `new Uint8Array(length)`.
    */
-  allocate?: (length: number) => Uint8Array;
+  allocate?: ((length: number) => Uint8Array) | undefined;
   handler: ProtocolHandler;
 }
 

@@ -12,7 +12,7 @@ export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** What the caller may add to the handshake request. */
 export interface HandshakeOptions {
   /** Value of the Origin header, if any. */
-  origin?: string;
+  origin?: string | undefined;
   /** Subprotocols to offer, in order of preference. */
   protocols: string[];
   /** Extra request headers. */

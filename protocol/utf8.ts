@@ -17,7 +17,7 @@ export interface TextCodec {
    * UTF-8, false when it is not, undefined when the codec cannot tell quickly (the protocol's
    * JavaScript validator then decides).
    */
-  validate?(bytes: Uint8Array, start: number, end: number): boolean | undefined;
+  validate?: ((bytes: Uint8Array, start: number, end: number) => boolean | undefined) | undefined;
 }
 
 /** Encodes a UTF-16 string; lone surrogates become U+FFFD (EF BF BD). */

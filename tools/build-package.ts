@@ -54,7 +54,7 @@ export function buildPackage(configFile = CONFIG): string[] {
   const rootDir = parsed.options.rootDir;
   if (!outDir || !rootDir) throw new Error(`${configFile}: compilerOptions.outDir and rootDir are required`);
   rmSync(outDir, { recursive: true, force: true });
-  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options, projectReferences: parsed.projectReferences });
+  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options, ...(parsed.projectReferences ? { projectReferences: parsed.projectReferences } : {}) });
   const written: string[] = [];
   const result = program.emit(undefined, (file, text, bom) => {
     // The source is the emitted file's twin under rootDir: lib/protocol/utf8.d.ts ← protocol/utf8.ts.

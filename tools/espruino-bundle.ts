@@ -103,6 +103,7 @@ async function emit(outfile: string, bundle: EspruinoBundle): Promise<void> {
 
 /** Runs esbuild in memory and returns code, map and warnings. */
 async function compile(options: EspruinoBundleOptions): Promise<EspruinoBundle> {
+  const mangleProps = options.minify ? manglePropsPattern(options.entry) : undefined;
   const common: esbuild.BuildOptions = {
     bundle: true,
     write: false,
@@ -112,18 +113,18 @@ async function compile(options: EspruinoBundleOptions): Promise<EspruinoBundle> 
     minify: options.minify,
     charset: 'utf8', // keep UTF-8 literals as bytes: \u escapes break on ESP builds
     sourcemap: 'external', // no sourceMappingURL comment in the uploaded code
-    define: options.define,
+    ...(options.define ? { define: options.define } : {}),
     // Espruino finds a property by walking the object's names and comparing strings, so long
     // names sharing prefixes (closeCode, closeSent…) slow every access: minified bundles give
     // private members short names (tools/private-names.ts says which names are safe).
-    mangleProps: options.minify ? manglePropsPattern(options.entry) : undefined,
+    ...(mangleProps ? { mangleProps: mangleProps } : {}),
     external: options.external ?? [...ESPRUINO_BUILTIN_MODULES],
     logLevel: 'silent',
   };
   const result =
     options.format === 'module'
       ? await run({ ...common, format: 'cjs', stdin: await exportShim(options.entry, common) })
-      : await run({ ...common, format: 'iife', entryPoints: [options.entry], globalName: options.globalName });
+      : await run({ ...common, format: 'iife', entryPoints: [options.entry], ...(options.globalName ? { globalName: options.globalName } : {}) });
 
   const files = result.outputFiles ?? [];
   const code = files.find((f) => !f.path.endsWith('.map'))?.text ?? '';

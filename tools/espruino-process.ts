@@ -22,21 +22,21 @@ export interface EspruinoRun {
 export interface EspruinoRunOptions {
   timeoutMs: number;
   /** Each complete output line as it arrives, with the running child (e.g. to read its CPU time). */
-  onLine?: (line: string, child: ChildProcess) => void;
+  onLine?: ((line: string, child: ChildProcess) => void) | undefined;
   /** Whether the output so far shows a crash that ends the run. */
   crashed: (output: string) => boolean;
   /** Called once the child runs: e.g. to type at its console. */
-  started?: (child: ChildProcess, output: () => string) => void;
+  started?: ((child: ChildProcess, output: () => string) => void) | undefined;
   /**
    * A folder to run in, kept afterwards (default: a scratch folder, removed): runs that share
    * one share its espruino.flash, i.e. the interpreter's Storage.
    */
-  cwd?: string;
+  cwd?: string | undefined;
   /**
    * The interpreter's arguments instead of `script.js` (still written to the scratch folder),
    * e.g. `['--telnet']` for an interactive interpreter with a telnet console on port 2323.
    */
-  args?: string[];
+  args?: string[] | undefined;
 }
 
 /** Runs `script` (bytes, or a string written as UTF-8) in the interpreter `bin`. */

@@ -54,7 +54,7 @@ export interface AppSettings {
 export interface FlashConfig extends AppSettings {
   board: BoardName;
   /** Serial device (/dev/ttyUSB0, COM3) or `tcp://host[:port]` (telnet console, port 23); undefined if unset. */
-  port?: string;
+  port?: string | undefined;
   baud: number;
   save: SaveMode;
 }
@@ -64,9 +64,9 @@ type Layer = Partial<Omit<FlashConfig, 'wifi'>> & { wifi?: Partial<AppSettings['
 
 /** Command-line overrides, as typed by the user. */
 export interface FlagOverrides {
-  board?: string;
-  port?: string;
-  baud?: string;
+  board?: string | undefined;
+  port?: string | undefined;
+  baud?: string | undefined;
 }
 
 /** What loadFlashConfig found. */

@@ -24,9 +24,9 @@ export interface StartOptions {
   port: number;
   interval: number;
   encoding: string;
-  file?: string;
+  file?: string | undefined;
   /** Device and admin tokens for the sink; the simulated boards get tokens of their own added. */
-  tokens?: SinkTokens;
+  tokens?: SinkTokens | undefined;
   /** Build even when dist/ is newer than every source. */
   rebuild?: boolean;
   /** Seconds between summary lines; 0 = none (default). */
@@ -59,7 +59,7 @@ export const START_USAGE = `usage: npm start -- [options]
 
 Options take "--name value" or "--name=value".`;
 
-export type StartArgs = Omit<StartOptions, 'tokens'> & { duration: number; help: boolean; tokensFile?: string };
+export type StartArgs = Omit<StartOptions, 'tokens'> & { duration: number; help: boolean; tokensFile?: string | undefined };
 
 /** Parses the arguments with node:util parseArgs; an unknown flag or a bad value is an error naming it. */
 export function parseStartArgs(argv: string[]): StartArgs {

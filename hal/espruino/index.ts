@@ -37,7 +37,7 @@ export interface EspruinoHalOptions {
    */
   readRegister?: (() => number) | null;
   /** The Wi-Fi link to expose as `hal.wifi` (see createWifiLink). */
-  wifi?: WifiLink;
+  wifi?: WifiLink | undefined;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { WifiLink } from '../types';
 /** The part of Espruino's Wifi module used here. */
 export interface EspruinoWifi {
   getIP(): { ip?: string };
-  connect(ssid: string, options: { password?: string }, callback: (error?: unknown) => void): void;
+  connect(ssid: string, options: { password?: string | undefined }, callback: (error?: unknown) => void): void;
   /** Station configuration; on both chips it includes the saved ssid and password. */
   getDetails?(): { ssid?: string; password?: string };
   on(event: string, listener: (details?: unknown) => void): void;

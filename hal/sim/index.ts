@@ -14,13 +14,13 @@ export { SimSocket } from './socket';
 /** Options of {@link createSimHal}: initial faults, plus the seed and optional platform extras. */
 export interface SimHalOptions extends Partial<SimFaults> {
   /** Seed of the deterministic entropy (xorshift32). */
-  seed?: number;
+  seed?: number | undefined;
   /** Virtual time at start, in ms (default 0). */
-  startTime?: number;
+  startTime?: number | undefined;
   /** Exposed as `hal.sha1`; absent by default so the protocol's own SHA-1 is exercised. */
-  sha1?: (data: Uint8Array) => Uint8Array;
+  sha1?: ((data: Uint8Array) => Uint8Array) | undefined;
   /** Exposed as `hal.text`; absent by default so the protocol's own codec is exercised. */
-  text?: TextCodec;
+  text?: TextCodec | undefined;
 }
 
 /** A simulated platform and the handles a test drives it with. */

@@ -8,7 +8,7 @@ interface Boot {
   /** Lines it prints. */
   lines: string[];
   /** The value it leaves in WSCLIENT_STATUS; unset if undefined. */
-  status?: string;
+  status?: string | undefined;
 }
 
 interface Script {

@@ -9,13 +9,13 @@ type Listener = (details?: unknown) => void;
 class FakeWifi implements EspruinoWifi {
   ip: string | undefined = '0.0.0.0';
   details = { ssid: 'saved-ssid', password: 'saved-pass' };
-  readonly joins: { ssid: string; password?: string }[] = [];
+  readonly joins: { ssid: string; password?: string | undefined }[] = [];
   private listeners: { [event: string]: Listener[] } = {};
 
   getIP(): { ip?: string } {
     return this.ip === undefined ? {} : { ip: this.ip };
   }
-  connect(ssid: string, options: { password?: string }): void {
+  connect(ssid: string, options: { password?: string | undefined }): void {
     this.joins.push({ ssid, password: options.password }); // like ESP32 2v29: no callback on failure
   }
   getDetails(): { ssid?: string; password?: string } {

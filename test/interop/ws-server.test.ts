@@ -21,15 +21,15 @@ interface Peer {
 const servers: { close(): void }[] = [];
 const clients: Recorder[] = [];
 
-async function startPeer(options: { handleProtocols?: (set: Set<string>) => string | false; verify?: boolean; https?: { key: string; cert: string } } = {}): Promise<Peer> {
+async function startPeer(options: { handleProtocols?: (set: Set<string>) => string | false; verify?: boolean | undefined; https?: { key: string; cert: string } } = {}): Promise<Peer> {
   const http = options.https ? createHttpsServer(options.https) : createHttpServer();
   const peer = { onConnection: (socket: PeerSocket) => socket.on('message', (data, binary) => socket.send(data, { binary })) } as unknown as Peer;
   const wss = new WebSocketServer({
     server: http,
     perMessageDeflate: false,
     maxPayload: 64 * 1024 * 1024,
-    handleProtocols: options.handleProtocols,
-    verifyClient: options.verify === false ? (_info, done) => done(false, 403, 'Forbidden') : undefined,
+    ...(options.handleProtocols ? { handleProtocols: options.handleProtocols } : {}),
+    ...(options.verify === false ? { verifyClient: (_info: unknown, done: (ok: boolean, code: number, message: string) => void) => done(false, 403, 'Forbidden') } : {}),
   });
   wss.on('connection', (socket) => peer.onConnection(socket, socket.protocol));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

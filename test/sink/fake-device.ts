@@ -21,7 +21,7 @@ export interface FakeDeviceOptions {
   /** False makes the client ignore pings, like a board that vanished. Default true. */
   autoPong?: boolean;
   /** Sent as `Authorization: Bearer <token>` with the handshake, as the firmware does. */
-  token?: string;
+  token?: string | undefined;
 }
 
 export class FakeDevice {

@@ -20,7 +20,7 @@ async function fuzzingServer(behaviour: { refuse?: string[]; hang?: string[] } =
   const wss = new WebSocketServer({
     server: http,
     perMessageDeflate: false,
-    verifyClient: (info: { req: { url?: string } }) => !(behaviour.refuse || []).includes(new URL(info.req.url!, 'http://x').searchParams.get('case') || ''),
+    verifyClient: (info: { req: { url?: string | undefined } }) => !(behaviour.refuse || []).includes(new URL(info.req.url!, 'http://x').searchParams.get('case') || ''),
   });
   const seen: string[] = [];
   const echoes: { [caseNo: string]: unknown[] } = {};

@@ -45,7 +45,7 @@ export interface HarnessOptions {
   /** Echo binary messages (a Uint8Array; opcode 0x82 with Espruino's ws) instead of text. */
   binary?: boolean;
   /** More options for a module with this project's API, e.g. raised maxMessageSize. */
-  clientOptions?: Record<string, number>;
+  clientOptions?: Record<string, number> | undefined;
   /** A run with no echo for this long fails ('no echo within …'), ms; default 10000. */
   echoTimeoutMs?: number;
   host: string;

@@ -33,9 +33,9 @@ export interface SinkArgs {
   help: boolean;
   host: string;
   port: number;
-  file?: string;
-  tokens?: string;
-  addDevice?: string;
+  file?: string | undefined;
+  tokens?: string | undefined;
+  addDevice?: string | undefined;
 }
 
 /** Parses the sink's arguments with node:util parseArgs (strict: unknown flags throw). */

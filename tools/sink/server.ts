@@ -22,7 +22,7 @@ export interface SinkOptions {
   /** Port; default 8080, 0 picks a free one. */
   port?: number;
   /** Append every received message to this file as a JSON line. */
-  file?: string;
+  file?: string | undefined;
   /** Receives one line per event (connects, malformed input, gaps, commands). Default: silent. */
   log?: (line: string) => void;
   /** Readings kept in memory per device for the chart; default 1000. */
@@ -32,7 +32,7 @@ export interface SinkOptions {
    * the handshake and the dashboard and API need the admin token. Required when `host` is not
    * a loopback address; without them (loopback only) anyone on this machine may connect.
    */
-  tokens?: SinkTokens;
+  tokens?: SinkTokens | undefined;
   /** Ping every socket this often (ms) and drop those that did not answer the last ping; default 30000, 0 = never. */
   heartbeat?: number;
 }
