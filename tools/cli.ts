@@ -1,7 +1,6 @@
 /**
- * The command line of the host tools that had none of their own (build, bench, autobahn), on
- * node:util parseArgs as the others (flash, sink, start): `--name value` and `--name=value`,
- * `-h`/`--help` for the usage, and an unknown flag is an error that says so.
+ * Command lines of the host tools, all on node:util parseArgs: `--name value` and
+ * `--name=value`, `-h`/`--help` for the usage, and an unknown flag is an error that says so.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -13,16 +12,23 @@ export interface CommandLine {
 }
 
 /**
+ * node:util parseArgs in strict mode, its values typed by `options`: an unknown flag, a missing
+ * value or (unless `positionals`) a stray argument throws, pointing at --help.
+ */
+export function parseStrict<const T extends Options>(argv: string[], options: T, positionals = false) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: positionals });
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (see --help)`);
+  }
+}
+
+/**
  * Parses `argv` against `options` (plus --help). Returns null when help was asked for, after
  * printing `usage` with `print`; throws an Error naming the bad argument and pointing at --help.
  */
 export function parseCommandLine(argv: string[], options: Options, usage: string, print: (text: string) => void, positionals = false): CommandLine | null {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: positionals });
-  } catch (error) {
-    throw new Error(`${(error as Error).message} (see --help)`);
-  }
+  const parsed = parseStrict(argv, { ...options, help: { type: 'boolean', short: 'h' } }, positionals);
   if (parsed.values.help) {
     print(usage);
     return null;

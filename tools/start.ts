@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseStrict } from './cli';
 import { boardNames } from '../boards/index';
 import { INTERVAL_MAX, INTERVAL_MIN } from '../firmware/app/wire';
 import { buildBoard, formatReport } from './build';
@@ -63,21 +63,11 @@ export type StartArgs = Omit<StartOptions, 'tokens'> & { duration: number; help:
 
 /** Parses the arguments with node:util parseArgs; an unknown flag or a bad value is an error naming it. */
 export function parseStartArgs(argv: string[]): StartArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        board: { type: 'string' }, devices: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
-        interval: { type: 'string' }, encoding: { type: 'string' }, file: { type: 'string' }, tokens: { type: 'string' },
-        duration: { type: 'string' }, rebuild: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new Error(`${(error as Error).message} (see --help)`);
-  }
+  const { values } = parseStrict(argv, {
+    board: { type: 'string' }, devices: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
+    interval: { type: 'string' }, encoding: { type: 'string' }, file: { type: 'string' }, tokens: { type: 'string' },
+    duration: { type: 'string' }, rebuild: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
   const whole = (name: 'devices' | 'port' | 'interval' | 'duration', fallback: number, min: number, max: number): number => {
     const given = values[name];
     if (given === undefined) return fallback;

@@ -61,3 +61,16 @@ ws.on('rawData', function(msg) {
 
 /** ws.md "Sending a Message", typed at the board's console once the connection is open. */
 export const DOCS_SEND = 'ws.send("hello world");';
+
+/** What the example prints up to the fragmented message, on any board (each line twice where the sketch logs twice). */
+export const EXAMPLE_OPENING_LINES = [
+  'Handshake Success',
+  'Connected to server',
+  'Connected to server',
+  'MSG: Hello Espruino €',
+  'MSG: Hello Espruino €',
+  'Got a ping',
+  'Got a pong',
+  'MSG: fragmented €',
+  'MSG: fragmented €',
+];

@@ -16,7 +16,7 @@ import { WebSocketServer, type WebSocket as PeerSocket } from 'ws';
 import { buildBoard } from '../../tools/build.ts';
 import { createSimBoard, type BoardName, type SimBoard } from '../../tools/simboard/index.ts';
 import { BOARDS, readReport, until } from './helpers.ts';
-import { DOCS_CALLBACKS, DOCS_SEND, docsExample } from './ws-compat-docs.ts';
+import { DOCS_CALLBACKS, DOCS_SEND, docsExample, EXAMPLE_OPENING_LINES } from './ws-compat-docs.ts';
 
 /** One connection as the server saw it. */
 interface Peer {
@@ -163,15 +163,7 @@ describe('simboard: ws.js, the drop-in for Espruino\'s ws module', function () {
       expect(peer.close).to.deep.equal({ code: 1000, reason: '' });
 
       expect(sketchLines(b)).to.deep.equal([
-        'Handshake Success',
-        'Connected to server',
-        'Connected to server',
-        'MSG: Hello Espruino €',
-        'MSG: Hello Espruino €',
-        'Got a ping',
-        'Got a pong',
-        'MSG: fragmented €',
-        'MSG: fragmented €',
+        ...EXAMPLE_OPENING_LINES,
         'MSG: hello world',
         'MSG: hello world',
         'Connection closed',

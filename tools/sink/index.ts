@@ -4,7 +4,7 @@
  * Run it by itself: `npx tsx tools/sink/index.ts [options]` (--help lists them), then open the
  * dashboard and point the boards at one of the device URLs it prints.
  */
-import { parseArgs } from 'node:util';
+import { parseStrict } from '../cli';
 import { addDevice, loadTokens, type SinkTokens } from './auth';
 import { hostPort, reachableHosts } from './addresses';
 import { startSink } from './server';
@@ -40,24 +40,14 @@ export interface SinkArgs {
 
 /** Parses the sink's arguments with node:util parseArgs (strict: unknown flags throw). */
 export function parseSinkArgs(argv: string[]): SinkArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        file: { type: 'string' },
-        tokens: { type: 'string' },
-        'add-device': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new Error(`${(error as Error).message} (see --help)`);
-  }
+  const { values } = parseStrict(argv, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    file: { type: 'string' },
+    tokens: { type: 'string' },
+    'add-device': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const port = values.port === undefined ? 8080 : Number(values.port);
   if (!/^\d+$/.test(values.port ?? '0') || port > 65535) throw new Error(`--port must be a whole number from 0 to 65535, got "${values.port}"`);
   if (values.host === '') throw new Error('--host must not be empty');
