@@ -25,14 +25,8 @@ export interface CommandRecord {
   error?: string;
 }
 
-/** Everything the sink knows about one device. */
-export interface DeviceState {
-  device: string;
-  board: string;
-  boot: number;
-  sensors: string[];
-  encoding: 'json' | 'binary';
-  interval: number;
+/** Everything the sink knows about one device: what its latest hello said, and more. */
+export interface DeviceState extends Omit<Hello, 'type'> {
   /** True while the device's latest socket is open. */
   connected: boolean;
   /** Connections seen by the sink (hellos), across boots. */
