@@ -98,7 +98,8 @@ export class WebSocket {
 
   private hal: Hal;
   private target: WsUrl;
-  private protocols: string[];
+  /** What the opening handshake adds to the request: origin, subprotocols, headers. */
+  private handshake: HandshakeOptions;
   private options: ResolvedOptions;
   private listeners: { [type: string]: Listener[] } = {};
   private codec: TextCodec;
@@ -146,12 +147,12 @@ export class WebSocket {
     this.codec = hal.text || utf16TextCodec;
     this.url = url;
     this.target = parseWsUrl(url);
-    this.protocols = list;
+    this.handshake = { origin: this.options.origin, protocols: list, headers: this.options.headers };
     this.binaryType = this.options.binaryType;
     // Everything a connection will use is checked now, so a bad argument throws here and not
     // later in a callback; the protocol itself is made when the connection starts.
     resolveOptions(this.options.protocol);
-    validateHandshakeOptions(this.handshake());
+    validateHandshakeOptions(this.handshake);
     const self = this;
     this.later(function () { self.connect(); }, 0);
   }
@@ -248,8 +249,9 @@ export class WebSocket {
     // A message the protocol is framing cannot be taken back half-sent: it stays.
     const kept = this.handed ? 1 : 0;
     const count = this.pending.length - kept;
-    this.pending.length = kept;
-    this.pendingText.length = kept;
+    // slice, not `length = kept`: Espruino refuses assignments to an array's length.
+    this.pending = this.pending.slice(0, kept);
+    this.pendingText = this.pendingText.slice(0, kept);
     this.pendingBytes = kept === 1 ? this.pending[0].length : 0;
     return count;
   }
@@ -302,10 +304,6 @@ export class WebSocket {
 
   // ---- connection life cycle -------------------------------------------------------------
 
-  private handshake(): HandshakeOptions {
-    return { origin: this.options.origin, protocols: this.protocols, headers: this.options.headers };
-  }
-
   /** A protocol for a new connection; throws when the entropy source refuses to make its key. */
   private newProtocol(): ClientProtocol {
     const self = this;
@@ -314,7 +312,7 @@ export class WebSocket {
     const live = () => id === self.connection;
     this.core = new ClientProtocol({
       url: this.target,
-      handshake: this.handshake(),
+      handshake: this.handshake,
       options: this.options.protocol,
       entropy: (out) => self.hal.entropy.fill(out),
       sha1: this.hal.sha1,
@@ -504,22 +502,18 @@ export class WebSocket {
     this.dispatch('close', { type: 'close', code: code, reason: reason, wasClean: clean, willReconnect: true, unsent: 0 });
     // A close listener may have called close(): then that was the final close.
     if (this.stopped) return;
-    const delay = backoffDelay(policy as BackoffPolicy, this.attempt, this.jitter());
+    // Spreading a fleet needs no secret: a failed entropy source falls back to Math.random.
+    const random = new Uint8Array(2);
+    let draw = Math.random();
+    try {
+      this.hal.entropy.fill(random);
+      draw = ((random[0] << 8) | random[1]) / 65536;
+    } catch (_e) { /* keep Math.random's draw */ }
+    const delay = backoffDelay(policy as BackoffPolicy, this.attempt, draw);
     this.attempt++;
     this.dispatch('reconnect', { type: 'reconnect', attempt: this.attempt, delay: delay });
     const self = this;
     this.after(delay, function () { self.connect(); });
-  }
-
-  /** A draw in [0, 1) for the backoff; spreading a fleet needs no secret, so a failed entropy source falls back to Math.random. */
-  private jitter(): number {
-    const random = new Uint8Array(2);
-    try {
-      this.hal.entropy.fill(random);
-    } catch (_e) {
-      return Math.random();
-    }
-    return ((random[0] << 8) | random[1]) / 65536;
   }
 
   /** Terminal close: reports what was accepted but never sent. */

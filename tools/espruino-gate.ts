@@ -94,6 +94,7 @@ const SYNTAX: Record<string, string> = {
   '**': 'the exponent operator is not supported by Espruino; use Math.pow',
   'optional chaining': '`?.` is not supported by Espruino',
   'logical assignment': '`??=`, `||=`, `&&=` are not supported by Espruino',
+  'length assignment': 'Espruino refuses an assignment to `length` ("Assignment to a constant"); use slice() or a new array',
   rest: '`...` rest elements are not supported by Espruino',
   destructuring: 'destructuring patterns are not supported by Espruino',
   'default parameter': 'default values are not supported by Espruino',
@@ -239,6 +240,7 @@ function checkNode(node: AnyNode, walkType: string, ancestors: AnyNode[], flag: 
     case 'AssignmentExpression':
       if (node.operator === '**=') flag('**');
       if (node.operator === '??=' || node.operator === '||=' || node.operator === '&&=') flag('logical assignment');
+      if (node.left.type === 'MemberExpression' && !node.left.computed && (node.left.property as { name?: string }).name === 'length') flag('length assignment');
       break;
     case 'ChainExpression':
       flag('optional chaining');

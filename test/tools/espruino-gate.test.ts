@@ -19,6 +19,7 @@ describe('tools/espruino-gate', () => {
       ['x ??= 1;', 'logical assignment'],
       ['x ||= 1;', 'logical assignment'],
       ['x &&= 1;', 'logical assignment'],
+      ['var a = [1, 2]; a.length = 1;', 'length assignment'],
       ['var o = { ...p };', 'spread'],
       ['var a = [...p];', 'spread'],
       ['f(...p);', 'spread'],
