@@ -46,30 +46,28 @@ export interface ResolvedOptions {
   protocol: ProtocolOptions;
 }
 
-const PROTOCOL_FIELDS = ['maxMessageSize', 'maxFrameSize', 'maxHeaderBytes', 'txBufferSize', 'rxBufferSize'];
-const OTHER_FIELDS = ['hal', 'origin', 'headers', 'connectTimeout', 'handshakeTimeout', 'closeTimeout', 'pingInterval',
-  'pongTimeout', 'reconnect', 'maxBufferedAmount', 'binaryType', 'tls'];
-
-function bad(name: string, rule: string, value: unknown): Error {
-  return localError('WS_ERR_BAD_OPTION', `option ${name} must be ${rule}, got ${JSON.stringify(value)}`);
-}
-
-function duration(given: { [name: string]: unknown }, key: string, fallback: number, min: number, label: string): number {
-  const value = given[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= min) || value > 2147483647) throw bad(label, `a number ≥ ${min}`, value);
-  return value;
-}
-
 /** Validates the options; a bad value throws WS_ERR_BAD_OPTION naming the field. */
 export function resolveClientOptions(options: WebSocketOptions | undefined): ResolvedOptions {
+  // Tables and helpers live in here, not at module level: on a board, what the module's top
+  // level creates stays in RAM for good, and these are needed once per client.
+  const protocolFields = ' maxMessageSize maxFrameSize maxHeaderBytes txBufferSize rxBufferSize ';
+  const otherFields = ' hal origin headers connectTimeout handshakeTimeout closeTimeout pingInterval pongTimeout reconnect maxBufferedAmount binaryType tls ';
+  const bad = function (name: string, rule: string, value: unknown): Error {
+    return localError('WS_ERR_BAD_OPTION', 'option ' + name + ' must be ' + rule + ', got ' + JSON.stringify(value));
+  };
+  const duration = function (given: { [name: string]: unknown }, key: string, fallback: number, min: number, label: string): number {
+    const value = given[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !(value >= min) || value > 2147483647) throw bad(label, 'a number ≥ ' + min, value);
+    return value;
+  };
   const given = (options || {}) as { [name: string]: unknown };
   const names = Object.keys(given);
   const protocol: { [name: string]: unknown } = {};
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    if (PROTOCOL_FIELDS.indexOf(name) >= 0) protocol[name] = given[name];
-    else if (OTHER_FIELDS.indexOf(name) < 0) throw localError('WS_ERR_BAD_OPTION', `unknown option ${name}`);
+    if (protocolFields.indexOf(' ' + name + ' ') >= 0) protocol[name] = given[name];
+    else if (otherFields.indexOf(' ' + name + ' ') < 0) throw localError('WS_ERR_BAD_OPTION', 'unknown option ' + name);
   }
   let reconnect: BackoffPolicy | null = null;
   let retryFatal = false;

@@ -1,10 +1,13 @@
 import {
-  ClientProtocol, encodeCloseReason, localError, parseWsUrl, ReadyState, resolveOptions, utf16TextCodec, validateHandshakeOptions,
-  type HandshakeOptions, type ProtocolError, type TextCodec, type WsUrl,
+  ClientProtocol, encodeCloseReason, localError, parseWsUrl, ReadyState, utf16TextCodec,
+  type ProtocolError, type ProtocolHandler, type TextCodec, type WsUrl,
 } from '../protocol/index';
-import type { Hal, HalError, TcpSocket, TimerId } from '../hal/types';
-import { backoffDelay, type BackoffPolicy, FATAL_CLOSE_CODES, FATAL_STATUSES, STABLE_CONNECTION_MS } from './backoff';
+import type { Hal, HalError, TcpHandlers, TcpSocket, TimerId } from '../hal/types';
+import { backoffDelay, isFatal, type BackoffPolicy, STABLE_CONNECTION_MS } from './backoff';
 import { resolveClientOptions, type ResolvedOptions, type WebSocketOptions } from './client-options';
+
+/** Defined as `true` by the board build: host-only defaults are then left out of the bundle. */
+declare const __ESPRUINO__: boolean | undefined;
 
 /** Why a connection failed, as the error event reports it. */
 export type ErrorKind = 'refused' | 'dns' | 'reset' | 'timeout' | 'tls' | 'closed' | 'other' | 'handshake' | 'protocol' | 'heartbeat';
@@ -27,8 +30,6 @@ export interface ListenerOptions { once?: boolean }
 /** A stored listener: any event type's (each is typed where it is added). */
 type Listener = (event: never) => void;
 
-const EVENT_TYPES = ['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'];
-
 /**
  * The bytes of what send() or ping() was given: a Uint8Array as is, an ArrayBuffer or any other
  * view (DataView, Uint16Array, …) by its bytes, never element by element. Anything else throws
@@ -45,12 +46,6 @@ function bytesOf(data: unknown): Uint8Array {
     (data === null ? 'null' : data instanceof Array ? 'an array' : typeof data));
 }
 
-/** The bytes of `view` as an ArrayBuffer of their own (a view may share its buffer with more data). */
-function ownBuffer(view: Uint8Array): ArrayBuffer {
-  if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) return view.buffer as ArrayBuffer;
-  return new Uint8Array(view).buffer as ArrayBuffer;
-}
-
 /** WebSocket.defaultHal, read from outside the class: naming the class inside its own body makes esbuild emit a named class expression. */
 function defaultHal(): Hal | null {
   return WebSocket.defaultHal;
@@ -63,6 +58,9 @@ function defaultHal(): Hal | null {
  * instead of throwing when the message cannot be accepted; an optional heartbeat detects dead
  * connections; an optional reconnect keeps the object alive across connections (open and close
  * fire once per connection, and close says whether a reconnect follows).
+ *
+ * This object owns time (deadlines, heartbeat, reconnect) and events; the protocol object it
+ * keeps for its whole life owns the connection's state and the messages waiting to be sent.
  */
 export class WebSocket {
   // Declared only, assigned after the class: esbuild lowers static fields into a named class
@@ -98,38 +96,33 @@ export class WebSocket {
 
   private hal: Hal;
   private target: WsUrl;
-  /** What the opening handshake adds to the request: origin, subprotocols, headers. */
-  private handshake: HandshakeOptions;
   private options: ResolvedOptions;
   private listeners: { [type: string]: Listener[] } = {};
   private codec: TextCodec;
-  /** The current connection's protocol; made when the connection starts (it draws the key then). */
-  private core: ClientProtocol | null = null;
+  /** The protocol, for every connection of this client. */
+  private core: ClientProtocol;
+  /** What the HAL calls for the current socket's events (one object for every connection). */
+  private tcp: TcpHandlers;
   private socket: TcpSocket | null = null;
   private writable = false;
   private ended = false;
-  /**
-   * Messages accepted by send() and not yet written whole; they survive a reconnect. When
-   * `handed`, pending[0] is being framed by the protocol (fragment by fragment): it stays here
-   * until its last fragment is written, so a connection lost mid-message resends it whole.
-   */
-  private pending: Uint8Array[] = [];
-  private pendingText: boolean[] = [];
-  private pendingBytes = 0;
-  private handed = false;
+  /** The one timer of the connection phase (connect, handshake or close deadline, or the reconnect delay). */
   private timer: TimerId | null = null;
   private pingTimer: TimerId | null = null;
   private pongTimer: TimerId | null = null;
   private pingSentAt = 0;
   private lastError: ErrorEvent | null = null;
   private attempt = 0;
+  /** Connections started so far. */
+  private connections = 0;
   /** When the current connection opened (clock ms), -1 when it did not. */
   private openedAt = -1;
+  /** Set between a close that will be followed by a reconnect and that reconnect. */
+  private waiting = false;
   /** Set by close() or a final failure: no reconnect, no send. */
   private stopped = false;
   /** Set once the final close event fired: nothing fires after it. */
   private done = false;
-  private connection = 0;
 
   constructor(url: string, protocols?: string | string[] | WebSocketOptions | null, options?: WebSocketOptions) {
     if (protocols !== undefined && protocols !== null && typeof protocols === 'object' && !(protocols instanceof Array)) {
@@ -140,28 +133,97 @@ export class WebSocket {
     if (!(list instanceof Array)) {
       throw localError('WS_ERR_BAD_PROTOCOL', 'protocols must be a string or an array of strings, got ' + typeof protocols);
     }
-    this.options = resolveClientOptions(options);
-    const hal = this.options.hal || defaultHal();
+    const resolved = resolveClientOptions(options);
+    const hal = resolved.hal || defaultHal();
     if (!hal) throw new Error('no HAL: pass options.hal or set WebSocket.defaultHal');
+    this.options = resolved;
     this.hal = hal;
-    this.codec = hal.text || utf16TextCodec;
     this.url = url;
     this.target = parseWsUrl(url);
-    this.handshake = { origin: this.options.origin, protocols: list, headers: this.options.headers };
-    this.binaryType = this.options.binaryType;
-    // Everything a connection will use is checked now, so a bad argument throws here and not
-    // later in a callback; the protocol itself is made when the connection starts.
-    resolveOptions(this.options.protocol);
-    validateHandshakeOptions(this.handshake);
+    this.binaryType = resolved.binaryType;
     const self = this;
-    this.later(function () { self.connect(); }, 0);
+    const handler: ProtocolHandler = {
+      onOpen: function (protocol) {
+        self.clearTimer();
+        if (self.connections > 1) self.reconnects++;
+        self.openedAt = self.hal.clock.now();
+        self.readyState = ReadyState.Open;
+        self.protocol = protocol;
+        self.heartbeat(true);
+        self.dispatch('open', { type: 'open', protocol: protocol });
+      },
+      onText: function (text) { self.dispatch('message', { type: 'message', data: text }); },
+      onBinary: function (data) {
+        // An ArrayBuffer of its own: a view may share its buffer with more data.
+        const whole = self.binaryType !== 'arraybuffer' || (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength);
+        self.dispatch('message', { type: 'message', data: whole ? (self.binaryType === 'arraybuffer' ? data.buffer as ArrayBuffer : data) : new Uint8Array(data).buffer });
+      },
+      onPing: function (data) { self.dispatch('ping', { type: 'ping', data: data }); },
+      onPong: function (data) {
+        if (self.pongTimer !== null) {
+          self.hal.clock.clearTimeout(self.pongTimer);
+          self.pongTimer = null;
+          self.rtt = self.hal.clock.now() - self.pingSentAt;
+        }
+        self.dispatch('pong', { type: 'pong', data: data });
+      },
+      onClosing: function () { self.readyState = ReadyState.Closing; },
+      onClosed: function (code, reason, clean) { self.closed(code, reason, clean); },
+      onError: function (error: ProtocolError) {
+        if (self.readyState === ReadyState.Open) self.readyState = ReadyState.Closing;
+        // A transport failure already explained why the connection ended.
+        if (self.lastError !== null) return;
+        const handshake = error.handshake;
+        self.fail(handshake !== null ? 'handshake' : error.closeCode === 1006 ? 'closed' : 'protocol', error.code, error.message, handshake === null ? 0 : handshake.status);
+      },
+    };
+    // Throws for bad limits, a bad header, origin or subprotocol: at the call, not in a callback.
+    this.core = new ClientProtocol({
+      url: this.target,
+      handshake: { origin: resolved.origin, protocols: list, headers: resolved.headers },
+      options: resolved.protocol,
+      entropy: function (out) { self.hal.entropy.fill(out); },
+      sha1: hal.sha1,
+      text: hal.text,
+      allocate: hal.allocate,
+      handler: handler,
+    });
+    let codec = hal.text;
+    if (typeof __ESPRUINO__ === 'undefined' && codec === undefined) codec = utf16TextCodec;
+    this.codec = codec as TextCodec;
+    // Events of a socket that is no longer the current one (none is) are ignored.
+    this.tcp = {
+      onConnect: function () {
+        if (self.socket === null) return;
+        self.writable = true;
+        self.after(self.options.handshakeTimeout, 'WS_ERR_HANDSHAKE_TIMEOUT', 'no handshake response within ');
+        self.pump();
+      },
+      onData: function (bytes) {
+        if (self.socket !== null && self.core.receive(bytes)) self.pump();
+      },
+      onDrain: function () {
+        if (self.socket === null) return;
+        self.writable = true;
+        self.pump();
+      },
+      onEnd: function () { /* onClose follows; the protocol decides what the end means */ },
+      onError: function (error: HalError) {
+        if (self.socket !== null) self.fail(error.kind, error.code, error.message, 0);
+      },
+      onClose: function () {
+        if (self.socket === null) return;
+        self.socket = null;
+        self.writable = false;
+        self.core.connectionClosed();
+      },
+    };
+    this.after(0, '', '');
   }
 
   /** Bytes accepted by send() and not yet handed to the network. */
   get bufferedAmount(): number {
-    // The handed message counts by what the protocol has not framed yet.
-    if (!this.handed) return this.pendingBytes;
-    return this.pendingBytes - this.pending[0].length + (this.core as ClientProtocol).bufferedAmount;
+    return this.core.bufferedAmount;
   }
 
   /**
@@ -170,7 +232,9 @@ export class WebSocket {
    * Throws WS_ERR_BAD_LISTENER for another type or a listener that is not a function.
    */
   on<K extends WebSocketEventType>(type: K, listener: (event: WebSocketEventMap[K]) => void, options?: ListenerOptions): this {
-    if (EVENT_TYPES.indexOf(type) < 0) throw localError('WS_ERR_BAD_LISTENER', 'no event "' + type + '" (use ' + EVENT_TYPES.join(', ') + ')');
+    if (' open message close error ping pong reconnect '.indexOf(' ' + type + ' ') < 0) {
+      throw localError('WS_ERR_BAD_LISTENER', 'no event "' + type + '" (use open, message, close, error, ping, pong, reconnect)');
+    }
     if (typeof listener !== 'function') throw localError('WS_ERR_BAD_LISTENER', 'the listener for "' + type + '" must be a function');
     let added: Listener = listener;
     if (options && options.once) {
@@ -202,40 +266,36 @@ export class WebSocket {
 
   /**
    * Sends a message: a string as text; a Uint8Array, ArrayBuffer or other ArrayBuffer view as
-   * binary, by its bytes (copied if it has to wait). Anything else throws WS_ERR_BAD_DATA.
-   * Returns false, keeping nothing, when the client is closed or the queue would exceed
-   * maxBufferedAmount (checked before any copy). While reconnecting, messages wait for the next
-   * connection.
+   * binary, by its bytes. Anything else throws WS_ERR_BAD_DATA. Returns false, keeping
+   * nothing, when the client is closed or the queue would exceed maxBufferedAmount (checked
+   * before any copy). While reconnecting, messages wait for the next connection.
+   *
+   * What is kept: a message framed at once (the connection open, the socket writable, nothing
+   * waiting, one frame's worth) is not kept at all; otherwise text is kept as its UTF-8 bytes
+   * and binary as a copy, until its last byte is handed to the socket.
    */
   send(data: string | ArrayBuffer | ArrayBufferView): boolean {
     const text = typeof data === 'string';
     let bytes = text ? null : bytesOf(data);
     if (this.stopped || (this.readyState !== ReadyState.Open && this.options.reconnect === null)) return false;
-    const room = this.options.maxBufferedAmount - this.bufferedAmount;
+    const room = this.options.maxBufferedAmount - this.core.bufferedAmount;
     if (bytes === null) {
       // UTF-8 takes at least a byte per UTF-16 unit: a longer string cannot fit; refuse it unencoded.
       if ((data as string).length > room) return false;
       bytes = this.codec.encode(data as string);
     }
     if (bytes.length > room) return false;
-    const core = this.core;
-    if (this.pending.length === 0 && this.writable && core !== null) {
-      try {
-        if (core.sendNow(bytes, text)) {
-          // Nothing waited ahead of it and it fit in one frame: framed already, written now.
-          this.write(core);
-          return true;
-        }
-      } catch (e) {
-        this.maskFailed(e);
-        return false;
+    try {
+      if (this.core.send(bytes, text, this.writable && this.socket !== null)) {
+        // Framed already: written now, ahead of anything queued later.
+        this.writable = (this.socket as TcpSocket).write(this.core.output.subarray(this.core.outputStart, this.core.outputEnd));
+        return true;
       }
+    } catch (e) {
+      // The mask could not be drawn, or the socket closed under us: this connection is over.
+      this.broken(e);
+      return false;
     }
-    // It waits: binary is copied, since the caller may change its array meanwhile.
-    if (!text) bytes = new Uint8Array(bytes);
-    this.pending.push(bytes);
-    this.pendingText.push(text);
-    this.pendingBytes += bytes.length;
     this.pump();
     return true;
   }
@@ -244,16 +304,10 @@ export class WebSocket {
    * Drops the messages accepted by send() that have not reached the network yet, and returns
    * how many there were. For applications that keep their own copy and resend after a
    * reconnect, so that nothing from the old connection precedes their greeting on the new one.
+   * A message partly sent on the open connection cannot be taken back: it stays.
    */
   discardQueued(): number {
-    // A message the protocol is framing cannot be taken back half-sent: it stays.
-    const kept = this.handed ? 1 : 0;
-    const count = this.pending.length - kept;
-    // slice, not `length = kept`: Espruino refuses assignments to an array's length.
-    this.pending = this.pending.slice(0, kept);
-    this.pendingText = this.pendingText.slice(0, kept);
-    this.pendingBytes = kept === 1 ? this.pending[0].length : 0;
-    return count;
+    return this.core.discardQueued();
   }
 
   /**
@@ -262,9 +316,8 @@ export class WebSocket {
    */
   ping(data?: string | ArrayBuffer | ArrayBufferView): boolean {
     const bytes = data === undefined ? null : typeof data === 'string' ? this.codec.encode(data) : bytesOf(data);
-    const core = this.core;
-    if (this.readyState !== ReadyState.Open || core === null || core.readyState !== ReadyState.Open) return false;
-    core.sendPing(bytes);
+    if (this.readyState !== ReadyState.Open || this.core.readyState !== ReadyState.Open) return false;
+    this.core.sendPing(bytes);
     this.pump();
     return true;
   }
@@ -281,56 +334,24 @@ export class WebSocket {
     if (this.stopped) return;
     this.stopped = true;
     this.clearTimer();
-    const core = this.core;
     const socket = this.socket;
-    if (socket === null && core !== null && core.readyState === ReadyState.Closed) {
+    if (this.waiting) {
       // Waiting to reconnect: nothing is connected, so the client is closed at once.
       this.finish(closeCode, closeReason, true);
-      return;
-    }
-    if (socket === null || core === null || core.readyState === ReadyState.Connecting) {
+    } else if (socket === null || this.core.readyState === ReadyState.Connecting) {
       // Still connecting: the attempt is abandoned, as a browser does.
       this.socket = null;
       if (socket !== null) socket.destroy();
       this.finish(1006, '', false);
-      return;
+    } else {
+      this.core.close(closeCode, closeReason);
+      this.readyState = this.core.readyState;
+      this.after(this.options.closeTimeout, '', '');
+      this.pump();
     }
-    core.close(closeCode, closeReason);
-    this.readyState = core.readyState;
-    const self = this;
-    this.after(this.options.closeTimeout, function () { self.abort(); });
-    this.pump();
   }
 
   // ---- connection life cycle -------------------------------------------------------------
-
-  /** A protocol for a new connection; throws when the entropy source refuses to make its key. */
-  private newProtocol(): ClientProtocol {
-    const self = this;
-    const id = ++this.connection;
-    // Events of an old connection are ignored once a newer one exists.
-    const live = () => id === self.connection;
-    this.core = new ClientProtocol({
-      url: this.target,
-      handshake: this.handshake,
-      options: this.options.protocol,
-      entropy: (out) => self.hal.entropy.fill(out),
-      sha1: this.hal.sha1,
-      text: this.hal.text,
-      allocate: this.hal.allocate,
-      handler: {
-        onOpen: (protocol) => { if (live()) self.opened(protocol); },
-        onText: (text) => { if (live()) self.dispatch('message', { type: 'message', data: text }); },
-        onBinary: (data) => { if (live()) self.dispatch('message', { type: 'message', data: self.binaryType === 'arraybuffer' ? ownBuffer(data) : data }); },
-        onPing: (data) => { if (live()) self.dispatch('ping', { type: 'ping', data: data }); },
-        onPong: (data) => { if (live()) self.ponged(data); },
-        onClosing: () => { if (live()) self.readyState = ReadyState.Closing; },
-        onClosed: (code, reason, clean) => { if (live()) self.closed(code, reason, clean); },
-        onError: (error) => { if (live()) self.protocolFailed(error); },
-      },
-    });
-    return this.core;
-  }
 
   private connect(): void {
     if (this.stopped) return;
@@ -339,9 +360,11 @@ export class WebSocket {
     this.ended = false;
     this.lastError = null;
     this.openedAt = -1;
-    let core: ClientProtocol;
+    this.waiting = false;
+    this.connections++;
+    const core = this.core;
     try {
-      core = this.newProtocol();
+      core.start();
     } catch (e) {
       // The entropy source refused to make a key (a failed health test): no connection with
       // a predictable key, now or later, so this is final.
@@ -350,128 +373,45 @@ export class WebSocket {
       this.finish(1006, String(error.message), false);
       return;
     }
-    const self = this;
-    const secure = this.target.secure;
-    if (secure && !this.hal.tcp.supportsTls) {
+    const target = this.target;
+    if (target.secure && !this.hal.tcp.supportsTls) {
       this.fail('tls', 'WS_ERR_NO_TLS', 'wss:// needs TLS, which this board does not have: use ws://', 0);
-      this.later(() => core.connectionClosed(), 0);
+      this.hal.clock.setTimeout(function () { core.connectionClosed(); }, 0);
       return;
     }
-    this.after(this.options.connectTimeout, () => {
-      self.fail('timeout', 'WS_ERR_CONNECT_TIMEOUT', `no TCP connection within ${self.options.connectTimeout} ms`, 0);
-      self.abort();
-    });
-    const socket = this.hal.tcp.connect({ host: this.target.host, port: this.target.port, tls: secure, tlsOptions: this.options.tls }, {
-      onConnect: () => {
-        if (self.socket !== socket) return;
-        self.writable = true;
-        self.after(self.options.handshakeTimeout, () => {
-          self.fail('timeout', 'WS_ERR_HANDSHAKE_TIMEOUT', `no handshake response within ${self.options.handshakeTimeout} ms`, 0);
-          self.abort();
-        });
-        self.pump();
-      },
-      onData: (bytes) => {
-        if (self.socket !== socket) return;
-        if (core.receive(bytes)) self.pump();
-      },
-      onDrain: () => {
-        if (self.socket !== socket) return;
-        self.writable = true;
-        self.pump();
-      },
-      onEnd: () => { /* onClose follows; the protocol decides what the end means */ },
-      onError: (error: HalError) => {
-        if (self.socket !== socket) return;
-        self.fail(error.kind, error.code, error.message, 0);
-      },
-      onClose: () => {
-        if (self.socket !== socket) return;
-        self.socket = null;
-        self.writable = false;
-        core.connectionClosed();
-      },
-    });
-    this.socket = socket;
+    this.after(this.options.connectTimeout, 'WS_ERR_CONNECT_TIMEOUT', 'no TCP connection within ');
+    this.socket = this.hal.tcp.connect({ host: target.host, port: target.port, tls: target.secure, tlsOptions: this.options.tls }, this.tcp);
   }
 
-  private opened(protocol: string): void {
-    this.clearTimer();
-    if (this.attempt > 0 || this.connection > 1) this.reconnects++;
-    this.openedAt = this.hal.clock.now();
-    this.readyState = ReadyState.Open;
-    this.protocol = protocol;
-    this.startHeartbeat();
-    this.dispatch('open', { type: 'open', protocol: protocol });
-  }
-
-  /** Writes whatever the protocol has, one message handed over at a time, while the socket takes it. */
+  /** Writes whatever the protocol has while the socket takes it; ends TCP when the protocol is done. */
   private pump(): void {
     const core = this.core;
     const socket = this.socket;
-    if (core === null || socket === null) return;
+    if (socket === null) return;
     try {
-      while (this.writable) {
-        if (!this.handed && this.pending.length > 0 && core.bufferedAmount === 0 && core.readyState === ReadyState.Open) {
-          this.handed = true;
-          if (this.pendingText[0]) core.sendEncodedText(this.pending[0]);
-          else core.sendBinary(this.pending[0]);
-        }
-        if (!core.nextTransmit() || !this.write(core)) break;
-        if (this.handed && core.bufferedAmount === 0) {
-          // Its last fragment is written: only now is the message off our hands.
-          this.handed = false;
-          this.pendingBytes -= (this.pending.shift() as Uint8Array).length;
-          this.pendingText.shift();
-        }
-      }
+      while (this.writable && core.nextTransmit()) this.writable = socket.write(core.output.subarray(core.outputStart, core.outputEnd));
     } catch (e) {
-      this.maskFailed(e);
+      this.broken(e);
       return;
     }
     if (core.wantsTcpClose && !this.ended && this.writable) {
       this.ended = true;
       socket.end();
-      const self = this;
-      this.after(this.options.closeTimeout, function () { self.abort(); });
+      this.after(this.options.closeTimeout, '', '');
     }
   }
 
   /**
-   * A frame's mask could not be drawn (the entropy source failed): no frame goes out with a
-   * predictable mask, so the connection is failed; the next one will refuse to start.
+   * A frame's mask could not be drawn (the entropy source failed: no frame goes out with a
+   * predictable mask, and the next connection will refuse to start), or the socket closed
+   * under us: the connection is dropped, and its socket's onClose finishes the job.
    */
-  private maskFailed(e: unknown): void {
-    const error = e as { code?: string; message?: string };
-    this.fail('other', error.code || 'WS_ERR_WEAK_ENTROPY', String(error.message), 0);
-    this.abort();
-  }
-
-  /** Writes the protocol's output; false when the socket closed under us. */
-  private write(core: ClientProtocol): boolean {
-    try {
-      this.writable = (this.socket as TcpSocket).write(core.output.subarray(core.outputStart, core.outputEnd));
-      return true;
-    } catch (_e) {
-      // The socket closed under us; its onClose will finish the connection. Never throw from here.
-      this.writable = false;
-      this.abort();
-      return false;
-    }
-  }
-
-  /** Drops the TCP connection now; onClose of the socket finishes the job. */
-  private abort(): void {
+  private broken(e: unknown): void {
+    const error = e as { code?: unknown; message?: string };
+    this.writable = false;
+    // Our own errors (WS_ERR_WEAK_ENTROPY) are reported; a socket's own throw is not news.
+    if (typeof error.code === 'string' && error.code.indexOf('WS_ERR') === 0) this.fail('other', error.code, String(error.message), 0);
     if (this.socket !== null) this.socket.destroy();
-  }
-
-  private protocolFailed(error: ProtocolError): void {
-    if (this.readyState === ReadyState.Open) this.readyState = ReadyState.Closing;
-    // A transport failure already explained why the connection ended.
-    if (this.lastError !== null) return;
-    const handshake = error.handshake;
-    const kind = handshake !== null ? 'handshake' : error.closeCode === 1006 ? 'closed' : 'protocol';
-    this.fail(kind, error.code, error.message, handshake === null ? 0 : handshake.status);
   }
 
   private fail(kind: string, code: string | number, message: string, status: number): void {
@@ -480,25 +420,22 @@ export class WebSocket {
     this.dispatch('error', event);
   }
 
+  /** The protocol reports the connection gone: reconnect, or finish. */
   private closed(code: number, reason: string, clean: boolean): void {
     this.clearTimer();
-    this.stopHeartbeat();
+    this.heartbeat(false);
     this.socket = null;
-    // Whatever the protocol was framing is resent whole on the next connection.
-    this.handed = false;
     // Only a connection that stayed up a while shows the server is healthy again.
     if (this.openedAt >= 0 && this.hal.clock.now() - this.openedAt >= STABLE_CONNECTION_MS) this.attempt = 0;
     const error = this.lastError;
-    const fatal = (error !== null && error.status > 0 && FATAL_STATUSES.indexOf(error.status) >= 0)
-      || FATAL_CLOSE_CODES.indexOf(code) >= 0;
     const policy = this.options.reconnect;
-    const retry = policy !== null && !this.stopped && (!fatal || this.options.retryFatal)
-      && (policy.maxAttempts === 0 || this.attempt < policy.maxAttempts);
-    if (!retry) {
+    if (policy === null || this.stopped || (isFatal(error === null ? 0 : error.status, code) && !this.options.retryFatal) ||
+      (policy.maxAttempts > 0 && this.attempt >= policy.maxAttempts)) {
       this.finish(code, reason, clean);
       return;
     }
     this.readyState = ReadyState.Connecting;
+    this.waiting = true;
     this.dispatch('close', { type: 'close', code: code, reason: reason, wasClean: clean, willReconnect: true, unsent: 0 });
     // A close listener may have called close(): then that was the final close.
     if (this.stopped) return;
@@ -512,82 +449,39 @@ export class WebSocket {
     const delay = backoffDelay(policy as BackoffPolicy, this.attempt, draw);
     this.attempt++;
     this.dispatch('reconnect', { type: 'reconnect', attempt: this.attempt, delay: delay });
-    const self = this;
-    this.after(delay, function () { self.connect(); });
+    this.after(delay, '', '');
   }
 
-  /** Terminal close: reports what was accepted but never sent. */
+  /** Terminal close: reports how many accepted messages were never sent. */
   private finish(code: number, reason: string, clean: boolean): void {
     this.stopped = true;
+    this.waiting = false;
     this.clearTimer();
-    this.stopHeartbeat();
-    // Later events of the connection, if any is still winding down, are ignored.
-    this.connection++;
-    const unsent = this.pending.length;
-    this.pending = [];
-    this.pendingText = [];
-    this.pendingBytes = 0;
-    this.handed = false;
+    this.heartbeat(false);
+    const unsent = this.core.discardQueued();
     if (this.done) return;
     this.done = true;
     this.readyState = ReadyState.Closed;
     this.dispatch('close', { type: 'close', code: code, reason: reason, wasClean: clean, willReconnect: false, unsent: unsent });
   }
 
-  // ---- heartbeat -----------------------------------------------------------------------
+  // ---- time ----------------------------------------------------------------------------
 
-  private startHeartbeat(): void {
-    const interval = this.options.pingInterval;
-    if (interval === 0) return;
-    const self = this;
-    this.pingTimer = this.hal.clock.setTimeout(function beat() {
-      self.pingTimer = null;
-      const core = self.core;
-      // The connection is going down (or a failure is closing it): no more pings on it.
-      if (self.readyState !== ReadyState.Open || core === null || core.readyState !== ReadyState.Open) return;
-      self.pingTimer = self.hal.clock.setTimeout(beat, interval);
-      if (self.pongTimer !== null) return;
-      self.pingSentAt = self.hal.clock.now();
-      core.sendPing(null);
-      self.pump();
-      self.pongTimer = self.hal.clock.setTimeout(() => {
-        self.pongTimer = null;
-        self.fail('heartbeat', 'WS_ERR_PONG_TIMEOUT', `no pong within ${self.options.pongTimeout} ms: the connection is dead`, 0);
-        self.abort();
-      }, self.options.pongTimeout);
-    }, interval);
-  }
-
-  private ponged(data: Uint8Array): void {
-    if (this.pongTimer !== null) {
-      this.hal.clock.clearTimeout(this.pongTimer);
-      this.pongTimer = null;
-      this.rtt = this.hal.clock.now() - this.pingSentAt;
-    }
-    this.dispatch('pong', { type: 'pong', data: data });
-  }
-
-  private stopHeartbeat(): void {
-    if (this.pingTimer !== null) this.hal.clock.clearTimeout(this.pingTimer);
-    if (this.pongTimer !== null) this.hal.clock.clearTimeout(this.pongTimer);
-    this.pingTimer = null;
-    this.pongTimer = null;
-  }
-
-  // ---- plumbing ------------------------------------------------------------------------
-
-  /** The one timer of the connection phase (connect, handshake or close deadline). */
-  private after(ms: number, fn: () => void): void {
+  /**
+   * Sets the one timer of the connection phase. When it fires: with `code`, the connection
+   * fails with that error (`message` followed by the delay) and is dropped; without, a
+   * connection starts when none is (the first one, or a reconnect), or the current one is
+   * dropped (the close deadline).
+   */
+  private after(ms: number, code: string, message: string): void {
     this.clearTimer();
     const self = this;
     this.timer = this.hal.clock.setTimeout(function () {
       self.timer = null;
-      fn();
+      if (code !== '') self.fail('timeout', code, message + ms + ' ms', 0);
+      if (self.socket !== null) self.socket.destroy();
+      else if (code === '' && self.core.readyState === ReadyState.Closed) self.connect();
     }, ms);
-  }
-
-  private later(fn: () => void, ms: number): void {
-    this.hal.clock.setTimeout(fn, ms);
   }
 
   private clearTimer(): void {
@@ -595,27 +489,52 @@ export class WebSocket {
     this.timer = null;
   }
 
+  /**
+   * Starts (`on`) or stops the heartbeat: every pingInterval a ping, and the connection is
+   * dropped when its pong is not back within pongTimeout.
+   */
+  private heartbeat(on: boolean): void {
+    const clock = this.hal.clock;
+    const interval = this.options.pingInterval;
+    if (!on || interval === 0) {
+      if (this.pingTimer !== null) clock.clearTimeout(this.pingTimer);
+      if (this.pongTimer !== null) clock.clearTimeout(this.pongTimer);
+      this.pingTimer = null;
+      this.pongTimer = null;
+      return;
+    }
+    const self = this;
+    this.pingTimer = clock.setTimeout(function () {
+      self.pingTimer = null;
+      // The connection is going down (or a failure is closing it): no more pings on it.
+      if (self.readyState !== ReadyState.Open || self.core.readyState !== ReadyState.Open) return;
+      self.heartbeat(true);
+      if (self.pongTimer !== null) return;
+      self.pingSentAt = clock.now();
+      self.core.sendPing(null);
+      self.pump();
+      self.pongTimer = clock.setTimeout(function () {
+        self.pongTimer = null;
+        self.fail('heartbeat', 'WS_ERR_PONG_TIMEOUT', 'no pong within ' + self.options.pongTimeout + ' ms: the connection is dead', 0);
+        if (self.socket !== null) self.socket.destroy();
+      }, self.options.pongTimeout);
+    }, interval);
+  }
+
   /** Calls the listeners; an exception in one is rethrown later so it cannot break the client. */
   private dispatch<K extends WebSocketEventType>(type: K, event: Omit<WebSocketEventMap[K], 'target'>): void {
     (event as WebSocketEventMap[K]).target = this;
     const handler = (this as unknown as { [name: string]: Listener | null | undefined })['on' + type];
-    const list = this.listeners[type];
-    if (handler) this.call(handler, event);
-    if (list && list.length === 1) {
-      // The usual single listener needs no copy of the list.
-      this.call(list[0], event);
-    } else if (list) {
-      // A copy: a listener may add or remove listeners while they run.
-      const copy = list.slice();
-      for (let i = 0; i < copy.length; i++) this.call(copy[i], event);
-    }
-  }
-
-  private call(listener: Listener, event: unknown): void {
-    try {
-      (listener as (event: unknown) => void)(event);
-    } catch (e) {
-      this.later(() => { throw e; }, 0);
+    let list = this.listeners[type];
+    // A copy when there are several: a listener may add or remove listeners while they run.
+    if (list && list.length > 1) list = list.slice();
+    const count = list ? list.length : 0;
+    for (let i = handler ? -1 : 0; i < count; i++) {
+      try {
+        ((i < 0 ? handler : (list as Listener[])[i]) as (event: unknown) => void)(event);
+      } catch (e) {
+        this.hal.clock.setTimeout(function () { throw e; }, 0);
+      }
     }
   }
 }

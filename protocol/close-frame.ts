@@ -1,42 +1,7 @@
 import { isValidCloseCode } from './close-codes';
 import { MAX_CLOSE_REASON } from './opcodes';
 import { localError } from './errors';
-import type { Utf8Validator, TextCodec } from './utf8';
-
-/** A received close frame's content, or why it is invalid. */
-export interface ClosePayload {
-  code: number;
-  reason: string;
-  /** 0 when valid; otherwise the close code to fail the connection with (1002 or 1007). */
-  failCode: number;
-  failMessage: string;
-}
-
-/** RFC 6455 §5.5.1 and §7.4: decodes and validates a close frame's payload `bytes[0, length)`. */
-export function parseClosePayload(bytes: Uint8Array, length: number, codec: TextCodec, validator: Utf8Validator): ClosePayload {
-  const result: ClosePayload = { code: 1005, reason: '', failCode: 0, failMessage: '' };
-  if (length === 0) return result;
-  if (length === 1) {
-    result.failCode = 1002;
-    result.failMessage = 'a close frame carried a 1-byte payload';
-    return result;
-  }
-  const code = (bytes[0] << 8) | bytes[1];
-  if (!isValidCloseCode(code)) {
-    result.failCode = 1002;
-    result.failMessage = `a close frame carried the invalid code ${code}`;
-    return result;
-  }
-  validator.reset();
-  if (!validator.update(bytes, 2, length) || !validator.isComplete()) {
-    result.failCode = 1007;
-    result.failMessage = 'a close reason is not valid UTF-8';
-    return result;
-  }
-  result.code = code;
-  result.reason = codec.decode(bytes, 2, length);
-  return result;
-}
+import type { TextCodec } from './utf8';
 
 /**
  * Checks what the application passed to close() and returns the reason as UTF-8 bytes.

@@ -20,10 +20,58 @@ export interface TextCodec {
   validate?: ((bytes: Uint8Array, start: number, end: number) => boolean | undefined) | undefined;
 }
 
+/** What {@link utf8Scan} returns when the input can no longer be valid UTF-8. */
+export const UTF8_INVALID = -1;
+
+/**
+ * Incremental UTF-8 validation (the WHATWG decoder's state machine without the decoding), as
+ * one function over a number, so that validating costs no object and one call per piece.
+ *
+ * `state` is what the previous piece returned (0 to begin). Returns 0 when `bytes[start, end)`
+ * leaves the input on a character boundary, UTF8_INVALID (-1) from the first byte that makes
+ * it invalid (and for every later piece), or else a positive state for the character still
+ * open: its missing continuation bytes (1 to 3) in the low 2 bits, the bounds of the next
+ * continuation byte above them.
+ */
+export function utf8Scan(state: number, bytes: Uint8Array, start: number, end: number): number {
+  if (state < 0) return state;
+  let need = state & 3;
+  let lower = need > 0 ? (state >> 2) & 0xff : 0x80;
+  let upper = need > 0 ? state >> 10 : 0xbf;
+  let i = start;
+  while (i < end) {
+    const b = bytes[i++];
+    if (need > 0) {
+      if (b < lower || b > upper) return UTF8_INVALID;
+      lower = 0x80;
+      upper = 0xbf;
+      need--;
+    } else if (b < 0x80) {
+      // ASCII runs, four bytes per test: an interpreter pays for every loop pass.
+      while (i + 4 <= end && (bytes[i] | bytes[i + 1] | bytes[i + 2] | bytes[i + 3]) < 0x80) i += 4;
+      while (i < end && bytes[i] < 0x80) i++;
+    } else if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lower = 0xa0; // overlong below U+0800
+      else if (b === 0xed) upper = 0x9f; // surrogates U+D800..U+DFFF
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lower = 0x90; // overlong below U+10000
+      else if (b === 0xf4) upper = 0x8f; // above U+10FFFF
+    } else return UTF8_INVALID;
+  }
+  return need === 0 ? 0 : need | (lower << 2) | (upper << 10);
+}
+
+/** True when `bytes[start, end)` is complete, valid UTF-8. */
+export function isValidUtf8(bytes: Uint8Array, start: number, end: number): boolean {
+  return utf8Scan(0, bytes, start, end) === 0;
+}
+
 /** Encodes a UTF-16 string; lone surrogates become U+FFFD (EF BF BD). */
 function encodeUtf16(text: string): Uint8Array {
   const n = text.length;
-  // First pass sizes the output so it is allocated once.
   let size = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -72,7 +120,6 @@ function encodeUtf16(text: string): Uint8Array {
  * is not, each maximal invalid subpart becomes U+FFFD, as the WHATWG decoder does.
  */
 function decodeUtf16(bytes: Uint8Array, start: number, end: number): string {
-  // Every sequence yields no more UTF-16 units than it has bytes.
   const units = new Uint16Array(end - start);
   let n = 0;
   let i = start;
@@ -123,90 +170,3 @@ function decodeUtf16(bytes: Uint8Array, start: number, end: number): string {
 
 /** UTF-8 codec for hosts whose strings are UTF-16 (Node, browsers). */
 export const utf16TextCodec: TextCodec = { encode: encodeUtf16, decode: decodeUtf16 };
-
-/**
- * Incremental UTF-8 validator (the WHATWG decoder's state machine without the decoding).
- * Fails at the first byte that makes the input invalid, whatever the chunking.
- */
-export class Utf8Validator {
-  private need: number;
-  private lower: number;
-  private upper: number;
-  private failed: boolean;
-
-  constructor() {
-    this.need = 0;
-    this.lower = 0x80;
-    this.upper = 0xbf;
-    this.failed = false;
-  }
-
-  /** Forgets all input, for the next message. */
-  reset(): void {
-    this.need = 0;
-    this.lower = 0x80;
-    this.upper = 0xbf;
-    this.failed = false;
-  }
-
-  /**
-   * Feeds `bytes[start, end)`. Returns false as soon as the input so far cannot be the start
-   * of valid UTF-8, and keeps returning false until {@link reset}.
-   */
-  update(bytes: Uint8Array, start: number, end: number): boolean {
-    if (this.failed) return false;
-    let need = this.need;
-    let lower = this.lower;
-    let upper = this.upper;
-    let i = start;
-    while (i < end) {
-      const b = bytes[i++];
-      if (need > 0) {
-        if (b < lower || b > upper) {
-          this.failed = true;
-          return false;
-        }
-        lower = 0x80;
-        upper = 0xbf;
-        need--;
-      } else if (b < 0x80) {
-        // ASCII fast path: four bytes per step, then one at a time.
-        while (i + 4 <= end && (bytes[i] | bytes[i + 1] | bytes[i + 2] | bytes[i + 3]) < 0x80) i += 4;
-        while (i < end && bytes[i] < 0x80) i++;
-      } else if (b >= 0xc2 && b <= 0xdf) need = 1;
-      else if (b >= 0xe0 && b <= 0xef) {
-        need = 2;
-        if (b === 0xe0) lower = 0xa0; // overlong below U+0800
-        else if (b === 0xed) upper = 0x9f; // surrogates U+D800..U+DFFF
-      } else if (b >= 0xf0 && b <= 0xf4) {
-        need = 3;
-        if (b === 0xf0) lower = 0x90; // overlong below U+10000
-        else if (b === 0xf4) upper = 0x8f; // above U+10FFFF
-      } else {
-        // 0x80..0xC1 (continuation or overlong lead) and 0xF5..0xFF never start a character.
-        this.failed = true;
-        return false;
-      }
-    }
-    this.need = need;
-    this.lower = lower;
-    this.upper = upper;
-    return true;
-  }
-
-  /** Continuation bytes the character in progress still needs: 0 at a character boundary. */
-  pending(): number {
-    return this.need;
-  }
-
-  /** True when nothing invalid was seen and the input ends on a character boundary. */
-  isComplete(): boolean {
-    return !this.failed && this.need === 0;
-  }
-}
-
-/** True when `bytes[start, end)` is complete, valid UTF-8. */
-export function isValidUtf8(bytes: Uint8Array, start: number, end: number): boolean {
-  const validator = new Utf8Validator();
-  return validator.update(bytes, start, end) && validator.isComplete();
-}

@@ -58,12 +58,14 @@ export interface BoardBuild {
 /**
  * The esbuild `define`s that select `board`: its runtime profile as `__WSCLIENT_BOARD__`
  * (see firmware/wsclient-module.ts) and, for boards without TLS, `__WSCLIENT_NO_TLS__`
- * (see hal/espruino/tcp.ts), which drops the TLS code from the bundle.
+ * (see hal/espruino/tcp.ts), which drops the TLS code from the bundle; `__ESPRUINO__`, which
+ * drops host-only defaults (the UTF-16 text codec: every Espruino HAL brings its own).
  */
 export function boardDefines(board: BoardProfile): Record<string, string> {
   return {
     __WSCLIENT_BOARD__: JSON.stringify(runtimeOf(board)),
     __WSCLIENT_NO_TLS__: board.tls ? 'false' : 'true',
+    __ESPRUINO__: 'true',
   };
 }
 

@@ -1,10 +1,7 @@
-// protocol/utf8 directly: the protocol's index would pull in its module-level tables.
-import { Utf8Validator } from '../../protocol/utf8';
 import type { TextCodec } from '../types';
 
 /** Any byte that is not ASCII (Espruino's regex engine takes \x ranges in a class). */
 const NON_ASCII = /[\x80-\xff]/;
-const validator = new Utf8Validator();
 
 /**
  * Text on Espruino's ESP builds: strings are byte strings (no unicode), so a UTF-8 message
@@ -27,10 +24,8 @@ export const espruinoTextCodec: TextCodec = {
    * JavaScript validator). ASCII is valid UTF-8; from the first other byte, a character
    * boundary, the JavaScript validator checks the rest.
    */
-  validate: function (bytes: Uint8Array, start: number, end: number): boolean {
-    const found = NON_ASCII.exec(E.toString(bytes.subarray(start, end)));
-    if (found === null) return true;
-    validator.reset();
-    return validator.update(bytes, start + found.index, end) && validator.isComplete();
+  validate: function (bytes: Uint8Array, start: number, end: number): boolean | undefined {
+    // Not ASCII: the protocol's validator decides.
+    return NON_ASCII.test(E.toString(bytes.subarray(start, end))) ? undefined : true;
   },
 };

@@ -22,6 +22,12 @@ export interface Harness {
   events: Recorded[];
   errors: ProtocolError[];
   key: string;
+  /** The binary messages as delivered (the very arrays), in order. */
+  binaries: Uint8Array[];
+  /** Queues a text message (as the runtime does when it cannot write at once). */
+  sendText(text: string): void;
+  /** Queues a binary message. */
+  sendBinary(data: Uint8Array): void;
   /** Everything the protocol wants sent right now, concatenated. */
   drain(): Uint8Array;
   /** Feeds bytes split at the given offsets (none: one chunk). */
@@ -40,6 +46,7 @@ export interface HarnessOptions {
 export function createHarness(options: HarnessOptions = {}): Harness {
   const events: Recorded[] = [];
   const errors: ProtocolError[] = [];
+  const binaries: Uint8Array[] = [];
   const protocol = new ClientProtocol({
     url: parseWsUrl('ws://example.com/chat'),
     handshake: { protocols: options.protocols || [], headers: {} },
@@ -50,7 +57,10 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     handler: {
       onOpen: (p) => events.push(['open', p]),
       onText: (t) => events.push(['text', t]),
-      onBinary: (d) => events.push(['binary', Array.from(d)]),
+      onBinary: (d) => {
+        binaries.push(d);
+        events.push(['binary', Array.from(d)]);
+      },
       onPing: (d) => events.push(['ping', Array.from(d)]),
       onPong: (d) => events.push(['pong', Array.from(d)]),
       onClosing: (c, r) => events.push(['closing', c, r]),
@@ -61,6 +71,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       },
     },
   });
+  protocol.start();
   const drain = () => {
     const parts: Uint8Array[] = [];
     while (protocol.nextTransmit()) parts.push(protocol.output.slice(protocol.outputStart, protocol.outputEnd));
@@ -75,7 +86,9 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       at = split;
     }
   };
-  return { protocol, events, errors, key, drain, feed };
+  const sendText = (text: string) => { protocol.send(protocol.codec.encode(text), true, false); };
+  const sendBinary = (data: Uint8Array) => { protocol.send(data, false, false); };
+  return { protocol, events, errors, key, binaries, sendText, sendBinary, drain, feed };
 }
 
 export function acceptFor(key: string): string {

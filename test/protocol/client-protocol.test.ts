@@ -84,15 +84,20 @@ describe('client-protocol', () => {
   });
 
   describe('sending', () => {
-    it('refuses to send before the connection opens', () => {
+    it('queues what is sent before the connection opens and sends it once it opens', () => {
       const h = createHarness();
-      expect(() => h.protocol.sendText('x')).to.throw(/connecting/).with.property('code', 'WS_ERR_NOT_OPEN');
+      expect(h.protocol.send(text('early'), true, true), 'not framed while connecting').to.equal(false);
+      expect(h.protocol.bufferedAmount).to.equal(5);
+      expect(h.drain().length, 'nothing but the request while connecting').to.equal(0);
+      h.feed(switchingResponse(h.key));
+      expect(decodeFrames(h.drain()).map((f) => [f.opcode, decodeText(f.payload)])).to.deep.equal([[1, 'early']]);
+      expect(h.protocol.bufferedAmount).to.equal(0);
     });
 
     it('sends text as UTF-8 and binary unchanged, in order', () => {
       const h = openHarness();
-      h.protocol.sendText('héllo €');
-      h.protocol.sendBinary(new Uint8Array([0, 255]));
+      h.sendText('héllo €');
+      h.sendBinary(new Uint8Array([0, 255]));
       expect(h.protocol.bufferedAmount).to.equal(12);
       const frames = decodeFrames(h.drain());
       expect(frames.map((f) => [f.opcode, f.fin, f.masked])).to.deep.equal([[1, true, true], [2, true, true]]);
@@ -104,7 +109,7 @@ describe('client-protocol', () => {
     it('fragments a message larger than the output buffer', () => {
       const h = openHarness({ options: { txBufferSize: 144 } });
       const data = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
-      h.protocol.sendBinary(data);
+      h.sendBinary(data);
       const frames = decodeFrames(h.drain());
       expect(frames.map((f) => [f.opcode, f.fin, f.payload.length])).to.deep.equal([[2, false, 128], [0, false, 128], [0, true, 44]]);
       expect(Array.from(concat(frames.map((f) => f.payload)))).to.deep.equal(Array.from(data));
@@ -112,7 +117,7 @@ describe('client-protocol', () => {
 
     it('answers a ping ahead of queued data, between fragments', () => {
       const h = openHarness({ options: { txBufferSize: 144 } });
-      h.protocol.sendBinary(new Uint8Array(300));
+      h.sendBinary(new Uint8Array(300));
       expect(h.protocol.nextTransmit()).to.equal(true); // first fragment goes out
       h.feed(serverFrame(9, 'hi'));
       const frames = decodeFrames(h.drain());
@@ -123,35 +128,36 @@ describe('client-protocol', () => {
     it('frames a message at once with sendNow only when nothing waits and it fits one frame', () => {
       const h = openHarness({ options: { txBufferSize: 144 } });
       const take = (): Uint8Array => h.protocol.output.slice(h.protocol.outputStart, h.protocol.outputEnd);
-      expect(h.protocol.sendNow(text('now'), true)).to.equal(true);
+      expect(h.protocol.send(text('now'), true, true)).to.equal(true);
       const now = decodeFrames(take());
       expect(now.map((f) => [f.opcode, f.fin, f.masked, decodeText(f.payload)])).to.deep.equal([[1, true, true, 'now']]);
       expect(h.protocol.bufferedAmount).to.equal(0);
       expect(h.protocol.nextTransmit()).to.equal(false); // nothing else was queued by it
-      expect(h.protocol.sendNow(new Uint8Array([7]), false)).to.equal(true);
+      expect(h.protocol.send(new Uint8Array([7]), false, true)).to.equal(true);
       expect(Array.from(decodeFrames(take())[0].payload)).to.deep.equal([7]);
 
-      // Refused, changing nothing, when it would overtake or not fit: the caller queues instead.
-      expect(h.protocol.sendNow(new Uint8Array(129), false), 'larger than one frame').to.equal(false);
-      h.protocol.sendText('queued');
-      expect(h.protocol.sendNow(text('late'), true), 'behind a queued message').to.equal(false);
-      h.drain();
+      // Queued instead when it would overtake or not fit, or the driver cannot write now.
+      expect(h.protocol.send(new Uint8Array(129), false, true), 'larger than one frame').to.equal(false);
+      expect(decodeFrames(h.drain()).map((f) => [f.opcode, f.fin])).to.deep.equal([[2, false], [0, true]]);
+      expect(h.protocol.send(text('not now'), true, false), 'the driver cannot write').to.equal(false);
+      expect(h.protocol.send(text('late'), true, true), 'behind a queued message').to.equal(false);
+      expect(decodeFrames(h.drain()).map((f) => decodeText(f.payload))).to.deep.equal(['not now', 'late']);
       h.feed(serverFrame(9, 'p'));
-      expect(h.protocol.sendNow(text('late'), true), 'behind a pong').to.equal(false);
-      expect(decodeFrames(h.drain()).map((f) => f.opcode)).to.deep.equal([0xa]);
+      expect(h.protocol.send(text('late'), true, true), 'behind a pong').to.equal(false);
+      expect(decodeFrames(h.drain()).map((f) => f.opcode)).to.deep.equal([0xa, 1]);
       h.protocol.sendPing(null);
-      expect(h.protocol.sendNow(text('late'), true), 'behind a ping').to.equal(false);
-      h.drain();
+      expect(h.protocol.send(text('late'), true, true), 'behind a ping').to.equal(false);
+      expect(decodeFrames(h.drain()).map((f) => f.opcode)).to.deep.equal([9, 1]);
       h.protocol.close(1000);
-      expect(h.protocol.sendNow(text('late'), true), 'after close()').to.equal(false);
-      expect(decodeFrames(h.drain()).map((f) => f.opcode)).to.deep.equal([8]);
+      expect(h.protocol.send(text('late'), true, true), 'after close()').to.equal(false);
+      expect(decodeFrames(h.drain()).map((f) => f.opcode), 'nothing after the close frame').to.deep.equal([8]);
+      expect(h.protocol.bufferedAmount, 'kept for a next connection').to.equal(4);
     });
 
     it('assembles a split single-frame message in an array from the allocate hook, and delivers that array', () => {
       const made: Uint8Array[] = [];
-      const delivered: Uint8Array[] = [];
       const h = openHarness({ allocate: (n) => { const a = new Uint8Array(n).fill(0xee); made.push(a); return a; } });
-      h.protocol['receiver']['messages'] = { onText: () => {}, onBinary: (d: Uint8Array) => delivered.push(d) };
+      const delivered = h.binaries;
       const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
       h.feed(serverFrame(2, payload), [3, 100, 250]);
       expect(made.map((a) => a.length)).to.deep.equal([300]);
@@ -188,12 +194,13 @@ describe('client-protocol', () => {
   describe('closing handshake (RFC 6455 §7)', () => {
     it('a client-initiated close sends its frame after queued data, then waits for the server', () => {
       const h = openHarness();
-      h.protocol.sendText('last');
+      h.sendText('last');
       h.protocol.close(1000, 'done');
       expect(h.protocol.readyState).to.equal(ReadyState.Closing);
-      expect(() => h.protocol.sendText('x')).to.throw().with.property('code', 'WS_ERR_NOT_OPEN');
+      h.sendText('x'); // after close(): kept for a next connection, never sent on this one
       const frames = decodeFrames(h.drain());
       expect(frames.map((f) => f.opcode)).to.deep.equal([1, 8]);
+      expect(h.protocol.bufferedAmount).to.equal(1);
       expect(Array.from(frames[1].payload)).to.deep.equal(Array.from(closePayload(1000, 'done')));
       expect(h.protocol.wantsTcpClose).to.equal(false);
       h.feed(serverFrame(8, closePayload(1000, 'ok')));
@@ -243,13 +250,41 @@ describe('client-protocol', () => {
       expect(h.protocol.readyState).to.equal(ReadyState.Closing);
     });
 
-    it('a failure drops queued data and sends its close frame at once', () => {
-      const h = openHarness();
-      h.protocol.sendText('queued');
+    it('a failure sends its close frame at once and keeps queued data for the next connection', () => {
+      const h = openHarness({ options: { txBufferSize: 144 } });
+      h.sendBinary(new Uint8Array(300)); // three fragments
+      h.sendText('queued');
+      expect(h.protocol.nextTransmit()).to.equal(true); // the first fragment goes out
       h.feed(serverFrame(1, new Uint8Array([0xff])));
       const frames = decodeFrames(h.drain());
       expect(frames.map((f) => [f.opcode, Array.from(f.payload.subarray(0, 2))])).to.deep.equal([[8, [0x03, 0xef]]]);
+      expect(h.protocol.bufferedAmount).to.equal(300 - 128 + 6);
+      h.protocol.connectionClosed();
+      // The message cut off counts whole again, and goes whole on the next connection.
+      expect(h.protocol.bufferedAmount).to.equal(306);
+      h.protocol.start();
+      const request = new TextDecoder().decode(h.drain());
+      const key = /Sec-WebSocket-Key: (\S+)/.exec(request)![1];
+      expect(key).to.not.equal(h.key);
+      h.feed(switchingResponse(key));
+      const resent = decodeFrames(h.drain());
+      expect(resent.map((f) => [f.opcode, f.fin, f.payload.length])).to.deep.equal([[2, false, 128], [0, false, 128], [0, true, 44], [1, true, 6]]);
       expect(h.protocol.bufferedAmount).to.equal(0);
+    });
+
+    it('discardQueued drops what is not framed yet and keeps a message partly framed', () => {
+      const h = openHarness({ options: { txBufferSize: 144 } });
+      h.sendBinary(new Uint8Array(300));
+      h.sendText('a');
+      h.sendText('b');
+      expect(h.protocol.discardQueued()).to.equal(3);
+      expect(h.protocol.bufferedAmount).to.equal(0);
+      h.sendBinary(new Uint8Array(300));
+      h.sendText('a');
+      expect(h.protocol.nextTransmit()).to.equal(true);
+      expect(h.protocol.discardQueued()).to.equal(1);
+      expect(h.protocol.bufferedAmount).to.equal(300 - 128);
+      expect(decodeFrames(h.drain()).map((f) => [f.opcode, f.fin])).to.deep.equal([[0, false], [0, true]]);
     });
   });
 });

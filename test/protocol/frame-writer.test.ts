@@ -1,10 +1,42 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { randomFillSync } from 'node:crypto';
-import { FrameWriter } from '../../protocol/frame-writer';
+import { ClientProtocol } from '../../protocol/client-protocol';
 import { TX_PAYLOAD_OFFSET } from '../../protocol/options';
 import { decodeFrame, hex } from '../helpers/server-codec';
 import { countingEntropy } from '../helpers/entropy';
+import { openHarness } from '../helpers/protocol-harness';
+
+/**
+ * The protocol's frame writer (its private frame()) on an open connection whose output buffer
+ * is `size` bytes and whose masks come from `fill` (the handshake key is drawn elsewhere).
+ */
+class FrameWriter {
+  readonly protocol: ClientProtocol;
+  constructor(size: number, fill: (out: Uint8Array) => void) {
+    let keyDrawn = false;
+    this.protocol = openHarness({
+      options: { txBufferSize: size, maxMessageSize: 1 << 20 },
+      entropy: (out) => {
+        if (keyDrawn) fill(out);
+        else randomFillSync(out);
+        keyDrawn = true;
+      },
+    }).protocol;
+  }
+  write(opcode: number, fin: boolean, payload: Uint8Array | null, offset: number, length: number): void {
+    this.protocol['frame'](opcode, fin, payload === null ? new Uint8Array(length) : payload, offset, length);
+  }
+  get start(): number {
+    return this.protocol.outputStart;
+  }
+  get end(): number {
+    return this.protocol.outputEnd;
+  }
+  get buffer(): Uint8Array {
+    return this.protocol.output;
+  }
+}
 
 function frameOf(writer: FrameWriter): Uint8Array {
   return writer.buffer.slice(writer.start, writer.end);
@@ -13,7 +45,7 @@ function frameOf(writer: FrameWriter): Uint8Array {
 describe('frame-writer', () => {
   describe('RFC 6455 §5.7 examples', () => {
     it('writes the masked "Hello" text frame byte for byte', () => {
-      const writer = new FrameWriter(64, countingEntropy([0x37, 0xfa, 0x21, 0x3d]));
+      const writer = new FrameWriter(144, countingEntropy([0x37, 0xfa, 0x21, 0x3d]));
       writer.write(0x1, true, new TextEncoder().encode('Hello'), 0, 5);
       expect(hex(frameOf(writer))).to.equal('81 85 37 fa 21 3d 7f 9f 4d 51 58');
     });
@@ -40,7 +72,7 @@ describe('frame-writer', () => {
 
   it('draws a fresh mask for every frame from the entropy source, in bulk', () => {
     let calls = 0;
-    const writer = new FrameWriter(64, (out) => { calls++; randomFillSync(out); });
+    const writer = new FrameWriter(144, (out) => { calls++; randomFillSync(out); });
     const masks = new Set<string>();
     for (let i = 0; i < 100; i++) {
       writer.write(0x1, true, null, 0, 0);
@@ -51,7 +83,7 @@ describe('frame-writer', () => {
   });
 
   it('frames a slice of a larger payload without touching the caller\'s bytes', () => {
-    const writer = new FrameWriter(64, countingEntropy([9, 8, 7, 6]));
+    const writer = new FrameWriter(144, countingEntropy([9, 8, 7, 6]));
     const data = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     writer.write(0x0, false, data, 3, 5);
     const frame = decodeFrame(frameOf(writer))!;

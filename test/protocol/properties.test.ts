@@ -53,8 +53,8 @@ describe('protocol properties', () => {
     fc.assert(fc.property(fc.array(message, { maxLength: 6 }), fc.integer({ min: 144, max: 1200 }), (messages, txBufferSize) => {
       const h = openHarness({ options: { txBufferSize } });
       for (const m of messages) {
-        if (m.kind === 'text') h.protocol.sendText(m.text);
-        else h.protocol.sendBinary(m.data);
+        if (m.kind === 'text') h.sendText(m.text);
+        else h.sendBinary(m.data);
       }
       const frames = decodeFrames(h.drain());
       const received: Recorded[] = [];
