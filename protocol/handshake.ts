@@ -35,81 +35,41 @@ export interface HandshakeFailure {
   reason: string;
 }
 
-const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
-/** True for an RFC 7230 token: one or more tchar. */
+/**
+ * True for an RFC 7230 token: one or more tchar. (Helpers used once live inside their user:
+ * on a board, every function at module level stays in RAM.)
+ */
 function isToken(text: string): boolean {
+  const tchars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
   if (text.length === 0) return false;
   for (let i = 0; i < text.length; i++) {
-    if (TCHARS.indexOf(text.charAt(i)) < 0) return false;
+    if (tchars.indexOf(text.charAt(i)) < 0) return false;
   }
   return true;
 }
-
-/** True when `value` could split or end a header line. */
-function hasLineBreak(value: string): boolean {
-  return value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\u0000') >= 0;
-}
-
-/**
- * `text` without the SP and HTAB around it: the only whitespace HTTP allows around a field
- * value (RFC 9110 §5.5). trim() would also strip VT, FF, NBSP and more, so that a value the
- * server did not send (e.g. "\x0bwebsocket") would pass as the one it must send.
- */
-function trimOws(text: string): string {
-  let start = 0;
-  let end = text.length;
-  let c = 0;
-  while (start < end && ((c = text.charCodeAt(start)) === 32 || c === 9)) start++;
-  while (end > start && ((c = text.charCodeAt(end - 1)) === 32 || c === 9)) end--;
-  return text.slice(start, end);
-}
-
-/**
- * Throws `code` naming `field` unless `value` is a string that can go on a request line as is.
- * The request is encoded one byte per character (the low byte of each UTF-16 unit), so a
- * character above U+00FF would write another byte than it says: U+010D U+010A becomes CR LF,
- * U+0100 becomes NUL. Controls other than HTAB could end or split the line (RFC 9110 §5.5).
- */
-function checkRequestText(value: unknown, field: string, code: ErrorCode): void {
-  if (typeof value !== 'string') throw localError(code, field + ' must be a string');
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 0xff || c === 0x7f || (c < 0x20 && c !== 9)) {
-      throw localError(code, field + ' has character U+' + ('000' + c.toString(16).toUpperCase()).slice(-4) +
-        ' at index ' + i + ': only Latin-1 text without control characters (tab allowed) can be sent');
-    }
-  }
-}
-
-/**
- * Throws WS_ERR_BAD_URL unless `value` is visible ASCII, as parseWsUrl guarantees: a WsUrl
- * built by hand is checked all the same, since a space or line break would split the request.
- */
-function checkUrlPart(value: string, part: string): void {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) throw localError('WS_ERR_BAD_URL', 'URL ' + part + ' has a space, control or non-ASCII character at index ' + i);
-  }
-}
-
-// Headers the handshake itself sets; letting callers override them would break or forge it.
-const RESERVED = [
-  'host',
-  'upgrade',
-  'connection',
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-protocol',
-  'sec-websocket-extensions',
-];
 
 /**
  * Checks the caller's handshake options, so nothing can be injected into the request.
  * Throws `WS_ERR_BAD_HEADER` or `WS_ERR_BAD_PROTOCOL` naming the offending header or protocol.
  */
 export function validateHandshakeOptions(options: HandshakeOptions): void {
-  if (options.origin !== undefined) checkRequestText(options.origin, 'Origin value', 'WS_ERR_BAD_HEADER');
+  /**
+   * Throws `code` naming `field` unless `value` is a string that can go on a request line as is.
+   * The request is encoded one byte per character (the low byte of each UTF-16 unit), so a
+   * character above U+00FF would write another byte than it says: U+010D U+010A becomes CR LF,
+   * U+0100 becomes NUL. Controls other than HTAB could end or split the line (RFC 9110 §5.5).
+   */
+  const checkText = function (value: unknown, field: string, code: ErrorCode): void {
+    if (typeof value !== 'string') throw localError(code, field + ' must be a string');
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0xff || c === 0x7f || (c < 0x20 && c !== 9)) {
+        throw localError(code, field + ' has character U+' + ('000' + c.toString(16).toUpperCase()).slice(-4) +
+          ' at index ' + i + ': only Latin-1 text without control characters (tab allowed) can be sent');
+      }
+    }
+  };
+  if (options.origin !== undefined) checkText(options.origin, 'Origin value', 'WS_ERR_BAD_HEADER');
   const protocols = options.protocols;
   for (let i = 0; i < protocols.length; i++) {
     const p = protocols[i];
@@ -122,12 +82,13 @@ export function validateHandshakeOptions(options: HandshakeOptions): void {
   const names = Object.keys(options.headers);
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    const value = options.headers[name];
     if (!isToken(name)) throw localError('WS_ERR_BAD_HEADER', 'header name "' + name + '" is not a valid HTTP token');
-    if (RESERVED.indexOf(name.toLowerCase()) >= 0) {
+    // Headers the handshake itself sets; letting callers override them would break or forge it.
+    if (' host upgrade connection sec-websocket-key sec-websocket-version sec-websocket-protocol sec-websocket-extensions '
+      .indexOf(' ' + name.toLowerCase() + ' ') >= 0) {
       throw localError('WS_ERR_BAD_HEADER', 'header "' + name + '" is set by the WebSocket client and cannot be overridden');
     }
-    checkRequestText(value, 'header "' + name + '" value', 'WS_ERR_BAD_HEADER');
+    checkText(options.headers[name], 'header "' + name + '" value', 'WS_ERR_BAD_HEADER');
   }
 }
 
@@ -151,8 +112,16 @@ export function acceptKeyFor(
 /** Builds the handshake request text, ending with the blank line. Validates `options` first. */
 export function buildRequest(url: WsUrl, key: string, options: HandshakeOptions): string {
   validateHandshakeOptions(options);
-  checkUrlPart(url.resource, 'path');
-  checkUrlPart(url.hostHeader, 'host');
+  // Visible ASCII only, as parseWsUrl guarantees: a WsUrl built by hand is checked all the
+  // same, since a space or line break would split the request.
+  const parts = [url.resource, url.hostHeader];
+  for (let p = 0; p < 2; p++) {
+    const value = parts[p];
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c <= 0x20 || c >= 0x7f) throw localError('WS_ERR_BAD_URL', 'URL ' + (p === 0 ? 'path' : 'host') + ' has a space, control or non-ASCII character at index ' + i);
+    }
+  }
   // RFC 6455 §4.1: GET, HTTP/1.1, Host, Upgrade, Connection, Key and Version 13 are all required.
   let text =
     'GET ' + url.resource + ' HTTP/1.1\r\n' +
@@ -168,24 +137,64 @@ export function buildRequest(url: WsUrl, key: string, options: HandshakeOptions)
   return text + '\r\n';
 }
 
-function failure(kind: HandshakeFailure['kind'], message: string, status: number, reason: string): HandshakeFailure {
-  return { kind: kind, message: message, status: status, reason: reason };
-}
-
-/** Parses `HTTP/1.x <3 digits> <reason>`; null when malformed. */
-function parseStatusLine(line: string): { status: number; reason: string } | null {
+/**
+ * Parses a response head `text` (without its final CR LF CR LF): the response, or a
+ * `malformed` failure. With `kind` given, only the failure of that kind and `message`, with
+ * the status line's code and reason when it can be read.
+ */
+function parseHead(text: string, kind: HandshakeFailure['kind'] | null, message: string): HttpResponse | HandshakeFailure {
+  const hasLineBreak = function (value: string): boolean {
+    return value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\u0000') >= 0;
+  };
+  const lines = text.split('\r\n');
+  // `HTTP/1.x <3 digits> <reason>`.
+  const line = lines[0];
   const version = line.slice(0, 9);
-  if ((version !== 'HTTP/1.1 ' && version !== 'HTTP/1.0 ') || hasLineBreak(line)) return null;
   const code = line.slice(9, 12);
-  for (let i = 0; i < 3; i++) {
-    const c = code.charAt(i);
-    if (c < '0' || c > '9') return null;
+  let status = (version === 'HTTP/1.1 ' || version === 'HTTP/1.0 ') && !hasLineBreak(line) && /^[0-9]{3}$/.test(code) &&
+    (line.length === 12 || line.charAt(12) === ' ') ? parseInt(code, 10) : 0;
+  if (kind === null && status === 0) {
+    kind = 'malformed';
+    message = 'bad HTTP status line "' + line + '"';
   }
-  if (line.length > 12 && line.charAt(12) !== ' ') return null;
-  return { status: parseInt(code, 10), reason: line.slice(13) };
+  if (kind !== null) {
+    // The status line counts only when it was read whole.
+    if (lines.length < 2) status = 0;
+    return { kind: kind, message: message, status: status, reason: status === 0 ? '' : line.slice(13) };
+  }
+  const headers: { [name: string]: string } = {};
+  for (let i = 1; i < lines.length; i++) {
+    const header = lines[i];
+    const colon = header.indexOf(':');
+    const c = header.charAt(0);
+    if (c === ' ' || c === '\t') {
+      // RFC 7230 §3.2.4: obsolete line folding; nothing in a handshake needs it.
+      return parseHead(text, 'malformed', 'folded header line "' + header + '" in server response');
+    }
+    if (colon < 1 || !isToken(header.slice(0, colon)) || hasLineBreak(header)) {
+      return parseHead(text, 'malformed', 'bad header line "' + header + '" in server response');
+    }
+    const name = header.slice(0, colon).toLowerCase();
+    const value = trimOws(header.slice(colon + 1));
+    const seen = headers[name];
+    headers[name] = typeof seen === 'string' ? seen + ', ' + value : value;
+  }
+  return { status: status, reason: line.slice(13), headers: headers };
 }
 
-const HTTP_PREFIX = latin1Encode('HTTP/');
+/**
+ * `text` without the SP and HTAB around it: the only whitespace HTTP allows around a field
+ * value (RFC 9110 §5.5). trim() would also strip VT, FF, NBSP and more, so that a value the
+ * server did not send (e.g. "\x0bwebsocket") would pass as the one it must send.
+ */
+function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  let c = 0;
+  while (start < end && ((c = text.charCodeAt(start)) === 32 || c === 9)) start++;
+  while (end > start && ((c = text.charCodeAt(end - 1)) === 32 || c === 9)) end--;
+  return text.slice(start, end);
+}
 
 /**
  * Reads the server's response head incrementally, in any chunking. Bytes after the blank
@@ -193,21 +202,15 @@ const HTTP_PREFIX = latin1Encode('HTTP/');
  */
 export class ResponseReader {
   /** The parsed response, once the head is complete and well formed. */
-  response: HttpResponse | null;
+  response: HttpResponse | null = null;
   /** Set when the head is too large or malformed. */
-  failure: HandshakeFailure | null;
-  private buf: Uint8Array;
-  private len: number;
-  // How much of CR LF CR LF the latest bytes matched (0..3).
-  private match: number;
+  failure: HandshakeFailure | null = null;
+  private head = '';
+  private limit: number;
 
-  /** `maxHeaderBytes` bounds the head, blank line included; allocated once, here. */
+  /** `maxHeaderBytes` bounds the head, blank line included. */
   constructor(maxHeaderBytes: number) {
-    this.response = null;
-    this.failure = null;
-    this.buf = new Uint8Array(maxHeaderBytes);
-    this.len = 0;
-    this.match = 0;
+    this.limit = maxHeaderBytes;
   }
 
   /**
@@ -218,83 +221,35 @@ export class ResponseReader {
   push(bytes: Uint8Array, start: number, end: number): number {
     if (this.failure) return -2;
     if (this.response) return start;
-    const buf = this.buf;
-    let len = this.len;
-    let m = this.match;
-    for (let i = start; i < end; i++) {
-      const b = bytes[i];
-      if (len === buf.length) {
-        this.len = len;
-        return this.fail('too-large', 'server response header is larger than ' + buf.length + ' bytes');
-      }
-      // Fail fast on a peer that does not speak HTTP (e.g. a TLS/plain mismatch).
-      if (len < 5 && b !== HTTP_PREFIX[len]) {
-        this.len = 0;
-        return this.fail('malformed', 'server response is not HTTP');
-      }
-      buf[len++] = b;
-      if (b === 13) m = m === 2 ? 3 : 1;
-      else if (b === 10 && (m === 1 || m === 3)) m++;
-      else m = 0;
-      if (m === 4) {
-        this.len = len;
-        return this.parse() ? i + 1 : -2;
-      }
+    const before = this.head.length;
+    // One byte per character, up to one byte past the limit (the blank line must fit in it).
+    let stop = end - start > this.limit + 1 - before ? start + this.limit + 1 - before : end;
+    const head = this.head + latin1Decode(bytes, start, stop);
+    // Fail fast on a peer that does not speak HTTP (e.g. a TLS/plain mismatch).
+    const prefix = head.length < 5 ? head.length : 5;
+    if (head.slice(0, prefix) !== 'HTTP/'.slice(0, prefix)) {
+      this.failure = parseHead('', 'malformed', 'server response is not HTTP') as HandshakeFailure;
+      return -2;
     }
-    this.len = len;
-    this.match = m;
+    // The blank line may begin in an earlier piece: search from 3 bytes back.
+    const blank = head.indexOf('\r\n\r\n', before > 3 ? before - 3 : 0);
+    if (blank >= 0 && blank + 4 <= this.limit) {
+      stop = start + blank + 4 - before;
+      const parsed = parseHead(head.slice(0, blank), null, '');
+      if ((parsed as HandshakeFailure).kind !== undefined) {
+        this.failure = parsed as HandshakeFailure;
+        return -2;
+      }
+      this.response = parsed as HttpResponse;
+      return stop;
+    }
+    if (head.length > this.limit || (blank >= 0 && blank + 4 > this.limit)) {
+      this.failure = parseHead(head, 'too-large', 'server response header is larger than ' + this.limit + ' bytes') as HandshakeFailure;
+      return -2;
+    }
+    this.head = head;
     return -1;
   }
-
-  /** Records a failure, with the status line's code and reason when it was read. */
-  private fail(kind: HandshakeFailure['kind'], message: string): number {
-    const text = latin1Decode(this.buf, 0, this.len);
-    const eol = text.indexOf('\r\n');
-    const status = eol >= 0 ? parseStatusLine(text.slice(0, eol)) : null;
-    this.failure = failure(kind, message, status ? status.status : 0, status ? status.reason : '');
-    return -2;
-  }
-
-  private parse(): boolean {
-    // The head without its final CR LF CR LF.
-    const lines = latin1Decode(this.buf, 0, this.len - 4).split('\r\n');
-    const status = parseStatusLine(lines[0]);
-    if (!status) {
-      this.fail('malformed', 'bad HTTP status line "' + lines[0] + '"');
-      return false;
-    }
-    const headers: { [name: string]: string } = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(':');
-      const c = line.charAt(0);
-      if (c === ' ' || c === '\t') {
-        // RFC 7230 §3.2.4: obsolete line folding; nothing in a handshake needs it.
-        this.fail('malformed', 'folded header line "' + line + '" in server response');
-        return false;
-      }
-      if (colon < 1 || !isToken(line.slice(0, colon)) || hasLineBreak(line)) {
-        this.fail('malformed', 'bad header line "' + line + '" in server response');
-        return false;
-      }
-      const name = line.slice(0, colon).toLowerCase();
-      const value = trimOws(line.slice(colon + 1));
-      const seen = headers[name];
-      headers[name] = typeof seen === 'string' ? seen + ', ' + value : value;
-    }
-    this.response = { status: status.status, reason: status.reason, headers: headers };
-    return true;
-  }
-}
-
-/** True when a Connection value is a comma-separated list containing "upgrade" (any case). */
-function hasUpgradeToken(value: string | undefined): boolean {
-  if (typeof value !== 'string') return false;
-  const tokens = value.split(',');
-  for (let i = 0; i < tokens.length; i++) {
-    if (trimOws(tokens[i]).toLowerCase() === 'upgrade') return true;
-  }
-  return false;
 }
 
 /**
@@ -314,6 +269,10 @@ export function checkResponse(
   const accept = h['sec-websocket-accept'];
   const protocol = h['sec-websocket-protocol'];
   const extensions = h['sec-websocket-extensions'];
+  // True when Connection is a comma-separated list containing "upgrade" (any case).
+  let upgradeToken = false;
+  const tokens = typeof connection === 'string' ? connection.split(',') : [];
+  for (let i = 0; i < tokens.length; i++) if (trimOws(tokens[i]).toLowerCase() === 'upgrade') upgradeToken = true;
   let kind: HandshakeFailure['kind'] | null = null;
   let message = '';
   // RFC 6455 §4.1: the client MUST fail the connection on each of these, in this order.
@@ -325,7 +284,7 @@ export function checkResponse(
     message = upgrade === undefined
       ? 'server response has no Upgrade header (expected "websocket")'
       : 'server sent Upgrade "' + upgrade + '", expected "websocket"';
-  } else if (!hasUpgradeToken(connection)) {
+  } else if (!upgradeToken) {
     kind = 'connection';
     message = connection === undefined
       ? 'server response has no Connection header (expected "Upgrade")'
@@ -345,6 +304,6 @@ export function checkResponse(
     kind = 'extension';
     message = 'server enabled extension "' + extensions + '", which was not offered';
   }
-  if (kind !== null) return { protocol: '', failure: failure(kind, message, status, reason) };
+  if (kind !== null) return { protocol: '', failure: { kind: kind, message: message, status: status, reason: reason } };
   return { protocol: protocol === undefined ? '' : protocol, failure: null };
 }
