@@ -1,32 +1,20 @@
 /**
  * Base64 encoding (RFC 4648 §4: standard alphabet, with padding), used for the handshake keys.
  */
-import { latin1Decode, latin1Encode } from './latin1';
-
-const ALPHABET = latin1Encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
-const PAD = 61; // '='
-
-/** Encodes `data` as base64 with the standard alphabet and `=` padding. */
+/**
+ * Encodes `data` as base64 with the standard alphabet and `=` padding. Used for 16- and
+ * 20-byte keys only, so a string built piece by piece costs nothing that matters, and the
+ * alphabet, a literal in here, stays in flash on a board.
+ */
 export function base64Encode(data: Uint8Array): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   const n = data.length;
-  const out = new Uint8Array(((n + 2) / 3 | 0) * 4);
-  let o = 0;
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-    out[o++] = ALPHABET[v >> 18];
-    out[o++] = ALPHABET[(v >> 12) & 63];
-    out[o++] = ALPHABET[(v >> 6) & 63];
-    out[o++] = ALPHABET[v & 63];
+  let out = '';
+  for (let i = 0; i < n; i += 3) {
+    // One to three bytes: 2 to 4 characters, then padding to 4.
+    const v = (data[i] << 16) | (i + 1 < n ? data[i + 1] << 8 : 0) | (i + 2 < n ? data[i + 2] : 0);
+    out += alphabet.charAt(v >> 18) + alphabet.charAt((v >> 12) & 63) +
+      (i + 1 < n ? alphabet.charAt((v >> 6) & 63) : '=') + (i + 2 < n ? alphabet.charAt(v & 63) : '=');
   }
-  if (i < n) {
-    // One or two bytes left: emit 2 or 3 characters, then pad to 4.
-    const two = i + 1 < n;
-    const v = (data[i] << 16) | (two ? data[i + 1] << 8 : 0);
-    out[o++] = ALPHABET[v >> 18];
-    out[o++] = ALPHABET[(v >> 12) & 63];
-    out[o++] = two ? ALPHABET[(v >> 6) & 63] : PAD;
-    out[o++] = PAD;
-  }
-  return latin1Decode(out, 0, o);
+  return out;
 }

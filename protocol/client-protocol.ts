@@ -230,50 +230,42 @@ export class ClientProtocol {
    * The protocol takes `bytes` over: a binary message may be delivered as a view of it, so
    * the caller must not change or reuse the array afterwards (HAL sockets hand out fresh chunks).
    * Returns false when nothing needs writing and TCP need not end (the drain may be skipped).
+   *
+   * Frames are decoded in any chunking, down to one byte at a time. Every check that can be
+   * made on a header is made before any payload byte is stored, sizes included; text is
+   * validated as it arrives, so invalid UTF-8 fails as early as it is provable. A single-frame
+   * message that lies whole inside the chunk is delivered straight from it; one split over
+   * chunks is copied once, into an array of its own that becomes the message; fragmented
+   * messages are assembled in the receive buffer. One method: an interpreter pays per call.
    */
   receive(bytes: Uint8Array): boolean {
+    let at = 0;
+    const end = bytes.length;
     if (this.readyState === ReadyState.Connecting) {
-      this.receiveHandshake(bytes);
-      return true;
+      const reader = this.reader as ResponseReader;
+      at = reader.push(bytes, 0, end);
+      if (at === -1) return true;
+      const check = at === -2 ? null : checkResponse(reader.response as HttpResponse, this.expectedAccept, this.config.handshake.protocols);
+      const failure = check === null ? reader.failure : check.failure;
+      this.reader = null;
+      if (failure !== null) {
+        this.closing = Close.Deaf;
+        this.readyState = ReadyState.Closed;
+        this.wantsTcpClose = true;
+        // WS_ERR_HANDSHAKE_<KIND>: every kind has its entry in ERROR_CODES (a test checks it).
+        this.failure = {
+          code: ('WS_ERR_HANDSHAKE_' + failure.kind.toUpperCase().replace('-', '_')) as FailureCode,
+          message: failure.message, closeCode: 1006, handshake: failure,
+        };
+        this.handler.onError(this.failure);
+        return true;
+      }
+      this.readyState = ReadyState.Open;
+      this.request = null;
+      this.protocol = (check as { protocol: string }).protocol;
+      this.handler.onOpen(this.protocol);
+      // RFC 6455 §4.1: bytes after the header block are already frames (decoded below).
     }
-    this.decode(bytes, 0, bytes.length);
-    // A pong or close to send, or TCP to end: the driver's cue to drain the output.
-    return this.wantsTcpClose || this.pongs.length > 0 || (this.closing & Close.Queued) !== 0;
-  }
-
-  private receiveHandshake(bytes: Uint8Array): void {
-    const reader = this.reader as ResponseReader;
-    const at = reader.push(bytes, 0, bytes.length);
-    if (at === -1) return;
-    const check = at === -2 ? null : checkResponse(reader.response as HttpResponse, this.expectedAccept, this.config.handshake.protocols);
-    const failure = check === null ? reader.failure : check.failure;
-    this.reader = null;
-    if (failure !== null) {
-      this.closing = Close.Deaf;
-      this.readyState = ReadyState.Closed;
-      this.wantsTcpClose = true;
-      // WS_ERR_HANDSHAKE_<KIND>: every kind has its entry in ERROR_CODES (a test checks it).
-      const code = ('WS_ERR_HANDSHAKE_' + failure.kind.toUpperCase().replace('-', '_')) as FailureCode;
-      this.report({ code: code, message: failure.message, closeCode: 1006, handshake: failure });
-      return;
-    }
-    this.readyState = ReadyState.Open;
-    this.request = null;
-    this.protocol = (check as { protocol: string }).protocol;
-    this.handler.onOpen(this.protocol);
-    // RFC 6455 §4.1: bytes after the header block are already frames.
-    if (at < bytes.length) this.decode(bytes, at, bytes.length);
-  }
-
-  /**
-   * Decodes server frames in `bytes[at, end)`, in any chunking down to one byte at a time.
-   * Every check that can be made on a header is made before any payload byte is stored, sizes
-   * included; text is validated as it arrives, so invalid UTF-8 fails as early as it is
-   * provable. A single-frame message that lies whole inside the chunk is delivered straight
-   * from it; one split over chunks is copied once, into an array of its own that becomes the
-   * message; fragmented messages are assembled in the receive buffer.
-   */
-  private decode(bytes: Uint8Array, at: number, end: number): void {
     const header = this.header;
     // The common case in few statements: whole short text or binary frames, unfragmented, at
     // a frame boundary. First byte 0x81/0x82 is FIN, no RSV bits, text/binary; a second byte
@@ -292,7 +284,7 @@ export class ClientProtocol {
         // The header: 2 bytes, then 2 or 8 more for a 16- or 64-bit length.
         let need = this.headerLength < 2 ? 2 : header[1] === 126 ? 4 : 10;
         while (at < end && this.headerLength < need) header[this.headerLength++] = bytes[at++];
-        if (this.headerLength < need) return;
+        if (this.headerLength < need) break;
         const first = header[0];
         const opcode = first & 0x0f;
         let length = header[1] & 0x7f;
@@ -369,12 +361,43 @@ export class ClientProtocol {
           } else {
             const stored = this.messageLength;
             if (this.messageOpcode === Opcode.Text) {
-              this.utf8 = this.scanText(bytes, at, at + take);
-              if (this.utf8 < 0) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
+              // The next piece of a streamed text message, failing in the same piece as the
+              // JavaScript validator alone would. With a native check (the codec's validate):
+              // a character the previous piece left open is finished here (at most 3 bytes),
+              // the codec checks the middle, which ends before the piece's last character, and
+              // utf8Scan takes that last character, which may go on in the next piece.
+              const validate = this.codec.validate;
+              const to = at + take;
+              let state = this.utf8;
+              if (validate === undefined) {
+                state = utf8Scan(state, bytes, at, to);
+              } else {
+                let middle = at + (state & 3);
+                if (middle > to) middle = to;
+                if (middle > at) state = utf8Scan(state, bytes, at, middle);
+                if (state === 0) {
+                  let cut = to - 1;
+                  while (cut >= middle && cut >= to - 3 && (bytes[cut] & 0xc0) === 0x80) cut--;
+                  // Otherwise the piece ends on ASCII, on a complete 4-byte character, or is invalid anyway.
+                  if (cut < middle || cut < to - 3 || bytes[cut] < 0xc0) cut = to;
+                  const valid = cut > middle ? validate(bytes, middle, cut) : true;
+                  state = valid === false ? -1 : valid === undefined ? utf8Scan(0, bytes, middle, to) : cut === to ? 0 : utf8Scan(0, bytes, cut, to);
+                }
+              }
+              this.utf8 = state;
+              if (state < 0) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
             }
             let target = this.target;
             if (target === null) {
-              if (stored + take > this.buffer.length) this.grow(stored + take);
+              if (stored + take > this.buffer.length) {
+                // Doubling keeps growth to a few steps per connection; never past maxMessageSize.
+                let size = this.buffer.length * 2;
+                while (size < stored + take) size *= 2;
+                if (size > this.limits.maxMessageSize) size = this.limits.maxMessageSize;
+                const bigger = new Uint8Array(size);
+                bigger.set(this.buffer.subarray(0, stored));
+                this.buffer = bigger;
+              }
               target = this.buffer;
             }
             target.set(at === 0 && take === bytes.length ? bytes : bytes.subarray(at, at + take), stored);
@@ -404,43 +427,8 @@ export class ClientProtocol {
         }
       }
     }
-  }
-
-  /**
-   * Validates the next piece `bytes[from, to)` of a streamed text message and returns
-   * utf8Scan's state, failing in the same piece as the JavaScript validator alone would. With
-   * a native check (the codec's validate): a character the previous piece left open is
-   * finished here (at most 3 bytes), the codec checks the middle, which ends before the
-   * piece's last character, and utf8Scan takes that last character, which may go on.
-   */
-  private scanText(bytes: Uint8Array, from: number, to: number): number {
-    const validate = this.codec.validate;
-    let state = this.utf8;
-    if (validate === undefined) return utf8Scan(state, bytes, from, to);
-    let middle = from + (state & 3);
-    if (middle > to) middle = to;
-    if (middle > from) state = utf8Scan(state, bytes, from, middle);
-    if (state !== 0) return state;
-    let cut = to - 1;
-    while (cut >= middle && cut >= to - 3 && (bytes[cut] & 0xc0) === 0x80) cut--;
-    // Otherwise the piece ends on ASCII, on a complete 4-byte character, or is invalid anyway.
-    if (cut < middle || cut < to - 3 || bytes[cut] < 0xc0) cut = to;
-    if (cut > middle) {
-      const valid = validate(bytes, middle, cut);
-      if (valid === false) return -1;
-      if (valid === undefined) return utf8Scan(0, bytes, middle, to);
-    }
-    return cut === to ? 0 : utf8Scan(0, bytes, cut, to);
-  }
-
-  // Doubling keeps growth to a few steps per connection; never past maxMessageSize.
-  private grow(needed: number): void {
-    let size = this.buffer.length * 2;
-    while (size < needed) size *= 2;
-    if (size > this.limits.maxMessageSize) size = this.limits.maxMessageSize;
-    const bigger = new Uint8Array(size);
-    bigger.set(this.buffer.subarray(0, this.messageLength));
-    this.buffer = bigger;
+    // A pong or close to send, or TCP to end: the driver's cue to drain the output.
+    return this.wantsTcpClose || this.pongs.length > 0 || (this.closing & Close.Queued) !== 0;
   }
 
   /**
@@ -455,7 +443,10 @@ export class ClientProtocol {
       // Scanned text only lacks the check that its last character is complete.
       let valid = scanned ? this.utf8 === 0 : codec.validate === undefined ? undefined : codec.validate(bytes, from, to);
       if (valid === undefined) valid = utf8Scan(0, bytes, from, to) === 0;
-      if (!valid) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
+      if (!valid) {
+        this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
+        return;
+      }
       this.handler.onText(codec.decode(bytes, from, to, owned));
     } else if (owned) {
       // A view needs no copy: nothing else writes to these bytes.
@@ -494,9 +485,13 @@ export class ClientProtocol {
     if (length > 0) {
       code = length === 1 ? 0 : (payload[0] << 8) | payload[1];
       if (!isValidCloseCode(code)) {
-        return this.fail(1002, 'WS_ERR_INVALID_CLOSE', length === 1 ? 'a close frame carried a 1-byte payload' : 'a close frame carried the invalid code ' + code);
+        this.fail(1002, 'WS_ERR_INVALID_CLOSE', length === 1 ? 'a close frame carried a 1-byte payload' : 'a close frame carried the invalid code ' + code);
+        return;
       }
-      if (utf8Scan(0, payload, 2, length) !== 0) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a close reason is not valid UTF-8');
+      if (utf8Scan(0, payload, 2, length) !== 0) {
+        this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a close reason is not valid UTF-8');
+        return;
+      }
     }
     const reason = length > 2 ? this.codec.decode(payload, 2, length) : '';
     // RFC 6455 §1.4: after a close frame nothing more is read.
@@ -531,13 +526,14 @@ export class ClientProtocol {
     this.headSent = 0;
     if (this.failure === null) {
       if (handshaking) {
-        this.report({ code: 'WS_ERR_HANDSHAKE_EOF', message: 'the connection closed before the handshake completed', closeCode: 1006, handshake: null });
+        this.failure = { code: 'WS_ERR_HANDSHAKE_EOF', message: 'the connection closed before the handshake completed', closeCode: 1006, handshake: null };
       } else if ((closing & Close.Received) === 0) {
         // TCP ended without the server's close frame: the connection was lost, not closed.
-        this.report(this.headerLength > 0 || this.remaining >= 0 || this.messageOpcode >= 0
+        this.failure = this.headerLength > 0 || this.remaining >= 0 || this.messageOpcode >= 0
           ? { code: 'WS_ERR_TRUNCATED_FRAME', message: 'the connection ended in the middle of a frame or fragmented message', closeCode: 1006, handshake: null }
-          : { code: 'WS_ERR_NO_CLOSE_FRAME', message: 'the connection ended without a close frame', closeCode: 1006, handshake: null });
+          : { code: 'WS_ERR_NO_CLOSE_FRAME', message: 'the connection ended without a close frame', closeCode: 1006, handshake: null };
       }
+      if (this.failure !== null) this.handler.onError(this.failure);
     }
     const failure = this.failure;
     if (failure !== null) this.handler.onClosed(failure.closeCode, failure.message, false);
@@ -581,7 +577,9 @@ export class ClientProtocol {
 
   /** Queues a ping (at most 125 bytes), sent ahead of queued data. Throws WS_ERR_NOT_OPEN unless open. */
   sendPing(data: Uint8Array | null): void {
-    if (this.readyState !== ReadyState.Open) this.notOpen();
+    if (this.readyState !== ReadyState.Open) {
+      throw localError('WS_ERR_NOT_OPEN', 'cannot send: the connection is ' + ['connecting', 'open', 'closing', 'closed'][this.readyState]);
+    }
     const length = data === null ? 0 : data.length;
     if (length > MAX_CONTROL_PAYLOAD) throw localError('WS_ERR_CONTROL_TOO_LONG', 'a ping carries at most ' + MAX_CONTROL_PAYLOAD + ' bytes, got ' + length);
     this.ping = data === null ? new Uint8Array(0) : new Uint8Array(data);
@@ -741,13 +739,13 @@ export class ClientProtocol {
 
   // ---- failures -------------------------------------------------------------------------
 
-  private notOpen(): never {
-    throw localError('WS_ERR_NOT_OPEN', 'cannot send: the connection is ' + ['connecting', 'open', 'closing', 'closed'][this.readyState]);
-  }
 
-  /** RFC 6455 §7.1.7: fail the connection — send a close with `closeCode` at once, then drop TCP. */
-  private fail<K extends FailureCode>(closeCode: CloseCodeOf<K>, code: K, message: string): void {
-    if (this.failure !== null || (this.closing & Close.Finished) !== 0) return;
+  /**
+   * RFC 6455 §7.1.7: fail the connection — send a close with `closeCode` at once, then drop
+   * TCP. Returns true, as receive() does when there is something to write.
+   */
+  private fail<K extends FailureCode>(closeCode: CloseCodeOf<K>, code: K, message: string): true {
+    if (this.failure !== null || (this.closing & Close.Finished) !== 0) return true;
     this.closing |= Close.Deaf;
     this.pongs = [];
     this.ping = null;
@@ -759,11 +757,8 @@ export class ClientProtocol {
       // Ahead of everything queued: nothing more of this connection may be sent.
       this.queueClose(closeCode, new Uint8Array(0), 0);
     }
-    this.report({ code: code, message: message, closeCode: closeCode, handshake: null });
-  }
-
-  private report(error: ProtocolError): void {
-    this.failure = error;
-    this.handler.onError(error);
+    this.failure = { code: code, message: message, closeCode: closeCode, handshake: null };
+    this.handler.onError(this.failure);
+    return true;
   }
 }

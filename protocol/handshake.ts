@@ -3,7 +3,7 @@
  * reader for the server's HTTP response, and the checks that accept or fail it.
  */
 import { localError, type ErrorCode } from './errors';
-import { latin1Decode, latin1Encode } from './latin1';
+import { charCodesToString, latin1Encode } from './latin1';
 import type { WsUrl } from './url';
 
 /** The GUID appended to the key before hashing (RFC 6455 §1.3). */
@@ -224,7 +224,7 @@ export class ResponseReader {
     const before = this.head.length;
     // One byte per character, up to one byte past the limit (the blank line must fit in it).
     let stop = end - start > this.limit + 1 - before ? start + this.limit + 1 - before : end;
-    const head = this.head + latin1Decode(bytes, start, stop);
+    const head = this.head + charCodesToString(bytes, start, stop);
     // Fail fast on a peer that does not speak HTTP (e.g. a TLS/plain mismatch).
     const prefix = head.length < 5 ? head.length : 5;
     if (head.slice(0, prefix) !== 'HTTP/'.slice(0, prefix)) {

@@ -31,28 +31,23 @@ export const TX_PAYLOAD_OFFSET = 16;
 /** The smallest output buffer: room for a 125-byte control frame behind the aligned header. */
 export const MIN_TX_BUFFER = TX_PAYLOAD_OFFSET + 128;
 
-const MAX_INT = 0x7fffffff;
-
-// [field, default, minimum, maximum]; a default of -1 means "derived from another field".
-const FIELDS: [string, number, number, number][] = [
-  ['maxMessageSize', 1048576, 1, MAX_INT],
-  ['maxFrameSize', -1, 1, MAX_INT],
-  ['maxHeaderBytes', 4096, 64, 1048576],
-  ['txBufferSize', 16384, MIN_TX_BUFFER, 16777216],
-  ['rxBufferSize', -1, 16, MAX_INT],
-];
-
-function isWholeNumber(value: unknown): value is number {
-  return typeof value === 'number' && isFinite(value) && Math.floor(value) === value;
-}
-
 /** Validates `options` and returns the complete limits. Throws WS_ERR_BAD_OPTION naming the field. */
 export function resolveOptions(options: ProtocolOptions | undefined): Limits {
+  const maxInt = 0x7fffffff;
+  // [field, default, minimum, maximum]; a default of -1 means "derived from another field".
+  // Inside the function: on a board, a table at module level would stay in RAM for good.
+  const fields: [string, number, number, number][] = [
+    ['maxMessageSize', 1048576, 1, maxInt],
+    ['maxFrameSize', -1, 1, maxInt],
+    ['maxHeaderBytes', 4096, 64, 1048576],
+    ['txBufferSize', 16384, MIN_TX_BUFFER, 16777216],
+    ['rxBufferSize', -1, 16, maxInt],
+  ];
   const given = (options || {}) as { [name: string]: unknown };
   const known: { [name: string]: boolean } = {};
   const out: { [name: string]: number } = {};
-  for (let i = 0; i < FIELDS.length; i++) {
-    const field = FIELDS[i];
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
     const name = field[0];
     known[name] = true;
     const value = given[name];
@@ -60,7 +55,7 @@ export function resolveOptions(options: ProtocolOptions | undefined): Limits {
       out[name] = field[1];
       continue;
     }
-    if (!isWholeNumber(value) || value < field[2] || value > field[3]) {
+    if (typeof value !== 'number' || !isFinite(value) || Math.floor(value) !== value || value < field[2] || value > field[3]) {
       throw localError('WS_ERR_BAD_OPTION',
         `option ${name} must be a whole number from ${field[2]} to ${field[3]}, got ${JSON.stringify(value)}`);
     }

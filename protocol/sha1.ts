@@ -3,11 +3,8 @@
  * Only the handshake uses it (RFC 6455 §4.1 Sec-WebSocket-Accept), so it favours small code.
  */
 
-// The message schedule, reused across blocks and calls.
-const W = new Int32Array(80);
-
 /** Mixes the 64-byte block at `data[offset]` into the state `h`. */
-function block(h: Int32Array, data: Uint8Array, offset: number): void {
+function block(h: Int32Array, W: Int32Array, data: Uint8Array, offset: number): void {
   for (let t = 0; t < 16; t++, offset += 4) {
     W[t] = (data[offset] << 24) | (data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3];
   }
@@ -44,9 +41,11 @@ function block(h: Int32Array, data: Uint8Array, offset: number): void {
 /** Returns the 20-byte SHA-1 digest of `data`. */
 export function sha1(data: Uint8Array): Uint8Array {
   const h = new Int32Array([0x67452301, -0x10325477, -0x67452302, 0x10325476, -0x3c2d1e10]);
+  // The message schedule, made per call: on a board a module-level array would stay in RAM.
+  const W = new Int32Array(80);
   const n = data.length;
   const full = n - (n & 63);
-  for (let i = 0; i < full; i += 64) block(h, data, i);
+  for (let i = 0; i < full; i += 64) block(h, W, data, i);
   // Padding: the remaining bytes, 0x80, zeros, then the bit length as a 64-bit big-endian number.
   const tail = new Uint8Array(n - full < 56 ? 64 : 128);
   tail.set(data.subarray(full, n));
@@ -62,8 +61,8 @@ export function sha1(data: Uint8Array): Uint8Array {
   tail[end - 3] = lo >>> 16;
   tail[end - 2] = lo >>> 8;
   tail[end - 1] = lo;
-  block(h, tail, 0);
-  if (end > 64) block(h, tail, 64);
+  block(h, W, tail, 0);
+  if (end > 64) block(h, W, tail, 64);
   const out = new Uint8Array(20);
   for (let i = 0; i < 5; i++) {
     const v = h[i];
