@@ -63,6 +63,21 @@ export interface BundleBudget {
 export type BoardRuntime = Pick<BoardProfile, 'name' | 'limits' | 'maxBufferedAmount' | 'writeWindow' | 'tls' | 'nativeSha1' | 'rngRegister' | 'analogPins' | 'sensors' | 'readingCapacity'>;
 
 /** Keeps only the fields the board's code needs (what the build bakes into a bundle). */
+/** What the library module (wsclient.js, ws.js) needs of its board: the rest stays out of its RAM. */
+export type LibraryBoard = Pick<BoardRuntime, 'limits' | 'maxBufferedAmount' | 'writeWindow' | 'tls' | 'nativeSha1' | 'rngRegister'>;
+
+/** The library's part of a board profile, for the build's `__WSCLIENT_LIBRARY_BOARD__`. */
+export function libraryBoardOf(board: BoardProfile): LibraryBoard {
+  return {
+    limits: board.limits,
+    maxBufferedAmount: board.maxBufferedAmount,
+    writeWindow: board.writeWindow,
+    tls: board.tls,
+    nativeSha1: board.nativeSha1,
+    rngRegister: board.rngRegister,
+  };
+}
+
 export function runtimeOf(board: BoardProfile): BoardRuntime {
   return {
     name: board.name,

@@ -144,7 +144,7 @@ export class WebSocket {
     const self = this;
     const handler: ProtocolHandler = {
       onOpen: function (protocol) {
-        self.clearTimer();
+        self.after(-1, '', '');
         if (self.connections > 1) self.reconnects++;
         self.openedAt = self.hal.clock.now();
         self.readyState = ReadyState.Open;
@@ -333,16 +333,16 @@ export class WebSocket {
     encodeCloseReason(closeCode, closeReason, this.codec);
     if (this.stopped) return;
     this.stopped = true;
-    this.clearTimer();
+    this.after(-1, '', '');
     const socket = this.socket;
     if (this.waiting) {
       // Waiting to reconnect: nothing is connected, so the client is closed at once.
-      this.finish(closeCode, closeReason, true);
+      this.closed(closeCode, closeReason, true);
     } else if (socket === null || this.core.readyState === ReadyState.Connecting) {
       // Still connecting: the attempt is abandoned, as a browser does.
       this.socket = null;
       if (socket !== null) socket.destroy();
-      this.finish(1006, '', false);
+      this.closed(1006, '', false);
     } else {
       this.core.close(closeCode, closeReason);
       this.readyState = this.core.readyState;
@@ -370,7 +370,8 @@ export class WebSocket {
       // a predictable key, now or later, so this is final.
       const error = e as { code?: string; message?: string };
       this.fail('other', error.code || 'WS_ERR_WEAK_ENTROPY', String(error.message), 0);
-      this.finish(1006, String(error.message), false);
+      this.stopped = true;
+      this.closed(1006, String(error.message), false);
       return;
     }
     const target = this.target;
@@ -420,18 +421,27 @@ export class WebSocket {
     this.dispatch('error', event);
   }
 
-  /** The protocol reports the connection gone: reconnect, or finish. */
+  /**
+   * A connection is gone (the protocol reports it, or close() abandons it): reconnect, or
+   * close for good, reporting how many accepted messages were never sent.
+   */
   private closed(code: number, reason: string, clean: boolean): void {
-    this.clearTimer();
+    this.after(-1, '', '');
     this.heartbeat(false);
     this.socket = null;
+    this.waiting = false;
     // Only a connection that stayed up a while shows the server is healthy again.
     if (this.openedAt >= 0 && this.hal.clock.now() - this.openedAt >= STABLE_CONNECTION_MS) this.attempt = 0;
     const error = this.lastError;
     const policy = this.options.reconnect;
     if (policy === null || this.stopped || (isFatal(error === null ? 0 : error.status, code) && !this.options.retryFatal) ||
       (policy.maxAttempts > 0 && this.attempt >= policy.maxAttempts)) {
-      this.finish(code, reason, clean);
+      this.stopped = true;
+      const unsent = this.core.discardQueued();
+      if (this.done) return;
+      this.done = true;
+      this.readyState = ReadyState.Closed;
+      this.dispatch('close', { type: 'close', code: code, reason: reason, wasClean: clean, willReconnect: false, unsent: unsent });
       return;
     }
     this.readyState = ReadyState.Connecting;
@@ -452,29 +462,18 @@ export class WebSocket {
     this.after(delay, '', '');
   }
 
-  /** Terminal close: reports how many accepted messages were never sent. */
-  private finish(code: number, reason: string, clean: boolean): void {
-    this.stopped = true;
-    this.waiting = false;
-    this.clearTimer();
-    this.heartbeat(false);
-    const unsent = this.core.discardQueued();
-    if (this.done) return;
-    this.done = true;
-    this.readyState = ReadyState.Closed;
-    this.dispatch('close', { type: 'close', code: code, reason: reason, wasClean: clean, willReconnect: false, unsent: unsent });
-  }
-
   // ---- time ----------------------------------------------------------------------------
 
   /**
    * Sets the one timer of the connection phase. When it fires: with `code`, the connection
    * fails with that error (`message` followed by the delay) and is dropped; without, a
    * connection starts when none is (the first one, or a reconnect), or the current one is
-   * dropped (the close deadline).
+   * dropped (the close deadline). With `ms` negative, only clears the timer.
    */
   private after(ms: number, code: string, message: string): void {
-    this.clearTimer();
+    if (this.timer !== null) this.hal.clock.clearTimeout(this.timer);
+    this.timer = null;
+    if (ms < 0) return;
     const self = this;
     this.timer = this.hal.clock.setTimeout(function () {
       self.timer = null;
@@ -482,11 +481,6 @@ export class WebSocket {
       if (self.socket !== null) self.socket.destroy();
       else if (code === '' && self.core.readyState === ReadyState.Closed) self.connect();
     }, ms);
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== null) this.hal.clock.clearTimeout(this.timer);
-    this.timer = null;
   }
 
   /**

@@ -10,23 +10,20 @@
  * The board's limits are the defaults (options win), and the board's HAL is created on the
  * first construction and shared after that.
  */
-import type { BoardRuntime } from '../boards/types';
+import type { LibraryBoard } from '../boards/types';
 import { createEspruinoHal, type EspruinoHalOptions } from '../hal/espruino/index';
 import type { WebSocketOptions } from './client-options';
 import { WebSocket as ClientWebSocket } from './websocket';
 
 /** The board this bundle is built for, defined by tools/build.ts: only its profile is inlined. */
-declare const __WSCLIENT_BOARD__: BoardRuntime;
+declare const __WSCLIENT_LIBRARY_BOARD__: LibraryBoard;
 
 /** Options of the module's WebSocket: the client's, plus how to make the board's HAL. */
 export interface EspruinoWebSocketOptions extends WebSocketOptions, Pick<EspruinoHalOptions, 'allowWeakEntropy' | 'readRegister'> {}
 
-/** Options that configure the HAL: given any, the WebSocket gets a HAL of its own. */
-const HAL_OPTIONS = ['allowWeakEntropy', 'readRegister'];
-
 /** The client's options: board defaults, then the caller's; HAL options become a HAL. */
 function withBoard(given: EspruinoWebSocketOptions | undefined): WebSocketOptions {
-  const board = __WSCLIENT_BOARD__;
+  const board = __WSCLIENT_LIBRARY_BOARD__;
   const out: { [name: string]: unknown } = {};
   const limits = board.limits as { [name: string]: unknown };
   const names = Object.keys(limits);
@@ -39,7 +36,8 @@ function withBoard(given: EspruinoWebSocketOptions | undefined): WebSocketOption
     const key = keys[i];
     const value = source[key];
     if (value === undefined) continue;
-    if (HAL_OPTIONS.indexOf(key) >= 0) (halOptions || (halOptions = {}))[key] = value;
+    // Options that configure the HAL: given any, the WebSocket gets a HAL of its own.
+    if (key === 'allowWeakEntropy' || key === 'readRegister') (halOptions || (halOptions = {}))[key] = value;
     else out[key] = value;
   }
   if (out.hal === undefined) {

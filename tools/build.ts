@@ -20,6 +20,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { boardNames, getBoard, runtimeOf, type BoardProfile } from '../boards/index.ts';
+import { libraryBoardOf } from '../boards/types.ts';
 import { buildChecked, type EspruinoBundleOptions } from './espruino-bundle.ts';
 import { estimateResidentVars } from './memory-estimate.ts';
 import { parseCommandLine } from './cli.ts';
@@ -57,13 +58,15 @@ export interface BoardBuild {
 
 /**
  * The esbuild `define`s that select `board`: its runtime profile as `__WSCLIENT_BOARD__`
- * (see firmware/wsclient-module.ts) and, for boards without TLS, `__WSCLIENT_NO_TLS__`
+ * (see firmware/main.ts), the library's part of it as `__WSCLIENT_LIBRARY_BOARD__` (see
+ * firmware/wsclient-module.ts) and, for boards without TLS, `__WSCLIENT_NO_TLS__`
  * (see hal/espruino/tcp.ts), which drops the TLS code from the bundle; `__ESPRUINO__`, which
  * drops host-only defaults (the UTF-16 text codec: every Espruino HAL brings its own).
  */
 export function boardDefines(board: BoardProfile): Record<string, string> {
   return {
     __WSCLIENT_BOARD__: JSON.stringify(runtimeOf(board)),
+    __WSCLIENT_LIBRARY_BOARD__: JSON.stringify(libraryBoardOf(board)),
     __WSCLIENT_NO_TLS__: board.tls ? 'false' : 'true',
     __ESPRUINO__: 'true',
   };
