@@ -50,8 +50,11 @@ export interface ResolvedOptions {
 export function resolveClientOptions(options: WebSocketOptions | undefined): ResolvedOptions {
   // Tables and helpers live in here, not at module level: on a board, what the module's top
   // level creates stays in RAM for good, and these are needed once per client.
-  const protocolFields = ' maxMessageSize maxFrameSize maxHeaderBytes txBufferSize rxBufferSize ';
-  const otherFields = ' hal origin headers connectTimeout handshakeTimeout closeTimeout pingInterval pongTimeout reconnect maxBufferedAmount binaryType tls ';
+  // Arrays, not indexOf on one string of names: Espruino's String indexOf also "finds" a
+  // needle that runs past the end of the string when the part that fits matches.
+  const protocolFields = ['maxMessageSize', 'maxFrameSize', 'maxHeaderBytes', 'txBufferSize', 'rxBufferSize'];
+  const otherFields = ['hal', 'origin', 'headers', 'connectTimeout', 'handshakeTimeout', 'closeTimeout', 'pingInterval', 'pongTimeout',
+    'reconnect', 'maxBufferedAmount', 'binaryType', 'tls'];
   const bad = function (name: string, rule: string, value: unknown): Error {
     return localError('WS_ERR_BAD_OPTION', 'option ' + name + ' must be ' + rule + ', got ' + JSON.stringify(value));
   };
@@ -66,8 +69,8 @@ export function resolveClientOptions(options: WebSocketOptions | undefined): Res
   const protocol: { [name: string]: unknown } = {};
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    if (protocolFields.indexOf(' ' + name + ' ') >= 0) protocol[name] = given[name];
-    else if (otherFields.indexOf(' ' + name + ' ') < 0) throw localError('WS_ERR_BAD_OPTION', 'unknown option ' + name);
+    if (protocolFields.indexOf(name) >= 0) protocol[name] = given[name];
+    else if (otherFields.indexOf(name) < 0) throw localError('WS_ERR_BAD_OPTION', 'unknown option ' + name);
   }
   let reconnect: BackoffPolicy | null = null;
   let retryFatal = false;

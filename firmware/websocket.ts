@@ -232,7 +232,7 @@ export class WebSocket {
    * Throws WS_ERR_BAD_LISTENER for another type or a listener that is not a function.
    */
   on<K extends WebSocketEventType>(type: K, listener: (event: WebSocketEventMap[K]) => void, options?: ListenerOptions): this {
-    if (' open message close error ping pong reconnect '.indexOf(' ' + type + ' ') < 0) {
+    if (['open', 'message', 'close', 'error', 'ping', 'pong', 'reconnect'].indexOf(type) < 0) {
       throw localError('WS_ERR_BAD_LISTENER', 'no event "' + type + '" (use open, message, close, error, ping, pong, reconnect)');
     }
     if (typeof listener !== 'function') throw localError('WS_ERR_BAD_LISTENER', 'the listener for "' + type + '" must be a function');
@@ -411,7 +411,7 @@ export class WebSocket {
     const error = e as { code?: unknown; message?: string };
     this.writable = false;
     // Our own errors (WS_ERR_WEAK_ENTROPY) are reported; a socket's own throw is not news.
-    if (typeof error.code === 'string' && error.code.indexOf('WS_ERR') === 0) this.fail('other', error.code, String(error.message), 0);
+    if (typeof error.code === 'string' && error.code.slice(0, 7) === 'WS_ERR_') this.fail('other', error.code, String(error.message), 0);
     if (this.socket !== null) this.socket.destroy();
   }
 

@@ -427,8 +427,9 @@ export class ClientProtocol {
         }
       }
     }
-    // A pong or close to send, or TCP to end: the driver's cue to drain the output.
-    return this.wantsTcpClose || this.pongs.length > 0 || (this.closing & Close.Queued) !== 0;
+    // A pong or close to send, messages waiting (for the connection just opened), or TCP to
+    // end: the driver's cue to drain the output.
+    return this.wantsTcpClose || this.pongs.length > 0 || (this.closing & Close.Queued) !== 0 || this.queue.length > 0;
   }
 
   /**

@@ -84,8 +84,8 @@ export function validateHandshakeOptions(options: HandshakeOptions): void {
     const name = names[i];
     if (!isToken(name)) throw localError('WS_ERR_BAD_HEADER', 'header name "' + name + '" is not a valid HTTP token');
     // Headers the handshake itself sets; letting callers override them would break or forge it.
-    if (' host upgrade connection sec-websocket-key sec-websocket-version sec-websocket-protocol sec-websocket-extensions '
-      .indexOf(' ' + name.toLowerCase() + ' ') >= 0) {
+    if (['host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol',
+      'sec-websocket-extensions'].indexOf(name.toLowerCase()) >= 0) {
       throw localError('WS_ERR_BAD_HEADER', 'header "' + name + '" is set by the WebSocket client and cannot be overridden');
     }
     checkText(options.headers[name], 'header "' + name + '" value', 'WS_ERR_BAD_HEADER');
@@ -232,7 +232,10 @@ export class ResponseReader {
       return -2;
     }
     // The blank line may begin in an earlier piece: search from 3 bytes back.
-    const blank = head.indexOf('\r\n\r\n', before > 3 ? before - 3 : 0);
+    let blank = head.indexOf('\r\n\r\n', before > 3 ? before - 3 : 0);
+    // Espruino's indexOf also "finds" a needle that runs past the end of the string when the
+    // part that fits matches (a head ending in CR LF): only a whole match counts.
+    if (blank >= 0 && blank + 4 > head.length) blank = -1;
     if (blank >= 0 && blank + 4 <= this.limit) {
       stop = start + blank + 4 - before;
       const parsed = parseHead(head.slice(0, blank), null, '');

@@ -89,7 +89,7 @@ describe('client-protocol', () => {
       expect(h.protocol.send(text('early'), true, true), 'not framed while connecting').to.equal(false);
       expect(h.protocol.bufferedAmount).to.equal(5);
       expect(h.drain().length, 'nothing but the request while connecting').to.equal(0);
-      h.feed(switchingResponse(h.key));
+      expect(h.protocol.receive(switchingResponse(h.key)), 'the driver is told to drain').to.equal(true);
       expect(decodeFrames(h.drain()).map((f) => [f.opcode, decodeText(f.payload)])).to.deep.equal([[1, 'early']]);
       expect(h.protocol.bufferedAmount).to.equal(0);
     });
