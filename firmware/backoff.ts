@@ -24,13 +24,3 @@ export function backoffDelay(policy: BackoffPolicy, attempt: number, random01: n
  * start over. A server that accepts and drops at once keeps the fleet backing off.
  */
 export const STABLE_CONNECTION_MS = 30000;
-
-/**
- * True for a failure no retry will fix: HTTP 400, 401, 403 or 404 refusing the handshake
- * (`status`, 0 when there was none), or a close code saying the two sides disagree about the
- * protocol or the data (1002, 1003, 1007–1010): retrying repeats it.
- */
-export function isFatal(status: number, closeCode: number): boolean {
-  return status === 400 || status === 401 || status === 403 || status === 404 ||
-    closeCode === 1002 || closeCode === 1003 || (closeCode >= 1007 && closeCode <= 1010);
-}

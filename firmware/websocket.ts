@@ -3,7 +3,7 @@ import {
   type ProtocolError, type ProtocolHandler, type TextCodec, type WsUrl,
 } from '../protocol/index';
 import type { Hal, HalError, TcpHandlers, TcpSocket, TimerId } from '../hal/types';
-import { backoffDelay, isFatal, type BackoffPolicy, STABLE_CONNECTION_MS } from './backoff';
+import { backoffDelay, type BackoffPolicy, STABLE_CONNECTION_MS } from './backoff';
 import { resolveClientOptions, type ResolvedOptions, type WebSocketOptions } from './client-options';
 
 /** Defined as `true` by the board build: host-only defaults are then left out of the bundle. */
@@ -293,7 +293,7 @@ export class WebSocket {
       }
     } catch (e) {
       // The mask could not be drawn, or the socket closed under us: this connection is over.
-      this.broken(e);
+      this.pump(e);
       return false;
     }
     this.pump();
@@ -384,15 +384,29 @@ export class WebSocket {
     this.socket = this.hal.tcp.connect({ host: target.host, port: target.port, tls: target.secure, tlsOptions: this.options.tls }, this.tcp);
   }
 
-  /** Writes whatever the protocol has while the socket takes it; ends TCP when the protocol is done. */
-  private pump(): void {
+  /**
+   * Writes whatever the protocol has while the socket takes it; ends TCP when the protocol is
+   * done. With `broken`: a frame's mask could not be drawn (the entropy source failed: no frame
+   * goes out with a predictable mask, and the next connection will refuse to start), or the
+   * socket closed under us, so the connection is dropped and its socket's onClose finishes it.
+   */
+  private pump(broken?: unknown): void {
     const core = this.core;
     const socket = this.socket;
     if (socket === null) return;
-    try {
-      while (this.writable && core.nextTransmit()) this.writable = socket.write(core.output.subarray(core.outputStart, core.outputEnd));
-    } catch (e) {
-      this.broken(e);
+    if (broken === undefined) {
+      try {
+        while (this.writable && core.nextTransmit()) this.writable = socket.write(core.output.subarray(core.outputStart, core.outputEnd));
+      } catch (e) {
+        broken = e;
+      }
+    }
+    if (broken !== undefined) {
+      const error = broken as { code?: unknown; message?: string };
+      this.writable = false;
+      // Our own errors (WS_ERR_WEAK_ENTROPY) are reported; a socket's own throw is not news.
+      if (typeof error.code === 'string' && error.code.slice(0, 7) === 'WS_ERR_') this.fail('other', error.code, String(error.message), 0);
+      socket.destroy();
       return;
     }
     if (core.wantsTcpClose && !this.ended && this.writable) {
@@ -400,19 +414,6 @@ export class WebSocket {
       socket.end();
       this.after(this.options.closeTimeout, '', '');
     }
-  }
-
-  /**
-   * A frame's mask could not be drawn (the entropy source failed: no frame goes out with a
-   * predictable mask, and the next connection will refuse to start), or the socket closed
-   * under us: the connection is dropped, and its socket's onClose finishes the job.
-   */
-  private broken(e: unknown): void {
-    const error = e as { code?: unknown; message?: string };
-    this.writable = false;
-    // Our own errors (WS_ERR_WEAK_ENTROPY) are reported; a socket's own throw is not news.
-    if (typeof error.code === 'string' && error.code.slice(0, 7) === 'WS_ERR_') this.fail('other', error.code, String(error.message), 0);
-    if (this.socket !== null) this.socket.destroy();
   }
 
   private fail(kind: string, code: string | number, message: string, status: number): void {
@@ -432,9 +433,13 @@ export class WebSocket {
     this.waiting = false;
     // Only a connection that stayed up a while shows the server is healthy again.
     if (this.openedAt >= 0 && this.hal.clock.now() - this.openedAt >= STABLE_CONNECTION_MS) this.attempt = 0;
-    const error = this.lastError;
+    const status = this.lastError === null ? 0 : this.lastError.status;
+    // A failure no retry will fix: HTTP 400, 401, 403 or 404 refusing the handshake, or a close
+    // code saying the two sides disagree about the protocol or the data: retrying repeats it.
+    const fatal = status === 400 || status === 401 || status === 403 || status === 404 ||
+      code === 1002 || code === 1003 || (code >= 1007 && code <= 1010);
     const policy = this.options.reconnect;
-    if (policy === null || this.stopped || (isFatal(error === null ? 0 : error.status, code) && !this.options.retryFatal) ||
+    if (policy === null || this.stopped || (fatal && !this.options.retryFatal) ||
       (policy.maxAttempts > 0 && this.attempt >= policy.maxAttempts)) {
       this.stopped = true;
       const unsent = this.core.discardQueued();

@@ -414,7 +414,50 @@ export class ClientProtocol {
         this.headerLength = 0;
         const first = header[0];
         if ((first & 0x0f) >= 8) {
-          this.controlFrame(first & 0x0f);
+          // A complete control frame, its payload in control[0, controlLength).
+          const opcode = first & 0x0f;
+          const length = this.controlLength;
+          const payload = this.control;
+          if (opcode === Opcode.Ping) {
+            // RFC 6455 §5.5.2: the pong carries the ping's payload. Each ping gets its own pong, as
+            // peers and test suites expect; beyond MAX_PONGS owed the oldest is dropped (the RFC
+            // allows answering only the latest), so a ping flood cannot grow memory.
+            const data = payload.slice(0, length);
+            if ((this.closing & Close.Sent) === 0) {
+              if (this.pongs.length === MAX_PONGS) this.pongs.shift();
+              this.pongs.push(data);
+            }
+            this.handler.onPing(data);
+          } else if (opcode === Opcode.Pong) {
+            this.handler.onPong(payload.slice(0, length));
+          } else {
+            // RFC 6455 §5.5.1 and §7.4: a close payload is empty, or a valid code and a UTF-8 reason.
+            let code = 1005;
+            if (length > 0) {
+              code = length === 1 ? 0 : (payload[0] << 8) | payload[1];
+              if (!isValidCloseCode(code)) {
+                return this.fail(1002, 'WS_ERR_INVALID_CLOSE', length === 1 ? 'a close frame carried a 1-byte payload' : 'a close frame carried the invalid code ' + code);
+              }
+              if (utf8Scan(0, payload, 2, length) !== 0) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a close reason is not valid UTF-8');
+            }
+            const reason = length > 2 ? this.codec.decode(payload, 2, length) : '';
+            // RFC 6455 §1.4: after a close frame nothing more is read.
+            this.closing |= Close.Received | Close.Deaf;
+            this.closeCode = code;
+            this.closeReason = reason;
+            if ((this.closing & Close.Sent) !== 0) {
+              this.readyState = ReadyState.Closed;
+              this.wantsTcpClose = true;
+            } else {
+              this.readyState = ReadyState.Closing;
+              if ((this.closing & Close.Queued) === 0) {
+                // RFC 6455 §5.5.1: echo the status code; a close without one is answered without one.
+                // It goes out at once, after the fragments left of a message already begun.
+                this.queueClose(code === 1005 ? -1 : code, new Uint8Array(0), this.headSent > 0 ? 2 : 0);
+              }
+            }
+            this.handler.onClosing(code, reason);
+          }
         } else if (first > 0x7f) {
           const target = this.target;
           const opcode = this.messageOpcode;
@@ -459,58 +502,6 @@ export class ClientProtocol {
       data.set(bytes.subarray(from, to));
       this.handler.onBinary(data);
     }
-  }
-
-  /** A complete control frame, its payload in control[0, controlLength). */
-  private controlFrame(opcode: number): void {
-    const length = this.controlLength;
-    const payload = this.control;
-    if (opcode === Opcode.Ping) {
-      // RFC 6455 §5.5.2: the pong carries the ping's payload. Each ping gets its own pong, as
-      // peers and test suites expect; beyond MAX_PONGS owed the oldest is dropped (the RFC
-      // allows answering only the latest), so a ping flood cannot grow memory.
-      const data = payload.slice(0, length);
-      if ((this.closing & Close.Sent) === 0) {
-        if (this.pongs.length === MAX_PONGS) this.pongs.shift();
-        this.pongs.push(data);
-      }
-      this.handler.onPing(data);
-      return;
-    }
-    if (opcode === Opcode.Pong) {
-      this.handler.onPong(payload.slice(0, length));
-      return;
-    }
-    // RFC 6455 §5.5.1 and §7.4: a close payload is empty, or a valid code and a UTF-8 reason.
-    let code = 1005;
-    if (length > 0) {
-      code = length === 1 ? 0 : (payload[0] << 8) | payload[1];
-      if (!isValidCloseCode(code)) {
-        this.fail(1002, 'WS_ERR_INVALID_CLOSE', length === 1 ? 'a close frame carried a 1-byte payload' : 'a close frame carried the invalid code ' + code);
-        return;
-      }
-      if (utf8Scan(0, payload, 2, length) !== 0) {
-        this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a close reason is not valid UTF-8');
-        return;
-      }
-    }
-    const reason = length > 2 ? this.codec.decode(payload, 2, length) : '';
-    // RFC 6455 §1.4: after a close frame nothing more is read.
-    this.closing |= Close.Received | Close.Deaf;
-    this.closeCode = code;
-    this.closeReason = reason;
-    if ((this.closing & Close.Sent) !== 0) {
-      this.readyState = ReadyState.Closed;
-      this.wantsTcpClose = true;
-    } else {
-      this.readyState = ReadyState.Closing;
-      if ((this.closing & Close.Queued) === 0) {
-        // RFC 6455 §5.5.1: echo the status code; a close without one is answered without one.
-        // It goes out at once, after the fragments left of a message already begun.
-        this.queueClose(code === 1005 ? -1 : code, new Uint8Array(0), this.headSent > 0 ? 2 : 0);
-      }
-    }
-    this.handler.onClosing(code, reason);
   }
 
   /** Reports that the TCP connection is gone. Emits onClosed once; later calls do nothing. */

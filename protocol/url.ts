@@ -17,27 +17,22 @@ export interface WsUrl {
   hostHeader: string;
 }
 
-function bad(message: string): Error {
-  return localError('WS_ERR_BAD_URL', 'invalid WebSocket URL: ' + message);
-}
-
-/** True when every character of `text` is in `allowed`. */
-function only(text: string, allowed: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    if (allowed.indexOf(text.charAt(i)) < 0) return false;
-  }
-  return true;
-}
-
-const HOST_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789-._~';
-const IPV6_CHARS = '0123456789abcdef:.';
-const DIGITS = '0123456789';
-
 /**
  * Parses a ws:// or wss:// URL. Throws `WS_ERR_BAD_URL` for another scheme, a fragment,
  * userinfo, a missing host, a bad port, spaces, control or non-ASCII characters, or bad brackets.
  */
 export function parseWsUrl(url: string): WsUrl {
+  // Helpers and character sets live in here: on a board, module-level ones stay in RAM.
+  const bad = function (message: string): Error {
+    return localError('WS_ERR_BAD_URL', 'invalid WebSocket URL: ' + message);
+  };
+  /** True when every character of `text` is in `allowed`. */
+  const only = function (text: string, allowed: string): boolean {
+    for (let i = 0; i < text.length; i++) {
+      if (allowed.indexOf(text.charAt(i)) < 0) return false;
+    }
+    return true;
+  };
   for (let i = 0; i < url.length; i++) {
     const c = url.charCodeAt(i);
     // They would corrupt or inject into the HTTP request line.
@@ -81,7 +76,7 @@ export function parseWsUrl(url: string): WsUrl {
       if (after.charAt(0) !== ':') throw bad('unexpected "' + after + '" after IPv6 address');
       portText = after.slice(1);
     }
-    if (host === '' || host.indexOf(':') < 0 || !only(host, IPV6_CHARS)) {
+    if (host === '' || host.indexOf(':') < 0 || !only(host, '0123456789abcdef:.')) {
       throw bad('malformed IPv6 address "[' + host + ']"');
     }
     ipv6 = true;
@@ -91,7 +86,7 @@ export function parseWsUrl(url: string): WsUrl {
     if (portColon >= 0) portText = authority.slice(portColon + 1);
     if (authority.indexOf('[') >= 0 || authority.indexOf(']') >= 0) throw bad('malformed brackets in "' + authority + '"');
     if (portText !== null && portText.indexOf(':') >= 0) throw bad('IPv6 addresses must be in brackets, e.g. ws://[::1]/');
-    if (host !== '' && !only(host, HOST_CHARS)) throw bad('invalid character in host "' + host + '"');
+    if (host !== '' && !only(host, 'abcdefghijklmnopqrstuvwxyz0123456789-._~')) throw bad('invalid character in host "' + host + '"');
   }
   if (host === '') throw bad('missing host');
 
@@ -99,7 +94,7 @@ export function parseWsUrl(url: string): WsUrl {
   let port = defaultPort;
   if (portText !== null) {
     // At most 5 digits keeps the number small before the range check.
-    if (portText === '' || portText.length > 5 || !only(portText, DIGITS)) throw bad('bad port "' + portText + '"');
+    if (portText === '' || portText.length > 5 || !only(portText, '0123456789')) throw bad('bad port "' + portText + '"');
     port = parseInt(portText, 10);
     if (port < 1 || port > 65535) throw bad('port ' + port + ' out of range 1..65535');
   }
