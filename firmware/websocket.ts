@@ -101,8 +101,6 @@ export class WebSocket {
   private codec: TextCodec;
   /** The protocol, for every connection of this client. */
   private core: ClientProtocol;
-  /** What the HAL calls for the current socket's events (one object for every connection). */
-  private tcp: TcpHandlers;
   private socket: TcpSocket | null = null;
   private writable = false;
   private ended = false;
@@ -133,7 +131,7 @@ export class WebSocket {
     if (!(list instanceof Array)) {
       throw localError('WS_ERR_BAD_PROTOCOL', 'protocols must be a string or an array of strings, got ' + typeof protocols);
     }
-    const resolved = resolveClientOptions(options);
+    let resolved = resolveClientOptions(options);
     const hal = resolved.hal || defaultHal();
     if (!hal) throw new Error('no HAL: pass options.hal or set WebSocket.defaultHal');
     this.options = resolved;
@@ -142,41 +140,6 @@ export class WebSocket {
     this.target = parseWsUrl(url);
     this.binaryType = resolved.binaryType;
     const self = this;
-    const handler: ProtocolHandler = {
-      onOpen: function (protocol) {
-        self.after(-1, '', '');
-        if (self.connections > 1) self.reconnects++;
-        self.openedAt = self.hal.clock.now();
-        self.readyState = ReadyState.Open;
-        self.protocol = protocol;
-        self.heartbeat(true);
-        self.dispatch('open', { type: 'open', protocol: protocol });
-      },
-      onText: function (text) { self.dispatch('message', { type: 'message', data: text }); },
-      onBinary: function (data) {
-        // An ArrayBuffer of its own: a view may share its buffer with more data.
-        const whole = self.binaryType !== 'arraybuffer' || (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength);
-        self.dispatch('message', { type: 'message', data: whole ? (self.binaryType === 'arraybuffer' ? data.buffer as ArrayBuffer : data) : new Uint8Array(data).buffer });
-      },
-      onPing: function (data) { self.dispatch('ping', { type: 'ping', data: data }); },
-      onPong: function (data) {
-        if (self.pongTimer !== null) {
-          self.hal.clock.clearTimeout(self.pongTimer);
-          self.pongTimer = null;
-          self.rtt = self.hal.clock.now() - self.pingSentAt;
-        }
-        self.dispatch('pong', { type: 'pong', data: data });
-      },
-      onClosing: function () { self.readyState = ReadyState.Closing; },
-      onClosed: function (code, reason, clean) { self.closed(code, reason, clean); },
-      onError: function (error: ProtocolError) {
-        if (self.readyState === ReadyState.Open) self.readyState = ReadyState.Closing;
-        // A transport failure already explained why the connection ended.
-        if (self.lastError !== null) return;
-        const handshake = error.handshake;
-        self.fail(handshake !== null ? 'handshake' : error.closeCode === 1006 ? 'closed' : 'protocol', error.code, error.message, handshake === null ? 0 : handshake.status);
-      },
-    };
     // Throws for bad limits, a bad header, origin or subprotocol: at the call, not in a callback.
     this.core = new ClientProtocol({
       url: this.target,
@@ -186,39 +149,18 @@ export class WebSocket {
       sha1: hal.sha1,
       text: hal.text,
       allocate: hal.allocate,
-      handler: handler,
+      // This object is the protocol's handler (see the handler methods below).
+      handler: this as unknown as ProtocolHandler,
     });
     let codec = hal.text;
     if (typeof __ESPRUINO__ === 'undefined' && codec === undefined) codec = utf16TextCodec;
     this.codec = codec as TextCodec;
-    // Events of a socket that is no longer the current one (none is) are ignored.
-    this.tcp = {
-      onConnect: function () {
-        if (self.socket === null) return;
-        self.writable = true;
-        self.after(self.options.handshakeTimeout, 'WS_ERR_HANDSHAKE_TIMEOUT', 'no handshake response within ');
-        self.pump();
-      },
-      onData: function (bytes) {
-        if (self.socket !== null && self.core.receive(bytes)) self.pump();
-      },
-      onDrain: function () {
-        if (self.socket === null) return;
-        self.writable = true;
-        self.pump();
-      },
-      onEnd: function () { /* onClose follows; the protocol decides what the end means */ },
-      onError: function (error: HalError) {
-        if (self.socket !== null) self.fail(error.kind, error.code, error.message, 0);
-      },
-      onClose: function () {
-        if (self.socket === null) return;
-        self.socket = null;
-        self.writable = false;
-        self.core.connectionClosed();
-      },
-    };
     this.after(0, '', '');
+    // The entropy closure keeps this call's variables alive as long as the client lives: let
+    // go of what it does not need (on a board, the caller's options are a few dozen JsVars).
+    options = undefined;
+    protocols = undefined;
+    resolved = undefined as unknown as ResolvedOptions;
   }
 
   /** Bytes accepted by send() and not yet handed to the network. */
@@ -337,12 +279,12 @@ export class WebSocket {
     const socket = this.socket;
     if (this.waiting) {
       // Waiting to reconnect: nothing is connected, so the client is closed at once.
-      this.closed(closeCode, closeReason, true);
+      this.onClosed(closeCode, closeReason, true);
     } else if (socket === null || this.core.readyState === ReadyState.Connecting) {
       // Still connecting: the attempt is abandoned, as a browser does.
       this.socket = null;
       if (socket !== null) socket.destroy();
-      this.closed(1006, '', false);
+      this.onClosed(1006, '', false);
     } else {
       this.core.close(closeCode, closeReason);
       this.readyState = this.core.readyState;
@@ -371,7 +313,7 @@ export class WebSocket {
       const error = e as { code?: string; message?: string };
       this.fail('other', error.code || 'WS_ERR_WEAK_ENTROPY', String(error.message), 0);
       this.stopped = true;
-      this.closed(1006, String(error.message), false);
+      this.onClosed(1006, String(error.message), false);
       return;
     }
     const target = this.target;
@@ -381,7 +323,8 @@ export class WebSocket {
       return;
     }
     this.after(this.options.connectTimeout, 'WS_ERR_CONNECT_TIMEOUT', 'no TCP connection within ');
-    this.socket = this.hal.tcp.connect({ host: target.host, port: target.port, tls: target.secure, tlsOptions: this.options.tls }, this.tcp);
+    // This object gets the socket's events (see the handler methods below).
+    this.socket = this.hal.tcp.connect({ host: target.host, port: target.port, tls: target.secure, tlsOptions: this.options.tls }, this as unknown as TcpHandlers);
   }
 
   /**
@@ -426,7 +369,7 @@ export class WebSocket {
    * A connection is gone (the protocol reports it, or close() abandons it): reconnect, or
    * close for good, reporting how many accepted messages were never sent.
    */
-  private closed(code: number, reason: string, clean: boolean): void {
+  protected onClosed(code: number, reason: string, clean: boolean): void {
     this.after(-1, '', '');
     this.heartbeat(false);
     this.socket = null;
@@ -465,6 +408,94 @@ export class WebSocket {
     this.attempt++;
     this.dispatch('reconnect', { type: 'reconnect', attempt: this.attempt, delay: delay });
     this.after(delay, '', '');
+  }
+
+  // ---- handlers ------------------------------------------------------------------------
+  // The protocol's (ProtocolHandler) and the socket's (TcpHandlers) callbacks, as methods of
+  // this object rather than closures: on a board a closure costs a dozen JsVars per client,
+  // a method a few, once. Protected: not for users, and TypeScript counts them as used.
+
+  protected onOpen(protocol: string): void {
+    this.after(-1, '', '');
+    if (this.connections > 1) this.reconnects++;
+    this.openedAt = this.hal.clock.now();
+    this.readyState = ReadyState.Open;
+    this.protocol = protocol;
+    this.heartbeat(true);
+    this.dispatch('open', { type: 'open', protocol: protocol });
+  }
+
+  protected onText(text: string): void {
+    this.dispatch('message', { type: 'message', data: text });
+  }
+
+  protected onBinary(data: Uint8Array): void {
+    // An ArrayBuffer of its own: a view may share its buffer with more data.
+    const whole = this.binaryType !== 'arraybuffer' || (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength);
+    this.dispatch('message', { type: 'message', data: whole ? (this.binaryType === 'arraybuffer' ? data.buffer as ArrayBuffer : data) : new Uint8Array(data).buffer });
+  }
+
+  protected onPing(data: Uint8Array): void {
+    this.dispatch('ping', { type: 'ping', data: data });
+  }
+
+  protected onPong(data: Uint8Array): void {
+    if (this.pongTimer !== null) {
+      this.hal.clock.clearTimeout(this.pongTimer);
+      this.pongTimer = null;
+      this.rtt = this.hal.clock.now() - this.pingSentAt;
+    }
+    this.dispatch('pong', { type: 'pong', data: data });
+  }
+
+  protected onClosing(): void {
+    this.readyState = ReadyState.Closing;
+  }
+
+  /** A failure: the protocol's (it has a closeCode) or the socket's. */
+  protected onError(error: ProtocolError | HalError): void {
+    const failure = error as ProtocolError;
+    if (failure.closeCode === undefined) {
+      // The socket's: reported unless the socket is no longer ours.
+      const halError = error as HalError;
+      if (this.socket !== null) this.fail(halError.kind, halError.code, halError.message, 0);
+      return;
+    }
+    if (this.readyState === ReadyState.Open) this.readyState = ReadyState.Closing;
+    // A transport failure already explained why the connection ended.
+    if (this.lastError !== null) return;
+    const handshake = failure.handshake;
+    this.fail(handshake !== null ? 'handshake' : failure.closeCode === 1006 ? 'closed' : 'protocol', failure.code, failure.message, handshake === null ? 0 : handshake.status);
+  }
+
+  // Events of a socket that is no longer the current one (none is) are ignored.
+
+  protected onConnect(): void {
+    if (this.socket === null) return;
+    this.writable = true;
+    this.after(this.options.handshakeTimeout, 'WS_ERR_HANDSHAKE_TIMEOUT', 'no handshake response within ');
+    this.pump();
+  }
+
+  protected onData(bytes: Uint8Array): void {
+    if (this.socket !== null && this.core.receive(bytes)) this.pump();
+  }
+
+  protected onDrain(): void {
+    if (this.socket === null) return;
+    this.writable = true;
+    this.pump();
+  }
+
+  protected onEnd(): void {
+    // onClose follows; the protocol decides what the end means.
+  }
+
+  protected onClose(): void {
+    if (this.socket === null) return;
+    this.socket = null;
+    this.writable = false;
+    this.core.connectionClosed();
   }
 
   // ---- time ----------------------------------------------------------------------------

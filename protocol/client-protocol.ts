@@ -19,8 +19,8 @@ declare const __ESPRUINO__: boolean | undefined;
 /** Pongs owed at most: ten, so a burst of ten pings (Autobahn case 2.10) gets ten pongs; see control(). */
 const MAX_PONGS = 10;
 
-/** How many mask keys one refill of the pool provides: entropy is drawn in bulk, not per frame. */
-const MASK_POOL_KEYS = 64;
+/** How many mask keys one refill of the pool provides: entropy is drawn in bulk, not per frame (16: 64 bytes held, a sixteenth of the calls). */
+const MASK_POOL_KEYS = 16;
 
 /** Index of the mask key in the output buffer's Int32Array view: the word just before the payload. */
 const KEY_WORD = (TX_PAYLOAD_OFFSET >> 2) - 1;
@@ -282,7 +282,7 @@ export class ClientProtocol {
       let remaining = this.remaining;
       if (remaining < 0) {
         // The header: 2 bytes, then 2 or 8 more for a 16- or 64-bit length.
-        let need = this.headerLength < 2 ? 2 : header[1] === 126 ? 4 : 10;
+        const need = this.headerLength < 2 ? 2 : header[1] === 126 ? 4 : 10;
         while (at < end && this.headerLength < need) header[this.headerLength++] = bytes[at++];
         if (this.headerLength < need) break;
         const first = header[0];

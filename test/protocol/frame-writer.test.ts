@@ -79,7 +79,7 @@ describe('frame-writer', () => {
       masks.add(hex(frameOf(writer).subarray(2, 6)));
     }
     expect(masks.size).to.equal(100);
-    expect(calls).to.equal(2);
+    expect(calls).to.equal(Math.ceil(100 / 16));
   });
 
   it('frames a slice of a larger payload without touching the caller\'s bytes', () => {
