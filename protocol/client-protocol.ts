@@ -15,6 +15,8 @@ import { utf16TextCodec, utf8Scan, type TextCodec } from './utf8';
 
 /** Defined as `true` by the board build: host-only defaults are then left out of the bundle. */
 declare const __ESPRUINO__: boolean | undefined;
+/** Defined as `true` by the build for a board whose firmware has crypto.SHA1: no SHA-1 in JavaScript then. */
+declare const __WSCLIENT_NATIVE_SHA1__: boolean | undefined;
 
 /** Pongs owed at most: ten, so a burst of ten pings (Autobahn case 2.10) gets ten pongs; see control(). */
 const MAX_PONGS = 10;
@@ -200,7 +202,12 @@ export class ClientProtocol {
     const base64 = config.base64 || base64Encode;
     const key = generateKey(config.entropy, base64);
     this.request = latin1Encode(buildRequest(config.url, key, config.handshake));
-    this.expectedAccept = acceptKeyFor(key, config.sha1 || sha1, base64);
+    let hash = config.sha1;
+    if (typeof __WSCLIENT_NATIVE_SHA1__ === 'undefined' || !__WSCLIENT_NATIVE_SHA1__) {
+      if (hash === undefined) hash = sha1;
+    }
+    if (hash === undefined) throw new Error('no SHA-1: this build of the module expects the firmware to have crypto.SHA1');
+    this.expectedAccept = acceptKeyFor(key, hash, base64);
     this.reader = new ResponseReader(this.limits.maxHeaderBytes);
     this.requestSent = 0;
     this.readyState = ReadyState.Connecting;

@@ -61,7 +61,8 @@ export interface BoardBuild {
  * (see firmware/main.ts), the library's part of it as `__WSCLIENT_LIBRARY_BOARD__` (see
  * firmware/wsclient-module.ts) and, for boards without TLS, `__WSCLIENT_NO_TLS__`
  * (see hal/espruino/tcp.ts), which drops the TLS code from the bundle; `__ESPRUINO__`, which
- * drops host-only defaults (the UTF-16 text codec: every Espruino HAL brings its own).
+ * drops host-only defaults (the UTF-16 text codec: every Espruino HAL brings its own); and
+ * `__WSCLIENT_NATIVE_SHA1__`, which drops the JavaScript SHA-1 when the board's firmware has one.
  */
 export function boardDefines(board: BoardProfile): Record<string, string> {
   return {
@@ -69,6 +70,7 @@ export function boardDefines(board: BoardProfile): Record<string, string> {
     __WSCLIENT_LIBRARY_BOARD__: JSON.stringify(libraryBoardOf(board)),
     __WSCLIENT_NO_TLS__: board.tls ? 'false' : 'true',
     __ESPRUINO__: 'true',
+    __WSCLIENT_NATIVE_SHA1__: board.nativeSha1 ? 'true' : 'false',
   };
 }
 
