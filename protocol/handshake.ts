@@ -151,7 +151,7 @@ function parseHead(text: string, kind: HandshakeFailure['kind'] | null, message:
   const line = lines[0];
   const version = line.slice(0, 9);
   const code = line.slice(9, 12);
-  let status = (version === 'HTTP/1.1 ' || version === 'HTTP/1.0 ') && !hasLineBreak(line) && /^[0-9]{3}$/.test(code) &&
+  let status = (version === 'HTTP/1.1 ' || version === 'HTTP/1.0 ') && !hasLineBreak(line) && /^[0-9][0-9][0-9]$/.test(code) &&
     (line.length === 12 || line.charAt(12) === ' ') ? parseInt(code, 10) : 0;
   if (kind === null && status === 0) {
     kind = 'malformed';

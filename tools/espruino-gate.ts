@@ -108,6 +108,8 @@ const SYNTAX: Record<string, string> = {
   'regex lookbehind': "Espruino's regex engine has no lookbehind",
   'regex named group': "Espruino's regex engine has no named groups",
   'regex flag': "Espruino's regex engine supports only the g, i and m flags",
+  'regex counted repetition': "Espruino's regex engine has no {n,m} quantifier (/^[0-9]{3}$/ never matches '101'): repeat the atom",
+  'regex non-capturing group': "Espruino's regex engine mishandles (?:…) (/^(?:key|version)$/ fails on 'key'): use a capturing group",
   'new.target': '`new.target` is not supported by Espruino',
   'import.meta': '`import.meta` is not supported by Espruino',
   'dynamic import()': '`import()` is not supported by Espruino; use require()',
@@ -340,7 +342,8 @@ function checkRegex(pattern: string, flags: string, flag: Flag): void {
     else if (ch === '(' && !inClass && pattern.startsWith('?<', i + 1)) {
       const next = pattern[i + 3];
       flag(next === '=' || next === '!' ? 'regex lookbehind' : 'regex named group');
-    }
+    } else if (ch === '(' && !inClass && pattern.startsWith('?:', i + 1)) flag('regex non-capturing group');
+    else if (ch === '{' && !inClass && /^\{\d+(,\d*)?\}/.test(pattern.slice(i))) flag('regex counted repetition');
   }
 }
 
