@@ -56,7 +56,7 @@ const field = {
     // An empty port is unset: the committed file says "" so that the field shows.
     .transform((port) => (port === '' ? undefined : port))
     .describe('Serial device (/dev/ttyUSB0, COM3) or tcp://host[:port] (the telnet console, port 23); "" for unset.'),
-  baud: z.number(BAUD_RULE).int(BAUD_RULE).positive(BAUD_RULE).max(Number.MAX_SAFE_INTEGER, BAUD_RULE)
+  baud: z.number(BAUD_RULE).int(BAUD_RULE).positive(BAUD_RULE)
     .describe('Serial speed.').meta({ default: DEFAULT_BAUD }),
   save: z.enum(SAVE_MODES, oneOf(SAVE_MODES))
     .describe('"storage": the code goes to Storage as .bootcde and runs at every boot; "ram": until reset.').meta({ default: DEFAULT_SAVE }),
@@ -127,7 +127,6 @@ export function flashJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(FlashFileSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
   return {
     $schema: schema.$schema,
-    $id: 'https://github.com/espruino-wsclient/flash.schema.json',
     title: 'npm run flash settings (flash.config.json, flash.local.json)',
     description: 'Later layers win field by field: flash.config.json, flash.local.json, environment variables, flags. See README, Uploading to a board.',
     ...schema,
@@ -229,6 +228,15 @@ function readLayer(file: string, source: string): Layer {
   } catch (error) {
     throw new ConfigError(`${source}: not valid JSON (${(error as Error).message})`);
   }
+  return checkFlashFile(data, source);
+}
+
+/**
+ * Checks the parsed content of one settings file (`source` names it in errors); keys starting
+ * with `_` ("_comment") document the file and are dropped.
+ * @throws ConfigError naming the source and the field.
+ */
+export function checkFlashFile(data: unknown, source: string): Layer {
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     data = Object.fromEntries(Object.entries(data).filter(([name]) => !name.startsWith('_')));
   }
