@@ -74,7 +74,8 @@ function problemOf(schema: z.ZodType, issue: z.core.$ZodIssue): Problem {
   if (issue.code === 'invalid_key') {
     // A record's key (a device id in the sink's token file): the key's own rule says what is wrong.
     const inner = issue.issues[0];
-    return { path, segments, rule: `names a key that ${inner ? inner.message : 'is not allowed'}`, got: show(segments[segments.length - 1]) };
+    const parent = segments.slice(0, -1);
+    return { path: jsonPath(parent), segments: parent, rule: `has a key that ${inner ? inner.message : 'is not allowed'}`, got: show(segments[segments.length - 1]) };
   }
   if (issue.code === 'invalid_type' && !hasInput) return { path, segments, rule: `is required; it ${issue.message}` };
   return { path, segments, rule: issue.message, got: hasInput ? show(issue.input) : undefined };
