@@ -3,7 +3,7 @@
  * `--name=value`, `-h`/`--help` for the usage, and an unknown flag is an error that says so.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { validate, type z } from './config-schema';
+import { says, validate, z } from './config-schema';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -46,4 +46,10 @@ export function checkFlags<S extends z.ZodType>(schema: S, values: { [name: stri
   if (result.ok) return result.value;
   const { path, rule, got } = result.problem;
   throw new Error(`--${path} ${rule}${got === undefined ? '' : `, got ${got}`}`);
+}
+
+/** A flag holding a whole number from `min` to `max` (as typed: digits only), `fallback` when absent. */
+export function wholeFlag(min: number, max: number, fallback: number) {
+  const rule = says(`must be a whole number from ${min} to ${max}`);
+  return z.string(rule).regex(/^\d+$/, rule).refine((text) => Number(text) >= min && Number(text) <= max, rule).transform(Number).default(fallback);
 }

@@ -4,7 +4,7 @@
  * Run it by itself: `npx tsx tools/sink/index.ts [options]` (--help lists them), then open the
  * dashboard and point the boards at one of the device URLs it prints.
  */
-import { checkFlags, parseStrict } from '../cli';
+import { checkFlags, parseStrict, wholeFlag } from '../cli';
 import { DeviceId, says, z } from '../config-schema';
 import { addDevice, loadTokens, type SinkTokens } from './auth';
 import { hostPort, reachableHosts } from './addresses';
@@ -29,8 +29,6 @@ export const SINK_USAGE = `usage: npx tsx tools/sink/index.ts [options]
 
 Options take "--name value" or "--name=value".`;
 
-const PORT_RULE = says('must be a whole number from 0 to 65535');
-
 /**
  * The sink's command line, as node:util parseArgs gives it (strings, keyed by flag), checked and
  * typed by one schema.
@@ -38,7 +36,7 @@ const PORT_RULE = says('must be a whole number from 0 to 65535');
 const SinkArgsSchema = z.object({
   help: z.boolean().default(false),
   host: z.string().min(1, says('must not be empty')).default('127.0.0.1'),
-  port: z.string().regex(/^\d+$/, PORT_RULE).transform(Number).pipe(z.number().max(65535, PORT_RULE)).default(8080),
+  port: wholeFlag(0, 65535, 8080),
   file: z.string().optional(),
   tokens: z.string().optional(),
   'add-device': DeviceId.optional(),
