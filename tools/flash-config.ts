@@ -187,8 +187,8 @@ export function loadFlashConfig(configPath: string, env: Record<string, string |
   const merged: Record<string, unknown> & { wifi?: Record<string, unknown> } = {};
   const apply = (layer: Layer, sourceOf: (field: string) => string): void => {
     for (const [name, value] of Object.entries(layer)) {
-      if (value === undefined && name !== 'port') continue;
-      if (name === '$schema') continue;
+      // An empty port ("" in the committed file) reads as unset and leaves a lower layer's alone.
+      if (value === undefined || name === '$schema') continue;
       if (name === 'wifi') {
         merged.wifi = { ...merged.wifi, ...(value as object) };
         for (const key of Object.keys(value as object)) sources[`wifi.${key}`] = sourceOf(`wifi.${key}`);

@@ -166,6 +166,11 @@ describe('tools/flash-config', () => {
       });
     });
 
+    it('an empty port reads as unset: the committed file\'s "" leaves none, a local "" keeps the lower layer\'s', () => {
+      expect(load(committed).config.port).to.equal(undefined);
+      expect(load({ ...committed, port: '/dev/ttyUSB0' }, { port: '' }).config.port).to.equal('/dev/ttyUSB0');
+    });
+
     it('flags beat the environment', () => {
       const { config } = load(committed, undefined, { FLASH_PORT: '/dev/ttyACM0', FLASH_BAUD: '9600' }, { port: 'COM3', baud: '230400', board: 'esp8266' });
       expect([config.port, config.baud, config.board]).to.deep.equal(['COM3', 230400, 'esp8266']);
