@@ -3,6 +3,7 @@
  * `--name=value`, `-h`/`--help` for the usage, and an unknown flag is an error that says so.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { says, validate, z } from './config-schema';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -34,4 +35,21 @@ export function parseCommandLine(argv: string[], options: Options, usage: string
     return null;
   }
   return { values: parsed.values as CommandLine['values'], positionals: parsed.positionals };
+}
+
+/**
+ * Checks parsed flags against the command's schema (keyed by flag name); returns them typed.
+ * @throws Error naming the flag, what it must be and what it got: `--port must be a whole number from 0 to 65535, got "eighty"`.
+ */
+export function checkFlags<S extends z.ZodType>(schema: S, values: { [name: string]: unknown }): z.output<S> {
+  const result = validate(schema, values);
+  if (result.ok) return result.value;
+  const { path, rule, got } = result.problem;
+  throw new Error(`--${path} ${rule}${got === undefined ? '' : `, got ${got}`}`);
+}
+
+/** A flag holding a whole number from `min` to `max` (as typed: digits only), `fallback` when absent. */
+export function wholeFlag(min: number, max: number, fallback: number) {
+  const rule = says(`must be a whole number from ${min} to ${max}`);
+  return z.string(rule).regex(/^\d+$/, rule).refine((text) => Number(text) >= min && Number(text) <= max, rule).transform(Number).default(fallback);
 }

@@ -4,13 +4,18 @@
  * Three layers, later ones winning field by field: the committed `flash.config.json`
  * (placeholders only), the git-ignored `flash.local.json` next to it, then environment
  * variables. Command-line flags (--board, --port, --baud) are applied on top by the caller.
- * Every error names the layer and the field, e.g.
+ *
+ * One schema, FlashFileSchema, says what a layer may hold: every check below comes from it, the
+ * types are derived from it, and `flash.schema.json` (the JSON Schema editors read, `npm run
+ * schema` writes it) is generated from it. Every error names the layer and the field, e.g.
  * `flash.config.json: "baud" must be a positive integer, got "fast"`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getBoard } from '../boards/index';
-import { resolveAppConfig } from '../firmware/app/config';
+import { parseWsUrl } from '../protocol/index';
+import { AppSettingsSchema, sensorsOf } from './app-settings';
+import { DeviceId, fileMessage, says, show, TOKEN_PATTERN, validate, z, type Problem } from './config-schema';
 
 /** Boards the build and the upload know about. */
 export const BOARDS = ['esp32', 'esp8266'] as const;
@@ -34,33 +39,101 @@ export type CredentialMode = (typeof CREDENTIAL_MODES)[number];
 export const DEFAULT_BAUD = 115200;
 export const DEFAULT_SAVE: SaveMode = 'storage';
 
-/** The application's settings, handed to the firmware by the upload (see configPrelude in flash.ts). */
-export interface AppSettings {
-  wifi: { ssid: string; password: string };
-  /** ws:// or wss:// URL of the server. */
-  server: string;
-  deviceId: string;
-  /** More application settings (sampleInterval, sensors, encoding, …: firmware/app/config.ts). */
-  app?: Record<string, unknown>;
-  /** Leave Espruino's unauthenticated telnet console (port 23) open; default false. */
-  telnet?: boolean;
-  /** Where the WiFi credentials go (default `code`). */
-  credentials?: CredentialMode;
-  /** This device's sink token (tools/sink --add-device prints it); sent as Authorization: Bearer. */
-  token?: string;
+const oneOf = (values: readonly string[]) => says(`must be one of ${values.join(', ')}`);
+const BAUD_RULE = says('must be a positive integer');
+const PORT_RULE = says('must be a string: a serial device such as /dev/ttyUSB0 or COM3, or tcp://host:23');
+const TCP_RULE = says('must look like tcp://host or tcp://host:port');
+const SSID_RULE = says('must be a non-empty string of at most 32 bytes');
+const PASSWORD_RULE = says('must be a string of at most 64 characters ("" for an open network)');
+const SERVER_RULE = says('must be a ws:// or wss:// URL');
+const TOKEN_RULE = says("must be the sink's token for this device: 16 to 256 letters, digits or ._~+/=-");
+
+/** Every field's rule, once: a layer's fields, the merged configuration's and the JSON Schema's come from these. */
+const field = {
+  board: z.enum(BOARDS, oneOf(BOARDS)).describe('The board the firmware is built for and uploaded to.'),
+  port: z.string(PORT_RULE)
+    .regex(/^(?!tcp:\/\/)|^tcp:\/\/[^:/\s]+(:\d{1,5})?$/, TCP_RULE)
+    // An empty port is unset: the committed file says "" so that the field shows.
+    .transform((port) => (port === '' ? undefined : port))
+    .describe('Serial device (/dev/ttyUSB0, COM3) or tcp://host[:port] (the telnet console, port 23); "" for unset.'),
+  baud: z.number(BAUD_RULE).int(BAUD_RULE).positive(BAUD_RULE)
+    .describe('Serial speed.').meta({ default: DEFAULT_BAUD }),
+  save: z.enum(SAVE_MODES, oneOf(SAVE_MODES))
+    .describe('"storage": the code goes to Storage as .bootcde and runs at every boot; "ram": until reset.').meta({ default: DEFAULT_SAVE }),
+  wifi: z.strictObject({
+    // Bytes, not characters: an SSID is at most 32 octets (IEEE 802.11).
+    ssid: z.string(SSID_RULE).min(1, SSID_RULE).max(32, SSID_RULE).refine((ssid) => Buffer.byteLength(ssid) <= 32, SSID_RULE)
+      .describe('The network to join (at most 32 bytes).'),
+    password: z.string(PASSWORD_RULE).max(64, PASSWORD_RULE).describe('Its password; "" for an open network.'),
+  }, says('must be an object {"ssid": …, "password": …}')).describe('The WiFi network the board joins.'),
+  server: z.string(SERVER_RULE).regex(/^wss?:\/\//i, SERVER_RULE).refine(isWsUrl, SERVER_RULE)
+    .describe('The sink\'s ws:// or wss:// URL (wss:// on esp32 only), e.g. ws://192.168.1.10:8080/ws.'),
+  deviceId: DeviceId.describe("This board's name at the sink: 1 to 32 letters, digits, '-', '_' or '.'."),
+  app: AppSettingsSchema,
+  telnet: z.boolean(says('must be true or false'))
+    .describe("Leave Espruino's unauthenticated telnet console (port 23) open; see README, Security.").meta({ default: false }),
+  credentials: z.enum(CREDENTIAL_MODES, oneOf(CREDENTIAL_MODES))
+    .describe('"code": the WiFi credentials go in the FLASH_CONFIG statement; "wifi-save": Espruino\'s Wifi.save() stores them.').meta({ default: 'code' }),
+  token: z.string(TOKEN_RULE).regex(TOKEN_PATTERN, TOKEN_RULE)
+    .describe('This device\'s sink token (tools/sink --add-device prints it); the firmware sends it as Authorization: Bearer.'),
+};
+
+function isWsUrl(url: string): boolean {
+  try {
+    parseWsUrl(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
+
+/**
+ * What one layer (a file, the environment, the flags) may hold: every field optional, `wifi`
+ * field by field. Keys starting with `_` ("_comment") document a file and are ignored.
+ */
+export const FlashFileSchema = z.strictObject({
+  $schema: z.string().describe('The JSON Schema of this file, for editors: "./flash.schema.json".').optional(),
+  board: field.board.optional(),
+  port: field.port.optional(),
+  baud: field.baud.optional(),
+  save: field.save.optional(),
+  wifi: field.wifi.partial().optional(),
+  server: field.server.optional(),
+  deviceId: field.deviceId.optional(),
+  app: field.app.optional(),
+  telnet: field.telnet.optional(),
+  credentials: field.credentials.optional(),
+  token: field.token.optional(),
+}, says('must be a JSON object'));
+type Layer = z.output<typeof FlashFileSchema>;
+
+/** The merged configuration: what a layer may hold, with the required fields required and the defaults filled in. */
+const FlashConfigSchema = FlashFileSchema.omit({ $schema: true, token: true }).extend({
+  board: field.board,
+  baud: field.baud.default(DEFAULT_BAUD),
+  save: field.save.default(DEFAULT_SAVE),
+  wifi: field.wifi,
+  server: field.server,
+  deviceId: field.deviceId,
+});
 
 /** A complete, validated configuration. */
-export interface FlashConfig extends AppSettings {
-  board: BoardName;
-  /** Serial device (/dev/ttyUSB0, COM3) or `tcp://host[:port]` (telnet console, port 23); undefined if unset. */
-  port?: string | undefined;
-  baud: number;
-  save: SaveMode;
-}
+export type FlashConfig = z.output<typeof FlashConfigSchema>;
+/** What the upload hands the firmware (see configPrelude in flash.ts). */
+export type AppSettings = Pick<FlashConfig, 'wifi' | 'server' | 'deviceId' | 'app' | 'telnet' | 'credentials'>;
 
-/** The fields a layer may set; `wifi` may be partial (only `password`, say). */
-type Layer = Partial<Omit<FlashConfig, 'wifi'>> & { wifi?: Partial<AppSettings['wifi']> };
+/** The JSON Schema of flash.config.json and flash.local.json, as `flash.schema.json` holds it. */
+export function flashJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(FlashFileSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+  return {
+    $schema: schema.$schema,
+    title: 'npm run flash settings (flash.config.json, flash.local.json)',
+    description: 'Later layers win field by field: flash.config.json, flash.local.json, environment variables, flags. See README, Uploading to a board.',
+    ...schema,
+    // "_comment" and other "_" keys document the file; the loader skips them.
+    patternProperties: { '^_': { description: 'A comment, ignored.' } },
+  };
+}
 
 /** Command-line overrides, as typed by the user. */
 export interface FlagOverrides {
@@ -96,8 +169,6 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   DEVICE_ID: 'deviceId',
 };
 
-const FIELDS = ['board', 'port', 'baud', 'save', 'wifi', 'server', 'deviceId', 'app', 'telnet', 'credentials', 'token'];
-
 /** Placeholder values in the committed file all contain `YOUR_` (e.g. "YOUR_WIFI_SSID"). */
 export function isPlaceholder(value: string): boolean {
   return value.includes('YOUR_');
@@ -113,16 +184,17 @@ export function loadFlashConfig(configPath: string, env: Record<string, string |
   if (!existsSync(configPath)) throw new ConfigError(`config file not found: ${label(configPath)}`);
 
   const sources: Record<string, string> = {}; // field -> where its current value came from
-  const merged: Layer = {};
+  const merged: Record<string, unknown> & { wifi?: Record<string, unknown> } = {};
   const apply = (layer: Layer, sourceOf: (field: string) => string): void => {
-    for (const [field, value] of Object.entries(layer)) {
-      if (value === undefined) continue;
-      if (field === 'wifi') {
-        merged.wifi = { ...merged.wifi, ...(value as Layer['wifi']) };
+    for (const [name, value] of Object.entries(layer)) {
+      // An empty port ("" in the committed file) reads as unset and leaves a lower layer's alone.
+      if (value === undefined || name === '$schema') continue;
+      if (name === 'wifi') {
+        merged.wifi = { ...merged.wifi, ...(value as object) };
         for (const key of Object.keys(value as object)) sources[`wifi.${key}`] = sourceOf(`wifi.${key}`);
       } else {
-        (merged as Record<string, unknown>)[field] = value;
-        sources[field] = sourceOf(field);
+        merged[name] = value;
+        sources[name] = sourceOf(name);
       }
     }
   };
@@ -130,16 +202,22 @@ export function loadFlashConfig(configPath: string, env: Record<string, string |
   apply(readLayer(configPath, label(configPath)), () => label(configPath));
   if (existsSync(localPath)) apply(readLayer(localPath, label(localPath)), () => label(localPath));
   const fromEnv = envLayer(env);
-  apply(fromEnv.layer, (field) => fromEnv.names[field]);
-  const fromFlags = flagLayer(flags);
-  apply(fromFlags, (field) => `--${field}`);
+  apply(fromEnv, (name) => `environment variable ${envName(name)}`);
+  apply(flagLayer(flags), (name) => `--${name}`);
 
   const config = complete(merged, label(configPath), sources);
   const settings: Record<string, string> = {
     'wifi.ssid': config.wifi.ssid, 'wifi.password': config.wifi.password, server: config.server, deviceId: config.deviceId,
   };
-  const placeholders = Object.keys(settings).filter((field) => isPlaceholder(settings[field]));
+  const placeholders = Object.keys(settings).filter((name) => isPlaceholder(settings[name]));
   return { config, placeholders, localPath };
+}
+
+/** Checks one layer against the schema; `sourceOf` names where the field at fault came from. */
+function checkLayer(data: unknown, sourceOf: (problem: Problem) => string): Layer {
+  const result = validate(FlashFileSchema, data);
+  if (!result.ok) throw new ConfigError(fileMessage(sourceOf(result.problem), result.problem));
+  return result.value;
 }
 
 /** Parses and checks one JSON file; every field is optional here. */
@@ -150,123 +228,57 @@ function readLayer(file: string, source: string): Layer {
   } catch (error) {
     throw new ConfigError(`${source}: not valid JSON (${(error as Error).message})`);
   }
-  if (!isObject(data)) throw new ConfigError(`${source}: must be a JSON object`);
-  const layer: Layer = {};
-  for (const [field, value] of Object.entries(data)) {
-    if (field.startsWith('_')) continue; // "_comment" keys document the file
-    if (!FIELDS.includes(field)) throw new ConfigError(`${source}: unknown field "${field}" (known: ${FIELDS.join(', ')})`);
-    if (field === 'wifi') {
-      if (!isObject(value)) throw new ConfigError(`${source}: "wifi" must be an object {"ssid": …, "password": …}, got ${show(value)}`);
-      const wifi: Layer['wifi'] = {};
-      for (const [key, item] of Object.entries(value)) {
-        if (key !== 'ssid' && key !== 'password') throw new ConfigError(`${source}: unknown field "wifi.${key}" (known: wifi.ssid, wifi.password)`);
-        wifi[key] = checkField(`wifi.${key}`, item, source) as string;
-      }
-      layer.wifi = wifi;
-    } else {
-      (layer as Record<string, unknown>)[field] = checkField(field, value, source);
-    }
-  }
-  return layer;
+  return checkFlashFile(data, source);
 }
 
-/** The environment as a layer, plus which variable set each field. */
-function envLayer(env: Record<string, string | undefined>): { layer: Layer; names: Record<string, string> } {
-  const layer: Layer = {};
-  const names: Record<string, string> = {};
-  for (const [name, field] of Object.entries(ENV_VARS)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    const value = checkField(field, field === 'baud' ? numeric(raw) : raw, `environment variable ${name}`);
-    names[field] = `environment variable ${name}`;
-    if (field.startsWith('wifi.')) layer.wifi = { ...layer.wifi, [field.slice(5)]: value as string };
-    else (layer as Record<string, unknown>)[field] = value;
+/**
+ * Checks the parsed content of one settings file (`source` names it in errors); keys starting
+ * with `_` ("_comment") document the file and are dropped.
+ * @throws ConfigError naming the source and the field.
+ */
+export function checkFlashFile(data: unknown, source: string): Layer {
+  if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
+    data = Object.fromEntries(Object.entries(data).filter(([name]) => !name.startsWith('_')));
   }
-  return { layer, names };
+  return checkLayer(data, () => source);
+}
+
+function envName(name: string): string {
+  return Object.keys(ENV_VARS).find((variable) => ENV_VARS[variable] === name) ?? name;
+}
+
+/** The environment as a layer; an empty variable counts as unset. */
+function envLayer(env: Record<string, string | undefined>): Layer {
+  const data: Record<string, unknown> & { wifi?: Record<string, unknown> } = {};
+  for (const [variable, name] of Object.entries(ENV_VARS)) {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    const value = name === 'baud' ? numeric(raw) : raw;
+    if (name.startsWith('wifi.')) data.wifi = { ...data.wifi, [name.slice(5)]: value };
+    else data[name] = value;
+  }
+  return checkLayer(data, (problem) => `environment variable ${envName(problem.path)}`);
 }
 
 function flagLayer(flags: FlagOverrides): Layer {
-  const layer: Layer = {};
-  if (flags.board !== undefined) layer.board = checkField('board', flags.board, '--board') as BoardName;
-  if (flags.port !== undefined) layer.port = checkField('port', flags.port, '--port') as string;
-  if (flags.baud !== undefined) layer.baud = checkField('baud', numeric(flags.baud), '--baud') as number;
-  return layer;
+  const data: Record<string, unknown> = {};
+  if (flags.board !== undefined) data.board = flags.board;
+  if (flags.port !== undefined) data.port = flags.port;
+  if (flags.baud !== undefined) data.baud = numeric(flags.baud);
+  return checkLayer(data, (problem) => `--${problem.path}`);
 }
 
-/** Checks one field's value; returns it (an empty port becomes undefined, i.e. unset). */
-function checkField(field: string, value: unknown, source: string): unknown {
-  const fail = (rule: string): never => {
-    throw new ConfigError(`${source}: "${field}" ${rule}, got ${show(value)}`);
-  };
-  switch (field) {
-    case 'board':
-      if (!BOARDS.includes(value as BoardName)) fail(`must be one of ${BOARDS.join(', ')}`);
-      return value;
-    case 'save':
-      if (!SAVE_MODES.includes(value as SaveMode)) fail(`must be one of ${SAVE_MODES.join(', ')}`);
-      return value;
-    case 'credentials':
-      if (!CREDENTIAL_MODES.includes(value as CredentialMode)) fail(`must be one of ${CREDENTIAL_MODES.join(', ')}`);
-      return value;
-    case 'baud':
-      if (!Number.isInteger(value) || (value as number) <= 0) fail('must be a positive integer');
-      return value;
-    case 'port':
-      if (typeof value !== 'string') fail('must be a string: a serial device such as /dev/ttyUSB0 or COM3, or tcp://host:23');
-      if ((value as string).startsWith('tcp://') && !/^tcp:\/\/[^:/\s]+(:\d{1,5})?$/.test(value as string)) fail('must look like tcp://host or tcp://host:port');
-      return value === '' ? undefined : value;
-    case 'wifi.ssid':
-      if (typeof value !== 'string' || value === '' || Buffer.byteLength(value) > 32) fail('must be a non-empty string of at most 32 bytes');
-      return value;
-    case 'wifi.password':
-      if (typeof value !== 'string' || value.length > 64) fail('must be a string of at most 64 characters ("" for an open network)');
-      return value;
-    case 'server': {
-      let protocol = '';
-      try {
-        protocol = new URL(value as string).protocol;
-      } catch {
-        // reported below
-      }
-      if (typeof value !== 'string' || (protocol !== 'ws:' && protocol !== 'wss:')) fail('must be a ws:// or wss:// URL');
-      return value;
-    }
-    case 'deviceId':
-      if (typeof value !== 'string' || value === '') fail('must be a non-empty string');
-      return value;
-    case 'app':
-      if (!isObject(value)) fail('must be an object of application settings, e.g. {"sampleInterval": 5000}');
-      return value;
-    case 'token':
-      if (typeof value !== 'string' || !/^[A-Za-z0-9._~+/=-]{16,256}$/.test(value)) fail('must be the sink\'s token for this device: 16 to 256 letters, digits or ._~+/=-');
-      return value;
-    case 'telnet':
-      if (typeof value !== 'boolean') fail('must be true or false');
-      return value;
-  }
-  throw new Error(`checkField: no rule for ${field}`);
-}
-
-/** Applies defaults and the checks that need the merged result. */
-function complete(layer: Layer, committed: string, sources: Record<string, string>): FlashConfig {
-  const missing = (field: string): never => {
-    throw new ConfigError(`${committed}: "${field}" is required`);
-  };
-  const config: FlashConfig = {
-    board: layer.board ?? missing('board'),
-    port: layer.port,
-    baud: layer.baud ?? DEFAULT_BAUD,
-    save: layer.save ?? DEFAULT_SAVE,
-    wifi: { ssid: layer.wifi?.ssid ?? missing('wifi.ssid'), password: layer.wifi?.password ?? missing('wifi.password') },
-    server: layer.server ?? missing('server'),
-    deviceId: layer.deviceId ?? missing('deviceId'),
-  };
-  if (layer.app !== undefined) config.app = layer.app;
-  if (layer.telnet !== undefined) config.telnet = layer.telnet;
-  if (layer.credentials !== undefined) config.credentials = layer.credentials;
+/** Applies defaults, requires what must be there, and runs the checks that need the merged result. */
+function complete(merged: Record<string, unknown>, committed: string, sources: Record<string, string>): FlashConfig {
+  const { token, ...rest } = merged;
+  const result = validate(FlashConfigSchema, rest);
+  // Every layer passed the field rules: what is left is a field no layer set.
+  if (!result.ok) throw new ConfigError(fileMessage(committed, result.problem));
+  const config = result.value;
+  if (config.port === undefined) delete config.port;
   // The firmware reads the token as an application setting (firmware/app/config.ts).
-  if (layer.token !== undefined) config.app = { ...config.app, token: layer.token };
-  if (config.app) checkApp(config, sources.app ?? committed);
+  if (token !== undefined) config.app = { ...config.app, token: token as string };
+  if (config.app) checkSensors(config, sources.app ?? committed);
   // Only the ESP32 build has TLS (shared/reference/espruino-platform.md §2.4).
   if (config.board === 'esp8266' && config.server.startsWith('wss:')) {
     throw new ConfigError(`${sources.server}: "server" is a wss:// URL, but esp8266 has no TLS; use ws:// (or board esp32), got ${show(config.server)}`);
@@ -274,28 +286,19 @@ function complete(layer: Layer, committed: string, sources: Record<string, strin
   return config;
 }
 
+/** The sensors the app names must be ones this board has: known only once the layers are merged. */
+function checkSensors(config: FlashConfig, source: string): void {
+  const board = getBoard(config.board);
+  const known = sensorsOf(board);
+  const sensors = config.app?.sensors ?? [];
+  sensors.forEach((name, i) => {
+    if (!known.includes(name)) {
+      throw new ConfigError(fileMessage(source, { path: `app.sensors[${i}]`, segments: ['app', 'sensors', i], rule: `must be one of ${board.name}'s sensors: ${known.join(', ')}`, got: show(name) }));
+    }
+  });
+}
+
 /** "123" -> 123 so that env vars and flags go through the same integer check; anything else stays a string. */
 function numeric(raw: string): number | string {
   return /^\d+$/.test(raw) ? Number(raw) : raw;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function show(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
-}
-
-/** Checks the application settings here, as the board will, so a typo fails before the upload. */
-function checkApp(config: FlashConfig, source: string): void {
-  const board = getBoard(config.board);
-  const sensors = board.sensors.concat(board.analogPins);
-  // Placeholders are reported on their own (a dry run allows them): check the rest.
-  const given = { ...config.app, server: isPlaceholder(config.server) ? 'ws://127.0.0.1/' : config.server, deviceId: isPlaceholder(config.deviceId) ? 'placeholder' : config.deviceId };
-  try {
-    resolveAppConfig(given, sensors, board.readingCapacity, board.sensors);
-  } catch (error) {
-    throw new ConfigError(`${source}: "app": ${(error as Error).message}`);
-  }
 }

@@ -8,7 +8,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseStrict } from './cli';
+import { checkFlags, parseStrict, wholeFlag } from './cli';
+import { says, z } from './config-schema';
 import { boardNames } from '../boards/index';
 import { INTERVAL_MAX, INTERVAL_MIN } from '../firmware/app/wire';
 import { buildBoard, formatReport } from './build';
@@ -59,7 +60,24 @@ export const START_USAGE = `usage: npm start -- [options]
 
 Options take "--name value" or "--name=value".`;
 
-export type StartArgs = Omit<StartOptions, 'tokens'> & { duration: number; help: boolean; tokensFile?: string | undefined };
+const ENCODING = says('must be json or binary');
+
+/** The command line, as node:util parseArgs gives it (keyed by flag), checked and typed by one schema. */
+const StartArgsSchema = z.object({
+  help: z.boolean().default(false),
+  board: z.string().default('esp32').refine((board) => boardNames().includes(board), says(`must be one of ${boardNames().join(', ')}`)),
+  devices: wholeFlag(1, 100, 1),
+  host: z.string().min(1, says('must not be empty')).default('127.0.0.1'),
+  port: wholeFlag(0, 65535, 8080),
+  interval: wholeFlag(INTERVAL_MIN, INTERVAL_MAX, 1000),
+  encoding: z.enum(['json', 'binary'], ENCODING).default('json'),
+  file: z.string().optional(),
+  tokens: z.string().optional(),
+  duration: wholeFlag(0, 31_536_000, 0),
+  rebuild: z.boolean().default(false),
+}).transform(({ tokens, ...args }) => ({ ...args, tokensFile: tokens, log: (line: string) => console.log(line) }));
+
+export type StartArgs = z.output<typeof StartArgsSchema>;
 
 /** Parses the arguments with node:util parseArgs; an unknown flag or a bad value is an error naming it. */
 export function parseStartArgs(argv: string[]): StartArgs {
@@ -68,32 +86,7 @@ export function parseStartArgs(argv: string[]): StartArgs {
     interval: { type: 'string' }, encoding: { type: 'string' }, file: { type: 'string' }, tokens: { type: 'string' },
     duration: { type: 'string' }, rebuild: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
-  const whole = (name: 'devices' | 'port' | 'interval' | 'duration', fallback: number, min: number, max: number): number => {
-    const given = values[name];
-    if (given === undefined) return fallback;
-    const n = Number(given);
-    if (!/^\d+$/.test(given) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got "${given}"`);
-    return n;
-  };
-  const board = values.board ?? 'esp32';
-  if (!boardNames().includes(board)) throw new Error(`--board must be one of ${boardNames().join(', ')}, got "${board}"`);
-  const encoding = values.encoding ?? 'json';
-  if (encoding !== 'json' && encoding !== 'binary') throw new Error(`--encoding must be json or binary, got "${encoding}"`);
-  if (values.host === '') throw new Error('--host must not be empty');
-  return {
-    help: values.help ?? false,
-    board,
-    devices: whole('devices', 1, 1, 100),
-    host: values.host ?? '127.0.0.1',
-    port: whole('port', 8080, 0, 65535),
-    interval: whole('interval', 1000, INTERVAL_MIN, INTERVAL_MAX),
-    encoding,
-    file: values.file,
-    tokensFile: values.tokens,
-    duration: whole('duration', 0, 0, 31_536_000),
-    rebuild: values.rebuild ?? false,
-    log: (line) => console.log(line),
-  };
+  return checkFlags(StartArgsSchema, values);
 }
 
 /** What the firmware bundle is built from: a change to any of these makes dist/ stale. */

@@ -75,6 +75,11 @@ function bad(field: string, rule: string, value: unknown): Error {
 /**
  * Fills defaults (the board's buffer capacity and sensors first) and checks every field; an
  * error names the field. `known` lists the sensors the board has.
+ *
+ * `npm run flash` checks the same settings before an upload, from its schema
+ * (tools/app-settings.ts); the board still checks what it reads, since FLASH_CONFIG may also come
+ * from the simulated board, `npm start` or a hand-written statement.
+ * test/flash/app-settings.test.ts holds the two to the same fields, bounds and defaults.
  */
 export function resolveAppConfig(given: { [field: string]: unknown }, known: string[], boardCapacity: number, boardSensors: string[]): AppConfig {
   const out = {} as { [field: string]: unknown };

@@ -104,5 +104,9 @@ describe('npm start: arguments', () => {
     expect(() => parseStartArgs(['--interval', '10'])).to.throw('--interval must be a whole number from 50 to 86400000, got "10"');
     expect(() => parseStartArgs(['--board', 'esp33'])).to.throw('--board must be one of esp32, esp8266, got "esp33"');
     expect(() => parseStartArgs(['--port'])).to.throw(/--port/);
+    expect(() => parseStartArgs(['--encoding', 'cbor'])).to.throw('--encoding must be json or binary, got "cbor"');
+    expect(() => parseStartArgs(['--devices', '2x'])).to.throw('--devices must be a whole number from 1 to 100, got "2x"');
+    expect(() => parseStartArgs(['--host='])).to.throw('--host must not be empty');
+    expect(parseStartArgs(['--tokens', 't.json', '--rebuild'])).to.include({ tokensFile: 't.json', rebuild: true, devices: 1, port: 8080, duration: 0, host: '127.0.0.1' });
   });
 });

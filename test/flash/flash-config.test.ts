@@ -51,8 +51,9 @@ describe('tools/flash-config', () => {
     expect(placeholders).to.deep.equal(['wifi.ssid', 'wifi.password', 'server', 'deviceId']);
   });
 
-  it('defaults baud to 115200 and save to storage, and ignores "_" comment keys', () => {
-    const { config } = load({ ...VALID, baud: undefined, save: undefined, _comment: 'notes' });
+  it('defaults baud to 115200 and save to storage, and ignores "_" comment keys and "$schema"', () => {
+    const { config } = load({ ...VALID, baud: undefined, save: undefined, _comment: 'notes', $schema: './flash.schema.json' }, { $schema: './flash.schema.json' });
+    expect(config).to.not.have.property('$schema');
     expect(config.baud).to.equal(115200);
     expect(config.save).to.equal('storage');
     expect(config.port).to.equal('/dev/ttyUSB0');
@@ -74,10 +75,20 @@ describe('tools/flash-config', () => {
       ['wifi (unknown key)', { wifi: { ssid: 'Home', password: 'x', pass: 'y' } }, 'unknown field "wifi.pass"'],
       ['server (scheme)', { server: 'http://example.com/' }, '"server" must be a ws:// or wss:// URL, got "http://example.com/"'],
       ['server (not a URL)', { server: 'my server' }, '"server" must be a ws:// or wss:// URL, got "my server"'],
-      ['deviceId', { deviceId: '' }, '"deviceId" must be a non-empty string, got ""'],
-      ['app (a typo in a setting)', { app: { sampleIntervall: 5 } }, '"app": unknown config field sampleIntervall'],
-      ['app (a bad value)', { app: { sampleInterval: 1 } }, '"app": config field sampleInterval must be a whole number from 50'],
-      ['app (a sensor the board lacks)', { board: 'esp8266', app: { sensors: ['analog', 'temperature'] } }, '"app": config field sensors must be names from analog, memory, A0, got "temperature"'],
+      ['deviceId (empty)', { deviceId: '' }, `"deviceId" must be 1 to 32 letters, digits, '-', '_' or '.', got ""`],
+      // The board refuses it at boot; the host now does too, with or without "app".
+      ['deviceId (a space)', { deviceId: 'my board' }, `"deviceId" must be 1 to 32 letters, digits, '-', '_' or '.', got "my board"`],
+      ['server (no host)', { server: 'ws://' }, '"server" must be a ws:// or wss:// URL, got "ws://"'],
+      ['app (not an object)', { app: 5000 }, '"app" must be an object of application settings, e.g. {"sampleInterval": 5000}, got 5000'],
+      ['app (a typo in a setting)', { app: { sampleIntervall: 5 } }, 'unknown field "app.sampleIntervall" (known: app.sampleInterval, app.sensors, app.bufferCapacity, app.encoding,'],
+      ['app (a bad value)', { app: { sampleInterval: 1 } }, '"app.sampleInterval" must be a whole number from 50 to 86400000, got 1'],
+      ['app (a fraction)', { app: { window: 2.5 } }, '"app.window" must be a whole number from 1 to 1000, got 2.5'],
+      ['app (a sensor the board lacks)', { board: 'esp8266', app: { sensors: ['analog', 'temperature'] } }, '"app.sensors[1]" must be one of esp8266\'s sensors: analog, memory, A0, got "temperature"'],
+      ['app (a sensor no board has)', { app: { sensors: ['humidity'] } }, '"app.sensors[0]" must be one of analog, temperature, memory, D32,'],
+      ['app (no sensors)', { app: { sensors: [] } }, '"app.sensors" must be a list of 1 to 16 sensor names, got []'],
+      ['app (encoding)', { app: { encoding: 'cbor' } }, '"app.encoding" must be "json" or "binary", got "cbor"'],
+      ['app (bounds the wrong way round, the default filling in)', { app: { reconnectMaxDelay: 500 } }, '"app.reconnectMaxDelay" must be at least reconnectMinDelay (1000), got 500'],
+      ['app (server belongs at the top level)', { app: { server: 'ws://h/' } }, 'unknown field "app.server"'],
       ['telnet', { telnet: 'yes' }, '"telnet" must be true or false'],
       ['credentials', { credentials: 'nvs' }, '"credentials" must be one of code, wifi-save, got "nvs"'],
       ['token', { token: 'short' }, '"token" must be the sink\'s token for this device: 16 to 256 letters, digits or ._~+/=-, got "short"'],
@@ -95,8 +106,9 @@ describe('tools/flash-config', () => {
     });
 
     it('a missing required field', () => {
-      expect(failure(() => load({ ...VALID, server: undefined }))).to.equal('flash.config.json: "server" is required');
-      expect(failure(() => load({ ...VALID, wifi: { ssid: 'Home' } }))).to.equal('flash.config.json: "wifi.password" is required');
+      expect(failure(() => load({ ...VALID, server: undefined }))).to.equal('flash.config.json: "server" is required; it must be a ws:// or wss:// URL');
+      expect(failure(() => load({ ...VALID, wifi: { ssid: 'Home' } })))
+        .to.equal('flash.config.json: "wifi.password" is required; it must be a string of at most 64 characters ("" for an open network)');
     });
 
     it('wss:// on esp8266, which has no TLS', () => {
@@ -106,7 +118,7 @@ describe('tools/flash-config', () => {
 
     it('invalid JSON, a non-object, a missing file', () => {
       expect(failure(() => load('{ "board": '))).to.match(/^flash\.config\.json: not valid JSON \(/);
-      expect(failure(() => load('[1, 2]'))).to.equal('flash.config.json: must be a JSON object');
+      expect(failure(() => load('[1, 2]'))).to.equal('flash.config.json: must be a JSON object, got [1,2]');
       expect(failure(() => loadFlashConfig(path.join(dir, 'nope.json'), {}))).to.equal('config file not found: nope.json');
     });
 
@@ -118,6 +130,9 @@ describe('tools/flash-config', () => {
         .to.equal('environment variable WS_SERVER_URL: "server" must be a ws:// or wss:// URL, got "example.com"');
       expect(failure(() => load(VALID, undefined, {}, { baud: 'fast' }))).to.equal('--baud: "baud" must be a positive integer, got "fast"');
       expect(failure(() => load(VALID, undefined, {}, { board: 'esp99' }))).to.equal('--board: "board" must be one of esp32, esp8266, got "esp99"');
+      expect(failure(() => load(VALID, undefined, { WIFI_SSID: 'x'.repeat(33) })))
+        .to.equal(`environment variable WIFI_SSID: "wifi.ssid" must be a non-empty string of at most 32 bytes, got "${'x'.repeat(33)}"`);
+      expect(failure(() => load(VALID, { app: { pongTimeout: 50 } }))).to.equal('flash.local.json: "app.pongTimeout" must be a whole number from 100 to 600000, got 50');
     });
   });
 
@@ -149,6 +164,11 @@ describe('tools/flash-config', () => {
         board: 'esp8266', port: 'tcp://10.0.0.5:23', baud: 9600, save: 'ram',
         wifi: { ssid: 'EnvNet', password: 'YOUR_WIFI_PASSWORD' }, server: 'ws://env/', deviceId: 'e1',
       });
+    });
+
+    it('an empty port reads as unset: the committed file\'s "" leaves none, a local "" keeps the lower layer\'s', () => {
+      expect(load(committed).config.port).to.equal(undefined);
+      expect(load({ ...committed, port: '/dev/ttyUSB0' }, { port: '' }).config.port).to.equal('/dev/ttyUSB0');
     });
 
     it('flags beat the environment', () => {

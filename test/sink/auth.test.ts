@@ -141,12 +141,18 @@ describe('sink token file', () => {
     writeFileSync(file, '{oops');
     expect(() => loadTokens(file)).to.throw(/bad\.json: not valid JSON/);
     expect(() => loadTokens(join(dir, 'none.json'))).to.throw(/none\.json: ENOENT/);
-    expect(() => checkTokens({ devices: {} }, 'f')).to.throw('f: "admin" must be a token');
+    expect(() => checkTokens({ devices: {} }, 'f')).to.throw('f: "admin" is required; it must be a token of 16 to 256 letters, digits or ._~+/=-');
+    expect(() => checkTokens({ admin: 'short' }, 'f')).to.throw('f: "admin" must be a token of 16 to 256 letters, digits or ._~+/=-, got "short"');
+    expect(() => checkTokens([], 'f')).to.throw('f: must be a JSON object {"admin": …, "devices": {…}}, got []');
+    expect(() => checkTokens({ admin: TOKENS.admin, devices: [] }, 'f')).to.throw('f: "devices" must be an object of device id to token, got []');
+    expect(() => checkTokens({ admin: TOKENS.admin, devices: { 'bad id': 'abcdefghijklmnop-_0123' } }, 'f'))
+      .to.throw(`f: "devices" has a key that must be 1 to 32 letters, digits, '-', '_' or '.', got "bad id"`);
     expect(() => checkTokens({ admin: TOKENS.admin, devices: { a: 'short' } }, 'f')).to.throw('f: "devices.a" must be a token');
     expect(() => checkTokens({ admin: TOKENS.admin, devices: { a: 'same-token-0123456789', b: 'same-token-0123456789' } }, 'f'))
       .to.throw('f: "devices.b" has the same token as "devices.a"');
     expect(() => checkTokens({ admin: TOKENS.admin, devices: { a: TOKENS.admin } }, 'f')).to.throw('"devices.a" has the admin token');
-    expect(() => checkTokens({ ...TOKENS, extra: 1 }, 'f')).to.throw('f: unknown field "extra"');
+    expect(() => checkTokens({ ...TOKENS, extra: 1 }, 'f')).to.throw('f: unknown field "extra" (known: admin, devices)');
+    expect(checkTokens({ admin: TOKENS.admin }, 'f')).to.deep.equal({ admin: TOKENS.admin, devices: {} });
     expect(readFileSync(file, 'utf8')).to.equal('{oops');
   });
 

@@ -28,7 +28,10 @@ describe('sink command line', () => {
     expect(() => parseSinkArgs(['--prot', '80'])).to.throw(/Unknown option '--prot'.*--help/);
     expect(() => parseSinkArgs(['--port', 'eighty'])).to.throw('--port must be a whole number from 0 to 65535, got "eighty"');
     expect(() => parseSinkArgs(['--port', '70000'])).to.throw(/--port must be/);
+    expect(() => parseSinkArgs(['--port', '70000'])).to.throw('--port must be a whole number from 0 to 65535, got "70000"');
+    expect(() => parseSinkArgs(['--host='])).to.throw('--host must not be empty, got ""');
     expect(() => parseSinkArgs(['--add-device', 'x'])).to.throw('--add-device needs --tokens FILE');
+    expect(() => parseSinkArgs(['--tokens', 't.json', '--add-device', 'my board'])).to.throw(`--add-device must be 1 to 32 letters, digits, '-', '_' or '.', got "my board"`);
     expect(() => parseSinkArgs(['extra'])).to.throw(/Unexpected argument 'extra'/);
   });
 

@@ -11,17 +11,25 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { DEVICE_ID_RULE, DeviceId, fileMessage, says, Token, validate, z } from '../config-schema';
+
+/** The token file: the admin token and each device's token; one schema gives its checks and its type. */
+export const SinkTokensSchema = z.strictObject({
+  admin: Token,
+  devices: z.record(DeviceId, Token, says('must be an object of device id to token')).default({}),
+}, says('must be a JSON object {"admin": …, "devices": {…}}')).superRefine((tokens, ctx) => {
+  const seen = new Map<string, string>();
+  for (const [device, token] of Object.entries(tokens.devices)) {
+    // One token, one device: otherwise a token would not say which device is talking.
+    const other = seen.get(token);
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['devices', device], message: `has the same token as "devices.${other}"` });
+    if (sameToken(token, tokens.admin)) ctx.addIssue({ code: 'custom', path: ['devices', device], message: 'has the admin token' });
+    seen.set(token, device);
+  }
+});
 
 /** The admin token and each device's token. */
-export interface SinkTokens {
-  admin: string;
-  devices: { [device: string]: string };
-}
-
-/** Token characters (RFC 6750 token68, as the firmware checks them) and a length that resists guessing. */
-const TOKEN = /^[A-Za-z0-9._~+/=-]{16,256}$/;
-/** Device ids as the firmware accepts them (firmware/app/config.ts). */
-const DEVICE_ID = /^[A-Za-z0-9_.-]{1,32}$/;
+export type SinkTokens = z.output<typeof SinkTokensSchema>;
 
 /** A new random token: 24 bytes, base64url (32 characters). */
 export function newToken(): string {
@@ -64,25 +72,9 @@ export function deviceOf(tokens: SinkTokens, token: string | null): string | nul
 
 /** Checks a token set; an error names the field (`source` says where it came from). */
 export function checkTokens(value: unknown, source: string): SinkTokens {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${source}: must be a JSON object {"admin": …, "devices": {…}}`);
-  const data = value as { [key: string]: unknown };
-  for (const key of Object.keys(data)) {
-    if (key !== 'admin' && key !== 'devices') throw new Error(`${source}: unknown field "${key}" (known: admin, devices)`);
-  }
-  if (typeof data.admin !== 'string' || !TOKEN.test(data.admin)) throw new Error(`${source}: "admin" must be a token of 16 to 256 letters, digits or ._~+/=-`);
-  const devices = data.devices ?? {};
-  if (typeof devices !== 'object' || devices === null || Array.isArray(devices)) throw new Error(`${source}: "devices" must be an object of device id to token`);
-  const seen = new Map<string, string>();
-  for (const [device, token] of Object.entries(devices as { [key: string]: unknown })) {
-    if (!DEVICE_ID.test(device)) throw new Error(`${source}: device id "${device}" must be 1 to 32 letters, digits, '-', '_' or '.'`);
-    if (typeof token !== 'string' || !TOKEN.test(token)) throw new Error(`${source}: "devices.${device}" must be a token of 16 to 256 letters, digits or ._~+/=-`);
-    // One token, one device: otherwise a token would not say which device is talking.
-    const other = seen.get(token);
-    if (other !== undefined) throw new Error(`${source}: "devices.${device}" has the same token as "devices.${other}"`);
-    if (sameToken(token, data.admin)) throw new Error(`${source}: "devices.${device}" has the admin token`);
-    seen.set(token, device);
-  }
-  return { admin: data.admin, devices: devices as { [device: string]: string } };
+  const result = validate(SinkTokensSchema, value);
+  if (!result.ok) throw new Error(fileMessage(source, result.problem));
+  return result.value;
 }
 
 /** Reads and checks a token file. */
@@ -107,7 +99,7 @@ export function loadTokens(file: string): SinkTokens {
  * not exist. Refuses a device that already has one, so a token in use is never replaced by mistake.
  */
 export function addDevice(file: string, device: string): { token: string; created: boolean } {
-  if (!DEVICE_ID.test(device)) throw new Error(`--add-device: device id "${device}" must be 1 to 32 letters, digits, '-', '_' or '.'`);
+  if (!validate(DeviceId, device).ok) throw new Error(`--add-device: device id "${device}" ${DEVICE_ID_RULE}`);
   const created = !existsSync(file);
   const tokens: SinkTokens = created ? { admin: newToken(), devices: {} } : loadTokens(file);
   if (tokens.devices[device] !== undefined) throw new Error(`token file ${file}: ${device} already has a token (delete its line to issue a new one)`);

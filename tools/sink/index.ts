@@ -4,7 +4,8 @@
  * Run it by itself: `npx tsx tools/sink/index.ts [options]` (--help lists them), then open the
  * dashboard and point the boards at one of the device URLs it prints.
  */
-import { parseStrict } from '../cli';
+import { checkFlags, parseStrict, wholeFlag } from '../cli';
+import { DeviceId, says, z } from '../config-schema';
 import { addDevice, loadTokens, type SinkTokens } from './auth';
 import { hostPort, reachableHosts } from './addresses';
 import { startSink } from './server';
@@ -28,17 +29,25 @@ export const SINK_USAGE = `usage: npx tsx tools/sink/index.ts [options]
 
 Options take "--name value" or "--name=value".`;
 
-/** The sink's command line, checked: an unknown flag or a bad value is an error naming it. */
-export interface SinkArgs {
-  help: boolean;
-  host: string;
-  port: number;
-  file?: string | undefined;
-  tokens?: string | undefined;
-  addDevice?: string | undefined;
-}
+/**
+ * The sink's command line, as node:util parseArgs gives it (strings, keyed by flag), checked and
+ * typed by one schema.
+ */
+const SinkArgsSchema = z.object({
+  help: z.boolean().default(false),
+  host: z.string().min(1, says('must not be empty')).default('127.0.0.1'),
+  port: wholeFlag(0, 65535, 8080),
+  file: z.string().optional(),
+  tokens: z.string().optional(),
+  'add-device': DeviceId.optional(),
+}).superRefine((args, ctx) => {
+  if (args['add-device'] !== undefined && args.tokens === undefined) ctx.addIssue({ code: 'custom', path: ['add-device'], message: 'needs --tokens FILE: the file to add the device to' });
+}).transform((args) => ({ help: args.help, host: args.host, port: args.port, file: args.file, tokens: args.tokens, addDevice: args['add-device'] }));
 
-/** Parses the sink's arguments with node:util parseArgs (strict: unknown flags throw). */
+/** The sink's command line, checked: an unknown flag or a bad value is an error naming it. */
+export type SinkArgs = z.output<typeof SinkArgsSchema>;
+
+/** Parses the sink's arguments with node:util parseArgs (strict: unknown flags throw), then checks them. */
 export function parseSinkArgs(argv: string[]): SinkArgs {
   const { values } = parseStrict(argv, {
     host: { type: 'string' },
@@ -48,11 +57,7 @@ export function parseSinkArgs(argv: string[]): SinkArgs {
     'add-device': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
-  const port = values.port === undefined ? 8080 : Number(values.port);
-  if (!/^\d+$/.test(values.port ?? '0') || port > 65535) throw new Error(`--port must be a whole number from 0 to 65535, got "${values.port}"`);
-  if (values.host === '') throw new Error('--host must not be empty');
-  if (values['add-device'] !== undefined && values.tokens === undefined) throw new Error('--add-device needs --tokens FILE: the file to add the device to');
-  return { help: values.help ?? false, host: values.host ?? '127.0.0.1', port, file: values.file, tokens: values.tokens, addDevice: values['add-device'] };
+  return checkFlags(SinkArgsSchema, values);
 }
 
 async function main(): Promise<void> {
