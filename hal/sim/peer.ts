@@ -84,7 +84,8 @@ export class SimPeer {
   /** Every byte received from the client so far, concatenated. */
   received(): Uint8Array {
     // Keep the concatenation so repeated calls do not copy every chunk again.
-    const all = (this.chunks.length === 1 ? this.chunks[0] : undefined) ?? concat(this.chunks);
+    const [first] = this.chunks;
+    const all = this.chunks.length === 1 && first ? first : concat(this.chunks);
     this.chunks = [all];
     return all.slice();
   }
