@@ -49,7 +49,8 @@ export interface BuiltBundle {
 /** What buildBoard produced for one board. */
 export interface BoardBuild {
   board: string;
-  bundles: BuiltBundle[];
+  /** wsclient.js first (always built), then firmware.js when there is an app, then ws.js. */
+  bundles: [BuiltBundle, ...BuiltBundle[]];
   /** Remarks for the report, e.g. a skipped firmware.js. */
   notes: string[];
   /** Loud remarks: a bundle above its resident target (but within its limit). */
@@ -85,9 +86,8 @@ export async function buildBoard(boardName: string, outDir?: string): Promise<Bo
   const board = getBoard(boardName);
   const dir = path.join(path.resolve(outDir ?? path.join(ROOT, 'dist')), board.name);
   const define = boardDefines(board);
-  const result: BoardBuild = { board: board.name, bundles: [], notes: [], warnings: [] };
-
-  result.bundles.push(await bundle(board, dir, { entry: LIBRARY_ENTRY, format: 'module', define }, 'wsclient', board.budget.wsclient, board.budget.residentVars));
+  const library = await bundle(board, dir, { entry: LIBRARY_ENTRY, format: 'module', define }, 'wsclient', board.budget.wsclient, board.budget.residentVars);
+  const result: BoardBuild = { board: board.name, bundles: [library], notes: [], warnings: [] };
   if (existsSync(APP_ENTRY)) {
     result.bundles.push(await bundle(board, dir, { entry: APP_ENTRY, format: 'iife', define }, 'firmware', board.budget.firmware, null));
   } else {

@@ -85,7 +85,7 @@ const MISSING_MEMBERS: Record<string, readonly string[]> = {
 };
 
 /** Why each syntactic construct is flagged; the key is the violation's `construct`. */
-const SYNTAX: Record<string, string> = {
+const SYNTAX = {
   label: 'labeled statements are not supported by Espruino',
   'tagged template': 'tagged templates are not supported by Espruino',
   '#private': 'not supported by Espruino; use a plain property such as `_name`',
@@ -114,7 +114,9 @@ const SYNTAX: Record<string, string> = {
   'import.meta': '`import.meta` is not supported by Espruino',
   'dynamic import()': '`import()` is not supported by Espruino; use require()',
   'syntax error': 'the bundle does not parse',
-};
+} as const;
+/** The same reasons, looked up by any construct name: flag() also reports constructs without an entry. */
+const SYNTAX_REASONS: Readonly<Record<string, string>> = SYNTAX;
 
 /**
  * Checks a bundle against the subset of JavaScript Espruino runs.
@@ -155,7 +157,7 @@ export function checkEspruinoSubset(
   }
 
   fullAncestor(ast, (node, _state, ancestors, walkType) => {
-    const flag = (construct: string, at: AnyNode = node, reason = SYNTAX[construct]) => {
+    const flag = (construct: string, at: AnyNode = node, reason = SYNTAX_REASONS[construct]) => {
       if (allow.some((a) => a.construct === construct && a.matches(ancestors))) return;
       report(construct, reason ?? construct, at.loc);
     };
@@ -291,8 +293,8 @@ function isFree(name: string, ancestors: readonly AnyNode[]): boolean {
 
 /** True when the pattern at the end of `ancestors` is nested in another pattern (reported once). */
 function insidePattern(ancestors: readonly AnyNode[]): boolean {
-  for (let i = ancestors.length - 2; i >= 0; i--) {
-    const t = ancestors[i]!.type;
+  for (const ancestor of ancestors.slice(0, -1).reverse()) {
+    const t = ancestor.type;
     if (t === 'ObjectPattern' || t === 'ArrayPattern') return true;
     if (t !== 'Property' && t !== 'AssignmentPattern' && t !== 'RestElement') return false;
   }
@@ -302,9 +304,9 @@ function insidePattern(ancestors: readonly AnyNode[]): boolean {
 /** `X.y` or `X['y']` with a plain identifier `X`, else null. */
 /** The innermost function around the last of `ancestors`, if any. */
 function nearestFunction(ancestors: AnyNode[]): AnyNode | undefined {
-  for (let i = ancestors.length - 2; i >= 0; i--) {
-    const t = ancestors[i].type;
-    if (t === 'ArrowFunctionExpression' || t === 'FunctionExpression' || t === 'FunctionDeclaration') return ancestors[i];
+  for (const ancestor of ancestors.slice(0, -1).reverse()) {
+    const t = ancestor.type;
+    if (t === 'ArrowFunctionExpression' || t === 'FunctionExpression' || t === 'FunctionDeclaration') return ancestor;
   }
   return undefined;
 }

@@ -245,9 +245,10 @@ export function estimateResidentVars(source: string, blocksize: number, file = '
   // bundle (`(() => { … })();`, esbuild's format for applications) is walked inside its function,
   // whose scope plays the module scope's part.
   let body = (ast.body as AnyNode[]).filter((statement) => !statement.directive);
-  if (body.length === 1 && body[0].type === 'ExpressionStatement' && body[0].expression.type === 'CallExpression'
-    && /^(Arrow)?FunctionExpression$/.test(body[0].expression.callee.type) && body[0].expression.callee.body.type === 'BlockStatement') {
-    body = body[0].expression.callee.body.body;
+  const [only] = body;
+  if (body.length === 1 && only && only.type === 'ExpressionStatement' && only.expression.type === 'CallExpression'
+    && /^(Arrow)?FunctionExpression$/.test(only.expression.callee.type) && only.expression.callee.body.type === 'BlockStatement') {
+    body = only.expression.callee.body.body;
   }
   type Breakdown = typeof breakdown;
   const snapshot = (): Breakdown => ({ ...breakdown });

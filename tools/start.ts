@@ -191,10 +191,11 @@ export async function start(options: StartOptions): Promise<Running> {
   let firmwareFile: string;
   try {
     const dist = path.join(ROOT, 'dist', options.board);
-    const outputs = [path.join(dist, 'firmware.js'), path.join(dist, 'wsclient.js')];
+    const firmware = path.join(dist, 'firmware.js');
+    const outputs = [firmware, path.join(dist, 'wsclient.js')];
     const state = options.rebuild ? { fresh: false, reason: '--rebuild' } : upToDate(outputs, BUILD_INPUTS.map((p) => path.join(ROOT, p)));
     if (state.fresh) {
-      firmwareFile = outputs[0];
+      firmwareFile = firmware;
       log(`dist/${options.board}/firmware.js is up to date (${state.reason}): not rebuilding`);
     } else {
       log(`building: ${state.reason}`);

@@ -109,8 +109,18 @@ export class SimClock implements Clock {
 
   /** The earliest live timer, discarding cleared ones on the way. */
   private peek(): Timer | undefined {
-    while (this.heap.length > 0 && !this.live.has(this.heap[0].id)) this.pop();
-    return this.heap[0];
+    for (let top = this.heap[0]; top !== undefined; top = this.heap[0]) {
+      if (this.live.has(top.id)) return top;
+      this.pop();
+    }
+    return undefined;
+  }
+
+  /** The timer in heap slot `i`; an empty slot inside the heap is a bug in the heap code. */
+  private slot(i: number): Timer {
+    const timer = this.heap[i];
+    if (timer === undefined) throw new Error(`SimClock: heap slot ${i} of ${this.heap.length} is empty`);
+    return timer;
   }
 
   private push(timer: Timer): void {
@@ -119,8 +129,10 @@ export class SimClock implements Clock {
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (compare(heap[parent], heap[i]) <= 0) break;
-      [heap[parent], heap[i]] = [heap[i], heap[parent]];
+      const above = this.slot(parent);
+      if (compare(above, timer) <= 0) break;
+      heap[parent] = timer;
+      heap[i] = above;
       i = parent;
     }
   }
@@ -129,16 +141,31 @@ export class SimClock implements Clock {
     const heap = this.heap;
     const last = heap.pop();
     if (last === undefined || heap.length === 0) return;
+    // `last` sinks from the root, swapping with its smaller child while that child is smaller.
     heap[0] = last;
     let i = 0;
     for (;;) {
       const left = 2 * i + 1;
       const right = left + 1;
       let smallest = i;
-      if (left < heap.length && compare(heap[left], heap[smallest]) < 0) smallest = left;
-      if (right < heap.length && compare(heap[right], heap[smallest]) < 0) smallest = right;
+      let least = last;
+      if (left < heap.length) {
+        const candidate = this.slot(left);
+        if (compare(candidate, least) < 0) {
+          smallest = left;
+          least = candidate;
+        }
+      }
+      if (right < heap.length) {
+        const candidate = this.slot(right);
+        if (compare(candidate, least) < 0) {
+          smallest = right;
+          least = candidate;
+        }
+      }
       if (smallest === i) return;
-      [heap[smallest], heap[i]] = [heap[i], heap[smallest]];
+      heap[smallest] = last;
+      heap[i] = least;
       i = smallest;
     }
   }

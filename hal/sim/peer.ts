@@ -83,8 +83,11 @@ export class SimPeer {
 
   /** Every byte received from the client so far, concatenated. */
   received(): Uint8Array {
-    if (this.chunks.length !== 1) this.chunks = [concat(this.chunks)];
-    return this.chunks[0].slice();
+    // Keep the concatenation so repeated calls do not copy every chunk again.
+    const [first] = this.chunks;
+    const all = this.chunks.length === 1 && first ? first : concat(this.chunks);
+    this.chunks = [all];
+    return all.slice();
   }
 
   /** @internal A segment from the client has arrived (called from a clock timer). */

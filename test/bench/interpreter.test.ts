@@ -20,6 +20,7 @@ import {
 import {
   byteStringLiteral, harnessScript, residentScript, interpreterFailure, markerLines, parseHarnessOutput, storageCheckScript, storageWriteScripts, type HarnessOptions,
 } from '../../tools/bench/interpreter-harness';
+import { at } from '../helpers/at';
 
 const BIN = process.env.ESPRUINO_BIN;
 const MODULE = 'exports.WebSocket = function () { /* MODULE-TEXT-0123 */ };';
@@ -239,9 +240,9 @@ describe('bench: interpreter', () => {
       const rows = targetRows(result);
       expect(rows.map((r) => r.pass)).to.deep.equal([true, true, true, false, true, true, false]);
       expect(rows[0]).to.deep.equal({ target: 'wsclient resident after require ≤ 400 vars', measured: '350 vars', pass: true });
-      expect(rows[1].measured).to.equal('3.00× (ours 1 ms, theirs 3 ms)');
-      expect(rows[3].target).to.equal('1000B text ≥ 15× ws.min.js (median)');
-      expect(rows[5].measured).to.match(/^2\.20 copies/);
+      expect(at(rows, 1, 'rows').measured).to.equal('3.00× (ours 1 ms, theirs 3 ms)');
+      expect(at(rows, 3, 'rows').target).to.equal('1000B text ≥ 15× ws.min.js (median)');
+      expect(at(rows, 5, 'rows').measured).to.match(/^2\.20 copies/);
       const report = formatReport([result]).join('\n');
       expect(report).to.include('interpreter ESP32-like 16B text: ours 1 ms/rt, ws.min.js 3 ms/rt, ratio 3.00');
       expect(report).to.match(/1000B text ≥ 15× ws\.min\.js \(median\) +5\.00× .* FAIL/);
@@ -268,8 +269,8 @@ describe('bench: interpreter', () => {
         { target: 'wsclient resident after require ≤ 400 vars', measured: '390 vars', pass: true },
         { target: 'every echo (0–8000 B, text and binary), every byte checked', measured: 'failed: 8000B binary', pass: false },
       ]);
-      expect(libraryVars(loaded.subjects[0], loaded.pool)).to.equal(390);
-      expect(inFlashVars(loaded.subjects[0], loaded.pool)).to.equal(390);
+      expect(libraryVars(at(loaded.subjects, 0, 'loaded.subjects'), loaded.pool)).to.equal(390);
+      expect(inFlashVars(at(loaded.subjects, 0, 'loaded.subjects'), loaded.pool)).to.equal(390);
     });
 
     it('tabulates the resident estimate against the measured figure, per pool, with the error and the 20 % verdict', () => {
@@ -353,9 +354,10 @@ describe('bench: interpreter', () => {
         total: probe.total, blocksize: probe.blocksize, freeAtStart: probe.free, freeWithHarness: probe.freeWithHarness,
       };
       const subjects = ['ours', 'again'].map((name) => ({ name, source: { esp32: source, esp8266: source }, origin: { esp32: name, esp8266: name } }));
-      const [result] = await runInterpreterBench([testPool], subjects, {
+      const results = await runInterpreterBench([testPool], subjects, {
         sizes: [16], rounds: { 16: 3 }, binaryRounds: 1, memRounds: 2, instrumentSizes: [16], bigSizes: [], echoTimeoutMs: 20000, settleMs: 20, runTimeoutMs: 60000,
       });
+      const result = at(results, 0, 'results of the one pool');
       const report = formatReport([result]);
       console.log(report.map((l) => `      ${l}`).join('\n'));
       for (const s of result.subjects) {
@@ -375,7 +377,7 @@ describe('bench: interpreter', () => {
           expect(m.medianMs).to.be.finite.and.greaterThan(0);
           expect(m.memory.peak).to.be.at.least(m.memory.open);
         }
-        expect(s.sizes[0].jsMsPerRt).to.be.finite;
+        expect(at(s.sizes, 0, 's.sizes').jsMsPerRt).to.be.finite;
       }
       // The estimate against the interpreter, for both subjects and the synthetic module.
       expect(result.estimates!.map((e) => e.module)).to.deep.equal([`wsclient.js (${board})`, 'again', 'synthetic (tables, a class)']);

@@ -8,6 +8,7 @@ import { resolveClientOptions } from '../../firmware/client-options';
 import { createSimBoard, type BoardName } from '../../tools/simboard/index';
 import { resolveOptions } from '../../protocol/index';
 import { TX_PAYLOAD_OFFSET } from '../../protocol/options';
+import { entry } from '../helpers/at';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -88,8 +89,7 @@ describe('boards', () => {
           for (const sensor of board.sensors) {
             // The simulated chip has no process.memory(); every Espruino build has (espruino-platform §4.2).
             if (sensor === 'memory') continue;
-            expect(reads[sensor], `a read for ${sensor}`).to.be.a('string');
-            const value = chip.evaluate(reads[sensor]) as number;
+            const value = chip.evaluate(entry(reads, sensor, 'sensor reads')) as number;
             expect(value, `${board.name} ${sensor}`).to.be.a('number').and.not.be.NaN;
           }
           if (!board.sensors.includes('temperature')) expect(chip.evaluate('isNaN(E.getTemperature())')).to.equal(true);

@@ -10,6 +10,7 @@ import { boardsFromArgs, buildBoard, formatReport, type BoardBuild } from '../..
 import { checkEspruinoSubset } from '../../tools/espruino-gate';
 import { estimateResidentVars } from '../../tools/memory-estimate';
 import { installEspruinoFakes, changingRegister, tick, type EspruinoFakes } from '../hal/espruino-fakes';
+import { at, entry } from '../helpers/at';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -32,21 +33,22 @@ describe('tools/build', function () {
       before(async () => {
         built[name] = await buildBoard(name, out);
       });
+      const build = (): BoardBuild => entry(built, name, 'boards built by before()');
 
       it('writes dist/<board>/wsclient.js under budget, with the map kept apart', () => {
         const board = getBoard(name);
-        const lib = built[name].bundles[0];
+        const lib = build().bundles[0];
         expect(lib.file).to.equal(join(out, name, 'wsclient.js'));
         expect(lib.map).to.equal(join(out, name, 'maps', 'wsclient.js.map'));
         expect(existsSync(`${lib.file}.map`)).to.equal(false);
         expect(lib.bytes).to.equal(readFileSync(lib.file).length);
         expect(lib.budget).to.equal(board.budget.wsclient);
         expect(lib.bytes).to.be.below(lib.budget);
-        expect(formatReport(built[name])).to.include('wsclient.js').and.to.include('%');
+        expect(formatReport(build())).to.include('wsclient.js').and.to.include('%');
       });
 
       it('has zero Espruino gate violations, and no source map reference', () => {
-        const lib = built[name].bundles[0];
+        const lib = build().bundles[0];
         const code = readFileSync(lib.file, 'utf8');
         expect(checkEspruinoSubset(code, readFileSync(lib.map, 'utf8'), lib.file)).to.deep.equal([]);
         expect(code).not.to.include('sourceMappingURL');
@@ -57,7 +59,7 @@ describe('tools/build', function () {
       });
 
       it("inlines only this board's profile, and TLS only where the board has it", () => {
-        const code = readFileSync(built[name].bundles[0].file, 'utf8');
+        const code = readFileSync(build().bundles[0].file, 'utf8');
         const other = name === 'esp32' ? 'esp8266' : 'esp32';
         expect(code).to.include(`name:"${name}"`);
         expect(code).not.to.include(`"${other}"`);
@@ -67,9 +69,9 @@ describe('tools/build', function () {
 
       it('notes that firmware.js waits for firmware/main.ts (or builds it)', () => {
         if (existsSync(join(root, 'firmware', 'main.ts'))) {
-          expect(built[name].bundles.map((b) => b.file)).to.include(join(out, name, 'firmware.js'));
+          expect(build().bundles.map((b) => b.file)).to.include(join(out, name, 'firmware.js'));
         } else {
-          expect(built[name].notes.join('\n')).to.include('firmware/main.ts');
+          expect(build().notes.join('\n')).to.include('firmware/main.ts');
         }
       });
 
@@ -82,7 +84,7 @@ describe('tools/build', function () {
 
         function load(): { WebSocket: any } {
           const req = (globalThis as unknown as { require: (n: string) => unknown }).require;
-          return loadModule(readFileSync(built[name].bundles[0].file, 'utf8'), req);
+          return loadModule(readFileSync(build().bundles[0].file, 'utf8'), req);
         }
 
         it('exports a WebSocket constructor with the ready-state constants', () => {
@@ -97,7 +99,7 @@ describe('tools/build', function () {
           const ws = new WebSocket('ws://example.org:8080/chat', ['v1'], { pingInterval: 0 });
           expect(ws.readyState).to.equal(0);
           await tick();
-          const socket = fakes.net.sockets[0];
+          const socket = at(fakes.net.sockets, 0, 'net sockets');
           expect(socket.options).to.deep.equal({ host: 'example.org', port: 8080 });
           socket.fire('connect');
           expect(socket.written[0]).to.be.a('string');
@@ -134,7 +136,7 @@ describe('tools/build', function () {
           await tick();
           if (getBoard(name).tls) {
             expect(fakes.tls.sockets).to.have.length(1);
-            fakes.tls.sockets[0].fire('close', false);
+            at(fakes.tls.sockets, 0, 'tls sockets').fire('close', false);
           } else {
             expect(errors.map((e) => e.code)).to.deep.equal(['WS_ERR_NO_TLS']);
           }

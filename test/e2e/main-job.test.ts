@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { start, type Running, type StartOptions } from '../../tools/start';
 import { startSink, type Sink } from '../../tools/sink/index';
+import { at, entry } from '../helpers/at';
 
 /** The main job end to end: built firmware on simulated boards, streaming to the real sink. */
 describe('main job: simulated boards streaming to the sink', function () {
@@ -70,8 +71,8 @@ describe('main job: simulated boards streaming to the sink', function () {
     for (const board of running.boards) await board.shutdown();
     const stats = sink2.stats().devices;
     for (const id of ['sim-esp32-1', 'sim-esp32-2']) {
-      expect(stats[id].missing, `${id} missing`).to.equal(0);
-      expect(stats[id].dropped ?? 0, `${id} dropped`).to.equal(0);
+      expect(entry(stats, id, 'stats').missing, `${id} missing`).to.equal(0);
+      expect(entry(stats, id, 'stats').dropped ?? 0, `${id} dropped`).to.equal(0);
     }
     const accepted = journal(file);
     expect([...accepted.keys()].sort()).to.deep.equal(['sim-esp32-1', 'sim-esp32-2']);
@@ -95,8 +96,11 @@ describe('main job: simulated boards streaming to the sink', function () {
     // The restarted sink reads the file, so it knows the last reading it had: the rest is missing or new.
     const sink2 = await startSink({ host: '127.0.0.1', port, file });
     extra.push(sink2);
-    const stats = () => sink2.stats().devices['sim-esp8266-1'];
-    await until(() => stats() !== undefined && stats().dropped > 0 && stats().received > 60, 'the backlog and a metrics report');
+    const stats = () => entry(sink2.stats().devices, 'sim-esp8266-1', 'devices');
+    await until(() => {
+      const device = sink2.stats().devices['sim-esp8266-1'];
+      return device !== undefined && device.dropped > 0 && device.received > 60;
+    }, 'the backlog and a metrics report');
     const dropped = stats().dropped;
     expect(dropped).to.be.within(30, 100);
     // Every reading the sink lacks was dropped by the board. The board may also count the few
@@ -110,12 +114,12 @@ describe('main job: simulated boards streaming to the sink', function () {
     running = await start(options({ app: { pingInterval: 500, pongTimeout: 500, reconnectMinDelay: 200, reconnectMaxDelay: 500 } }));
     const sink = running.sink;
     await until(() => (sink.stats().devices['sim-esp32-1']?.received ?? 0) >= 10, 'first readings');
-    running.boards[0].wifi.drop();
+    at(running.boards, 0, 'running.boards').wifi.drop();
     await until(() => logs.some((l) => /connection error: heartbeat/.test(l)), 'the heartbeat to notice', 5000);
-    running.boards[0].wifi.restore();
-    const seqNow = sink.stats().devices['sim-esp32-1'].lastSeq;
-    await until(() => sink.stats().devices['sim-esp32-1'].lastSeq > seqNow + 20, 'readings after the reconnect');
-    expect(sink.stats().devices['sim-esp32-1'].missing).to.equal(0);
+    at(running.boards, 0, 'running.boards').wifi.restore();
+    const seqNow = entry(sink.stats().devices, 'sim-esp32-1', 'devices').lastSeq;
+    await until(() => entry(sink.stats().devices, 'sim-esp32-1', 'devices').lastSeq > seqNow + 20, 'readings after the reconnect');
+    expect(entry(sink.stats().devices, 'sim-esp32-1', 'devices').missing).to.equal(0);
   });
 
   it('carries a set-interval command from the API to the board, which obeys it', async () => {
@@ -125,9 +129,9 @@ describe('main job: simulated boards streaming to the sink', function () {
     const response = await fetch(`${sink.url}/api/devices/sim-esp32-1/command`, { method: 'POST', body: JSON.stringify({ command: 'set-interval', interval: 100 }) });
     expect(response.status).to.equal(200);
     await until(() => logs.some((l) => /sample interval set to 100 ms/.test(l)), 'the board to take the new interval', 5000);
-    const from = sink.stats().devices['sim-esp32-1'].received;
+    const from = entry(sink.stats().devices, 'sim-esp32-1', 'devices').received;
     await sleep(2000);
-    expect(sink.stats().devices['sim-esp32-1'].received - from).to.be.within(12, 25);
+    expect(entry(sink.stats().devices, 'sim-esp32-1', 'devices').received - from).to.be.within(12, 25);
   });
 
   it('shows a simulated board on the dashboard in a browser, and its disconnection', async function () {
@@ -149,7 +153,7 @@ describe('main job: simulated boards streaming to the sink', function () {
       const out = join(import.meta.dirname, '..', '..', 'test-artifacts');
       mkdirSync(out, { recursive: true });
       await page.screenshot({ path: join(out, 'main-job.png') });
-      await running.boards[0].shutdown();
+      await at(running.boards, 0, 'running.boards').shutdown();
       await page.waitForSelector(`${card} [data-state="disconnected"]`, { timeout: 10000 });
     } finally {
       await browser.close();

@@ -13,6 +13,7 @@ import { startSink, type Sink } from '../../tools/sink/index.ts';
 import { eventually } from '../sink/fake-device.ts';
 import { configPrelude, wifiSaveStatement } from '../../tools/flash.ts';
 import { evalFlashConfig, fixtureBytes, makeProject, SETTINGS_ENV, type Project } from './fixtures/harness.ts';
+import { entry } from '../helpers/at.ts';
 
 /** How the board holds a string: its UTF-8 bytes, one char each. */
 const bytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
@@ -44,9 +45,10 @@ function runOnBoard(code: string, current: { ssid: string; password: string } | 
   };
   const storage = {
     write(name: string, data: string, offset: number, size?: number): void {
-      if (size !== undefined) files[name] = '';
-      expect(offset).to.equal(files[name].length);
-      files[name] += data;
+      const before = size !== undefined ? '' : files[name];
+      if (before === undefined) throw new Error(`write to ${name} at ${offset} before the write that creates it (with a size)`);
+      expect(offset).to.equal(before.length);
+      files[name] = before + data;
     },
   };
   let loads = 0;
@@ -75,9 +77,9 @@ describe('tools/flash: credentials "wifi-save"', () => {
     expect(lines.slice(1).join('\n')).not.to.contain(escaped(SETTINGS_ENV.WIFI_PASSWORD));
     const board = runOnBoard(sent, null);
     expect(board.calls).to.deep.equal(['connect', 'save']);
-    expect(JSON.parse(board.files['.wificfg'])).to.include({ ssid: SSID, password: PASSWORD });
+    expect(JSON.parse(entry(board.files, '.wificfg', 'Storage files'))).to.include({ ssid: SSID, password: PASSWORD });
     expect(Object.keys(board.files).sort()).to.deep.equal(['.bootcde', '.wificfg']);
-    const bootcde = board.files['.bootcde'];
+    const bootcde = entry(board.files, '.bootcde', 'Storage files');
     expect(bootcde).to.equal(configPrelude({ ...settings, credentials: 'wifi-save' }) + fixtureBytes('firmware.js'));
     for (const secret of [PASSWORD, SSID, escaped(SETTINGS_ENV.WIFI_PASSWORD), escaped(SETTINGS_ENV.WIFI_SSID)]) expect(bootcde).not.to.contain(secret);
     expect(evalFlashConfig(bootcde)).to.deep.equal({ server: SETTINGS_ENV.WS_SERVER_URL, deviceId: SETTINGS_ENV.DEVICE_ID });
@@ -90,7 +92,7 @@ describe('tools/flash: credentials "wifi-save"', () => {
     expect(board.calls).to.deep.equal(['save']);
     const moved = runOnBoard(wifiSaveStatement(settings.wifi), { ssid: SSID, password: 'old password' });
     expect(moved.calls).to.deep.equal(['connect', 'save']);
-    expect(JSON.parse(moved.files['.wificfg'])).to.include({ password: PASSWORD });
+    expect(JSON.parse(entry(moved.files, '.wificfg', 'Storage files'))).to.include({ password: PASSWORD });
   });
 
   it('ram mode: the Wifi.save() line, then the FLASH_CONFIG statement without credentials and the bundle', async () => {
@@ -104,7 +106,7 @@ describe('tools/flash: credentials "wifi-save"', () => {
     const board = runOnBoard(project.read('dist/esp32/upload.js'), null);
     expect(board.calls).to.deep.equal([]);
     expect(board.files['.bootcde']).to.contain(escaped(SETTINGS_ENV.WIFI_PASSWORD));
-    expect(evalFlashConfig(board.files['.bootcde'])).to.deep.include({ wifi: settings.wifi });
+    expect(evalFlashConfig(entry(board.files, '.bootcde', 'Storage files'))).to.deep.include({ wifi: settings.wifi });
   });
 
   it('--library-only sends no credentials at all', async () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { configPrelude, espruinoTransform, listSerialPorts, main, SEND_AS_IS } from '../../tools/flash.ts';
 import { evalFlashConfig, fixtureBytes, makeProject, replayOnBoard, SETTINGS_ENV, type Project } from './fixtures/harness.ts';
+import { at, entry } from '../helpers/at.ts';
 
 const PLACEHOLDER_PRELUDE = configPrelude({
   wifi: { ssid: 'YOUR_WIFI_SSID', password: 'YOUR_WIFI_PASSWORD' },
@@ -19,8 +20,9 @@ describe('tools/flash', () => {
   async function failure(argv: string[], env: Record<string, string> = {}): Promise<string> {
     expect(await project.run(argv, env)).to.equal(1);
     expect(project.errors).to.have.length(1);
-    expect(project.errors[0]).not.to.match(/\n\s+at /); // no stack trace
-    return project.errors[0];
+    const error = at(project.errors, 0, 'errors');
+    expect(error).not.to.match(/\n\s+at /); // no stack trace
+    return error;
   }
 
   describe('command line', () => {
@@ -149,7 +151,7 @@ describe('tools/flash', () => {
 
     it('injects the settings as var FLASH_CONFIG, in ASCII, with UTF-8 bytes for non-ASCII text', async () => {
       expect(await project.run(['--dry-run'], SETTINGS_ENV)).to.equal(0);
-      const bootcde = replayOnBoard(project.read('dist/esp32/upload.js')).files['.bootcde'];
+      const bootcde = entry(replayOnBoard(project.read('dist/esp32/upload.js')).files, '.bootcde', 'Storage files');
       expect(bootcde.startsWith('var FLASH_CONFIG = {"wifi":{"ssid":"Caf\\xc3\\xa9 Wi-Fi"')).to.equal(true);
       expect(evalFlashConfig(bootcde)).to.deep.equal({
         wifi: { ssid: 'Café Wi-Fi', password: 'pä"ss\\wörd' },

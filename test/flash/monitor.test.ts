@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { main, terminalArgs } from '../../tools/monitor.ts';
 import { makeProject, REPO_ROOT, type Project } from './fixtures/harness.ts';
+import { at } from '../helpers/at.ts';
 
 describe('tools/monitor', () => {
   describe('command line', () => {
@@ -34,7 +35,7 @@ describe('tools/monitor', () => {
 
     it('--port and --baud override the configuration', async () => {
       expect(await run(['--port', '/dev/ttyUSB1', '--baud', '9600'], { FLASH_PORT: '/dev/ttyUSB0' }, ['/dev/ttyUSB1'])).to.equal(0);
-      expect(terminals[0].slice(-4)).to.deep.equal(['-b', '9600', '-p', '/dev/ttyUSB1']);
+      expect(at(terminals, 0, 'terminals').slice(-4)).to.deep.equal(['-b', '9600', '-p', '/dev/ttyUSB1']);
     });
 
     it('without a port, says how to set one and lists the serial ports', async () => {

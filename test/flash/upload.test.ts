@@ -2,6 +2,7 @@ import net from 'node:net';
 import { expect } from 'chai';
 import { configPrelude, ramVarsNeeded, ramVerdict } from '../../tools/flash.ts';
 import { fixtureBytes, makeProject, replayOnBoard, SETTINGS_ENV, type Project } from './fixtures/harness.ts';
+import { at } from '../helpers/at.ts';
 
 /** What the scripted board does when the uploaded code runs (at load(), or at the end of a RAM upload). */
 interface Boot {
@@ -129,7 +130,7 @@ describe('tools/flash upload (fake Espruino console over tcp://)', () => {
     const reset = lines.indexOf('reset();');
     expect(lines.findIndex((line) => line.includes('process.env.BOARD'))).to.be.within(0, reset);
     const writes = lines.filter((line) => line.startsWith('require("Storage").write('));
-    expect(lines.indexOf(writes[0])).to.be.greaterThan(reset);
+    expect(lines.indexOf(at(writes, 0, 'Storage writes'))).to.be.greaterThan(reset);
     // load() is the last line of the code; the status query follows, once the board has restarted.
     const sentLines = lines.filter((line) => line !== '');
     expect(sentLines.at(-2)).to.equal('load()');
@@ -190,7 +191,7 @@ describe('tools/flash upload: what the board did with the code (scripted console
   async function failure(argv: string[], env: Record<string, string>): Promise<string> {
     expect(await project.run(argv, env)).to.equal(1);
     expect(project.errors).to.have.length(1);
-    return project.errors[0];
+    return at(project.errors, 0, 'errors');
   }
 
   it('load() resetting the telnet connection is not a failure: it reconnects and reads the status back', async () => {
@@ -262,7 +263,7 @@ describe('tools/flash upload: what the board did with the code (scripted console
   });
 
   describe('RAM mode', () => {
-    const RAM: Record<string, string> = { ...SETTINGS_ENV, FLASH_SAVE: 'ram' };
+    const RAM = { ...SETTINGS_ENV, FLASH_SAVE: 'ram' };
     const bundle = fixtureBytes('firmware.js');
 
     it('the RAM rule matches the real interpreters: the 48 KB firmware does not fit an ESP32, a 38.7 KB bundle does', () => {

@@ -14,6 +14,7 @@ import {
 } from '../helpers/tcp-servers';
 import { makeTestCertificate } from '../helpers/test-certificate';
 import { halContract } from './contract';
+import { at } from '../helpers/at';
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -120,7 +121,7 @@ describe('node HAL: TLS', () => {
   it('reports a TLS handshake with a plain TCP server as a "tls" error', async () => {
     const rec = await run(hal, { host: plain.host, port: plain.port, tls: true });
     expect(rec.events.at(-2)).to.equal('error');
-    expect(rec.errors[0].kind).to.equal('tls');
+    expect(at(rec.errors, 0, 'rec.errors').kind).to.equal('tls');
   });
 
   it('reports a FIN during the handshake as an error only (no onEnd before onConnect)', async () => {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { createSimHal, DEFAULT_CONNECT_TIMEOUT_MS, SimClock, type SimHal, type SimHalOptions, type SimPeer } from '../../hal/sim';
 import type { TcpSocket, TcpTarget } from '../../hal/types';
 import { bytesDiff, concatBytes, pattern, TcpRecorder } from '../helpers/tcp-recorder';
+import { at } from '../helpers/at';
 
 const ECHO = { host: 'echo.sim', port: 7 };
 
@@ -73,7 +74,7 @@ describe('sim HAL faults', () => {
             for (const bytes of writes) rec.write(socket, bytes);
             closeAndCheck(sim, socket, rec);
             const sent = concatBytes(writes);
-            expect(bytesDiff(sim.peers[0].received(), sent)).to.equal(undefined);
+            expect(bytesDiff(at(sim.peers, 0, 'sim.peers').received(), sent)).to.equal(undefined);
             expect(bytesDiff(rec.received(), sent)).to.equal(undefined);
             expect(rec.chunks.every((c) => c.length <= chunkSize)).to.equal(true);
           },
@@ -113,10 +114,10 @@ describe('sim HAL faults', () => {
       expect(rec.write(socket, pattern(4000))).to.equal(false);
       sim.clock.advance(4999);
       expect(rec.events).to.not.include('drain');
-      expect(sim.peers[0].received().length).to.equal(1000); // the first write has landed
+      expect(at(sim.peers, 0, 'sim.peers').received().length).to.equal(1000); // the first write has landed
       sim.clock.advance(1);
       expect(rec.events).to.include('drain');
-      expect(sim.peers[0].received().length).to.equal(5000);
+      expect(at(sim.peers, 0, 'sim.peers').received().length).to.equal(5000);
       closeAndCheck(sim, socket, rec);
     });
 
@@ -131,11 +132,11 @@ describe('sim HAL faults', () => {
       expect(rec.write(socket, pattern(20_000))).to.equal(false);
       sim.clock.advance(10_000);
       expect(rec.events).to.deep.equal(['connect']);
-      expect(sim.peers[0].received().length).to.equal(0);
-      sim.peers[0].resumeReading();
+      expect(at(sim.peers, 0, 'sim.peers').received().length).to.equal(0);
+      at(sim.peers, 0, 'sim.peers').resumeReading();
       sim.clock.advance(0);
       expect(rec.events).to.deep.equal(['connect', 'drain']);
-      expect(bytesDiff(sim.peers[0].received(), pattern(20_000))).to.equal(undefined);
+      expect(bytesDiff(at(sim.peers, 0, 'sim.peers').received(), pattern(20_000))).to.equal(undefined);
       closeAndCheck(sim, socket, rec);
     });
   });
@@ -151,7 +152,7 @@ describe('sim HAL faults', () => {
       expect(bytesDiff(rec.received(), pattern(10))).to.equal(undefined);
       expect(rec.events.slice(-2)).to.deep.equal(['error', 'close']);
       expect(rec.errors[0]).to.include({ kind: 'reset', code: 'ECONNRESET' });
-      expect(sim.peers[0].closed).to.equal(true);
+      expect(at(sim.peers, 0, 'sim.peers').closed).to.equal(true);
       closeAndCheck(sim, socket, rec);
     });
 
@@ -175,7 +176,7 @@ describe('sim HAL faults', () => {
       const sim = echoSim({ latencyMs: 100 });
       const { socket, rec } = connect(sim);
       sim.clock.advance(100);
-      const peer = sim.peers[0];
+      const peer = at(sim.peers, 0, 'sim.peers');
       rec.destroy(socket);
       sim.clock.advance(0);
       expect(rec.events).to.deep.equal(['connect', 'close']);
@@ -194,7 +195,7 @@ describe('sim HAL faults', () => {
       const plain = connect(sim);
       sim.clock.advance(0);
       expect(tls.rec.events).to.deep.equal(['error', 'close']);
-      expect(tls.rec.errors[0].kind).to.equal('tls');
+      expect(at(tls.rec.errors, 0, 'tls.rec.errors').kind).to.equal('tls');
       expect(plain.rec.events).to.deep.equal(['connect']);
       closeAndCheck(sim, plain.socket, plain.rec);
     });
@@ -204,7 +205,7 @@ describe('sim HAL faults', () => {
       const { socket, rec } = connect(sim, { tls: true, tlsOptions: { servername: 'example.org' } });
       sim.clock.advance(0);
       expect(rec.events).to.deep.equal(['connect']);
-      expect(sim.peers[0].target).to.include({ tls: true });
+      expect(at(sim.peers, 0, 'sim.peers').target).to.include({ tls: true });
       closeAndCheck(sim, socket, rec);
     });
 
@@ -223,7 +224,7 @@ describe('sim HAL faults', () => {
       ];
       sim.clock.advance(10);
       expect(recs.map((r) => r.events.join())).to.deep.equal(Array(4).fill('error,close'));
-      expect(recs.map((r) => r.errors[0].kind)).to.deep.equal(['refused', 'refused', 'refused', 'dns']);
+      expect(recs.map((r) => at(r.errors, 0, 'r.errors').kind)).to.deep.equal(['refused', 'refused', 'refused', 'dns']);
       sim.assertQuiescent();
     });
 
@@ -244,7 +245,7 @@ describe('sim HAL faults', () => {
       sim.network.connectTimeout(ECHO.host, ECHO.port);
       const a = connect(sim);
       sim.clock.advance(DEFAULT_CONNECT_TIMEOUT_MS);
-      expect(a.rec.errors[0].kind).to.equal('timeout');
+      expect(at(a.rec.errors, 0, 'a.rec.errors').kind).to.equal('timeout');
       const b = connect(sim);
       sim.clock.advance(1000);
       b.rec.destroy(b.socket);

@@ -3,6 +3,7 @@ import { ClientProtocol, type ProtocolError } from '../../protocol/client-protoc
 import type { ProtocolOptions } from '../../protocol/options';
 import { parseWsUrl } from '../../protocol/url';
 import type { TextCodec } from '../../protocol/utf8';
+import { capture } from './at';
 import { concat } from './server-codec';
 import { countingEntropy } from './entropy';
 
@@ -78,7 +79,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     return concat(parts);
   };
   const request = new TextDecoder().decode(drain());
-  const key = /Sec-WebSocket-Key: (\S+)/.exec(request)![1];
+  const key = capture(/Sec-WebSocket-Key: (\S+)/, request, 'the handshake request');
   const feed = (bytes: Uint8Array, splits: number[] = []) => {
     let at = 0;
     for (const split of [...splits, bytes.length]) {
@@ -105,7 +106,7 @@ export function switchingResponse(key: string, extra = ''): Uint8Array {
 export function openHarness(options: Omit<HarnessOptions, 'protocols'> = {}): Harness {
   const h = createHarness(options);
   h.feed(switchingResponse(h.key));
-  if (h.events.length !== 1 || h.events[0][0] !== 'open') throw new Error('handshake did not open: ' + JSON.stringify(h.events));
+  if (h.events.length !== 1 || h.events[0]?.[0] !== 'open') throw new Error('handshake did not open: ' + JSON.stringify(h.events));
   h.events.length = 0;
   return h;
 }

@@ -3,6 +3,8 @@
  * check the client against it: builds unmasked server frames and decodes masked client frames.
  */
 
+import { at } from './at';
+
 export interface DecodedFrame {
   fin: boolean;
   rsv: number;
@@ -28,11 +30,8 @@ export function serverFrame(opcode: number, payload: Uint8Array | string, option
     const high = Math.floor(n / 2 ** 32);
     header.push((high >> 8) & 0xff, high & 0xff, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
   }
-  const body = new Uint8Array(data);
-  if (options.mask) {
-    header.push(...options.mask);
-    for (let i = 0; i < body.length; i++) body[i] ^= options.mask[i & 3];
-  }
+  const body = options.mask ? applyMask(data, options.mask) : new Uint8Array(data);
+  if (options.mask) header.push(...options.mask);
   const out = new Uint8Array(header.length + body.length);
   out.set(header);
   out.set(body, header.length);
@@ -52,29 +51,39 @@ export function closePayload(code: number, reason = ''): Uint8Array {
 /** Decodes the first frame of `bytes`, unmasking it; null when the bytes hold no whole frame. */
 export function decodeFrame(bytes: Uint8Array): DecodedFrame | null {
   if (bytes.length < 2) return null;
-  const masked = (bytes[1] & 0x80) !== 0;
-  let length = bytes[1] & 0x7f;
-  let at = 2;
+  // Every read below comes after a length check, so a missing byte is a bug here.
+  const byte = (i: number): number => at(bytes, i, 'decodeFrame: frame bytes');
+  const masked = (byte(1) & 0x80) !== 0;
+  let length = byte(1) & 0x7f;
+  let offset = 2;
   if (length === 126) {
     if (bytes.length < 4) return null;
-    length = (bytes[2] << 8) | bytes[3];
-    at = 4;
+    length = (byte(2) << 8) | byte(3);
+    offset = 4;
   } else if (length === 127) {
     if (bytes.length < 10) return null;
     length = 0;
-    for (let i = 2; i < 10; i++) length = length * 256 + bytes[i];
-    at = 10;
+    for (let i = 2; i < 10; i++) length = length * 256 + byte(i);
+    offset = 10;
   }
   const mask: number[] = [];
   if (masked) {
-    if (bytes.length < at + 4) return null;
-    for (let i = 0; i < 4; i++) mask.push(bytes[at + i]);
-    at += 4;
+    if (bytes.length < offset + 4) return null;
+    for (let i = 0; i < 4; i++) mask.push(byte(offset + i));
+    offset += 4;
   }
-  if (bytes.length < at + length) return null;
-  const payload = bytes.slice(at, at + length);
-  if (masked) for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
-  return { fin: (bytes[0] & 0x80) !== 0, rsv: (bytes[0] >> 4) & 7, opcode: bytes[0] & 0x0f, masked, mask, payload, size: at + length };
+  if (bytes.length < offset + length) return null;
+  const payload = bytes.slice(offset, offset + length);
+  return {
+    fin: (byte(0) & 0x80) !== 0, rsv: (byte(0) >> 4) & 7, opcode: byte(0) & 0x0f, masked, mask,
+    payload: masked ? applyMask(payload, mask) : payload, size: offset + length,
+  };
+}
+
+/** `data` XORed with the 4-byte `mask`, as RFC 6455 section 5.3 masks a payload. */
+function applyMask(data: Uint8Array, mask: readonly number[]): Uint8Array {
+  if (mask.length !== 4) throw new Error(`mask: expected 4 bytes, got ${mask.length}`);
+  return data.map((b, i) => b ^ at(mask, i & 3, 'mask'));
 }
 
 /** Decodes every whole frame in `bytes`; throws if bytes are left over. */
@@ -94,10 +103,10 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
-  let at = 0;
+  let offset = 0;
   for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+    out.set(p, offset);
+    offset += p.length;
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { SimNetwork, SimPeer } from '../../hal/sim/index';
+import { at, capture } from './at';
 import { acceptFor } from './protocol-harness';
 import { closePayload, concat, decodeFrame, serverFrame } from './server-codec';
 
@@ -68,9 +69,9 @@ export class SimWsServer {
         const text = Buffer.from(buffered).toString('latin1');
         const end = text.indexOf('\r\n\r\n');
         if (end < 0) return;
-        const key = /sec-websocket-key: *(\S+)/i.exec(text)![1];
-        const offered = /sec-websocket-protocol: *([^\r]+)/i.exec(text);
-        const chosen = this.options.protocol && offered && offered[1].split(/, */).includes(this.options.protocol) ? `Sec-WebSocket-Protocol: ${this.options.protocol}\r\n` : '';
+        const key = capture(/sec-websocket-key: *(\S+)/i, text, 'the client handshake');
+        const offered = /sec-websocket-protocol: *([^\r]+)/i.exec(text)?.[1];
+        const chosen = this.options.protocol && offered && offered.split(/, */).includes(this.options.protocol) ? `Sec-WebSocket-Protocol: ${this.options.protocol}\r\n` : '';
         peer.send(new TextEncoder().encode(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n${chosen}\r\n`));
         handshaken = true;
         buffered = buffered.slice(end + 4);
@@ -84,7 +85,7 @@ export class SimWsServer {
         if (frame.opcode === 9) {
           if (this.options.answerPings !== false) peer.send(serverFrame(0xa, frame.payload));
         } else if (frame.opcode === 8) {
-          connection.closeCode = frame.payload.length >= 2 ? (frame.payload[0] << 8) | frame.payload[1] : 1005;
+          connection.closeCode = frame.payload.length >= 2 ? (at(frame.payload, 0, 'close payload') << 8) | at(frame.payload, 1, 'close payload') : 1005;
           peer.send(serverFrame(8, connection.closeCode === 1005 ? new Uint8Array(0) : closePayload(connection.closeCode)));
           if (this.options.endAfterClose !== false) peer.end();
           return;

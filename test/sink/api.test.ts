@@ -22,7 +22,7 @@ describe('sink HTTP API', () => {
     device = await FakeDevice.connect(sink.wsUrl, { device: 'esp 1/a', boot: 77, sensors: ['analog', 'temperature'] });
     for (const seq of [1, 2, 3, 6, 6]) await device.send(seq);
     device.metrics({ rssi: -70, freeVars: 800, reconnects: 1, dropped: 2, rtt: 55, uptime: 1000, buffered: 0 });
-    await eventually(() => sink.devices()[0].metrics !== null, 2000, 'metrics');
+    await eventually(() => sink.devices().some((d) => d.metrics !== null), 2000, 'metrics');
   });
 
   afterEach(async () => {
@@ -101,7 +101,7 @@ describe('sink HTTP API', () => {
     expect(device.count('command')).to.equal(0);
 
     await device.close();
-    await eventually(() => sink.stats().devices['esp 1/a'].connected === false, 2000, 'disconnect');
+    await eventually(() => sink.stats().devices['esp 1/a']?.connected === false, 2000, 'disconnect');
     expect(await post('esp 1/a', '{"command":"report-metrics"}')).to.deep.equal({ status: 409, body: { error: 'device not connected' } });
   });
 
@@ -131,7 +131,7 @@ describe('sink HTTP API', () => {
     const { createRequire } = await import('node:module');
     const { dirname, join } = await import('node:path');
     const dist = dirname(createRequire(import.meta.url).resolve('uplot'));
-    for (const [path, file, type] of [['/vendor/uPlot.iife.min.js', 'uPlot.iife.min.js', 'text/javascript'], ['/vendor/uPlot.min.css', 'uPlot.min.css', 'text/css']]) {
+    for (const [path, file, type] of [['/vendor/uPlot.iife.min.js', 'uPlot.iife.min.js', 'text/javascript'], ['/vendor/uPlot.min.css', 'uPlot.min.css', 'text/css']] as const) {
       const res = await fetch(sink.url + path);
       expect(res.status).to.equal(200);
       expect(res.headers.get('content-type')).to.match(new RegExp(`^${type}`));
@@ -152,8 +152,8 @@ describe('sink HTTP API', () => {
         if (end >= 0) {
           const block = text.slice(0, end);
           text = text.slice(end + 2);
-          const data = /^data: (.*)$/m.exec(block);
-          if (data && /^event: device$/m.test(block)) return JSON.parse(data[1]);
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (data !== undefined && /^event: device$/m.test(block)) return JSON.parse(data);
           continue;
         }
         const { value, done } = await reader.read();

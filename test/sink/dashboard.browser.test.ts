@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startSink, type Sink } from '../../tools/sink/index';
 import { FakeDevice } from './fake-device';
+import { at } from '../helpers/at';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps trying to reach Google services.
@@ -34,7 +35,8 @@ function stream(device: FakeDevice, every: number, skipAt = -1): { stop(): void;
     if (device.closed) return;
     seq += seq + 1 === skipAt ? 4 : 1; // one gap, so "missing" shows up
     const t = seq / 8;
-    const values = device.sensors.map((_, i) => [Math.sin(t) * 0.4 + 0.5, 127 + Math.cos(t / 2) * 1.5, 45 + Math.sin(t / 3) * 5][i % 3]);
+    const waves = [Math.sin(t) * 0.4 + 0.5, 127 + Math.cos(t / 2) * 1.5, 45 + Math.sin(t / 3) * 5];
+    const values = device.sensors.map((_, i) => at(waves, i % waves.length, 'waves'));
     device.reading(seq, values, seq * every);
   }, every);
   return { stop: () => clearInterval(timer), seq: () => seq };
@@ -109,7 +111,13 @@ describe('sink dashboard (browser)', function () {
       const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       let coloured = 0;
       for (let i = 0; i < data.length; i += 4) {
-        if (data[i + 3] > 200 && Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 80) coloured++;
+        // Runs in the page, so no test helpers (nor named inner functions, which the test
+        // transform wraps in a helper the page lacks): RGBA data has 4 bytes a pixel.
+        const [r, g, b, alpha] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+        if (r === undefined || g === undefined || b === undefined || alpha === undefined) {
+          throw new Error(`image data: the pixel at byte ${i} is cut short (${data.length} bytes)`);
+        }
+        if (alpha > 200 && Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
       }
       return coloured;
     });
@@ -121,7 +129,7 @@ describe('sink dashboard (browser)', function () {
     const onRequest = (request: { url(): string }) => requests.push(new URL(request.url()).pathname);
     page.on('request', onRequest);
     const points = () => page.evaluate("window.sinkDashboard.points('esp32-kitchen')") as Promise<number>;
-    const xMax = async () => ((await page.evaluate("window.sinkDashboard.xRange('esp32-kitchen', 'temperature')")) as number[])[1];
+    const xMax = async () => ((await page.evaluate("window.sinkDashboard.xRange('esp32-kitchen', 'temperature')")) as [number, number])[1];
     const first = await points();
     const firstMax = await xMax();
     await waitFor(async () => (await points()) > first + 5, 'more points on the chart');

@@ -5,6 +5,7 @@
 import WebSocket from 'ws';
 import { encodeBinary } from '../../tools/sink/decode';
 import type { Hello, Metrics, Reading } from '../../firmware/app/wire';
+import { at } from '../helpers/at';
 
 export interface SinkMessage {
   type: string;
@@ -77,7 +78,7 @@ export class FakeDevice {
     if (this.encoding === 'binary') {
       this.socket.send(encodeBinary({ seq, boot: this.boot, time, values }));
     } else {
-      const named = Object.fromEntries(this.sensors.map((s, i) => [s, values[i]]));
+      const named = Object.fromEntries(this.sensors.map((s, i) => [s, at(values, i, `values for the sensors ${this.sensors.join(', ')}`)]));
       const reading: Reading = { type: 'reading', device: this.device, boot: this.boot, seq, time, values: named };
       this.json(reading);
     }

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { startSink, type Sink } from '../../tools/sink/index';
 import { encodeBinary } from '../../tools/sink/decode';
 import { eventually, FakeDevice } from './fake-device';
+import { at, entry } from '../helpers/at';
 
 /** Protocol-level tests: a `ws` client plays the device against a sink on 127.0.0.1, port 0. */
 describe('sink protocol', () => {
@@ -44,7 +45,7 @@ describe('sink protocol', () => {
     const d = await device('esp-json');
     expect(await d.send(1, [0.25, 21.5])).to.equal(1);
     expect(await d.send(2, [0.5, 21.75])).to.equal(2);
-    const [state] = sink.devices();
+    const state = at(sink.devices(), 0, 'sink devices');
     expect(state).to.include({ device: 'esp-json', board: 'esp32', boot: d.boot, connected: true, received: 2, lastSeq: 2, encoding: 'json' });
     expect(state.sensors).to.deep.equal(['analog', 'temperature']);
     expect(state.last).to.include({ seq: 2, time: 2000 });
@@ -55,7 +56,7 @@ describe('sink protocol', () => {
     const d = await device('esp-bin', { encoding: 'binary', sensors: ['analog', 'temperature', 'humidity'] });
     expect(await d.send(1, [0.5, 22.25, 40])).to.equal(1);
     expect(await d.send(2, [0.75, 22.5, 41])).to.equal(2);
-    const [state] = sink.devices();
+    const state = at(sink.devices(), 0, 'sink devices');
     expect(state).to.include({ received: 2, lastSeq: 2, malformed: 0 });
     expect(state.last!.values).to.deep.equal({ analog: 0.75, temperature: 22.5, humidity: 41 });
   });
@@ -69,7 +70,7 @@ describe('sink protocol', () => {
     expect(await d.send(4)).to.equal(4);
     const stats = sink.stats().devices['esp-dup'];
     expect(stats).to.include({ received: 4, duplicates: 2, lastSeq: 4, gaps: 0, missing: 0 });
-    expect(sink.devices()[0].last!.values.analog).to.equal(4);
+    expect(at(sink.devices(), 0, 'sink devices').last!.values.analog).to.equal(4);
   });
 
   it('counts gaps and missing readings when seq jumps', async () => {
@@ -112,8 +113,8 @@ describe('sink protocol', () => {
   it('stores the last metrics and reports rtt and dropped in the stats', async () => {
     const d = await device('esp-metrics');
     d.metrics({ rssi: -61, freeVars: 1200, reconnects: 3, dropped: 4, rtt: 42, uptime: 60000, buffered: 2 });
-    await eventually(() => sink.devices()[0].metrics !== null, 2000, 'metrics');
-    expect(sink.devices()[0].metrics).to.include({ rssi: -61, freeVars: 1200, reconnects: 3, dropped: 4, rtt: 42, uptime: 60000, buffered: 2, boot: d.boot });
+    await eventually(() => sink.devices().some((d) => d.metrics !== null), 2000, 'metrics');
+    expect(at(sink.devices(), 0, 'sink devices').metrics).to.include({ rssi: -61, freeVars: 1200, reconnects: 3, dropped: 4, rtt: 42, uptime: 60000, buffered: 2, boot: d.boot });
     expect(sink.stats().devices['esp-metrics']).to.include({ rtt: 42, dropped: 4 });
   });
 
@@ -122,7 +123,7 @@ describe('sink protocol', () => {
     await first.send(1);
     await first.send(2);
     await first.close();
-    await eventually(() => sink.stats().devices['esp-re'].connected === false, 2000, 'disconnect');
+    await eventually(() => sink.stats().devices['esp-re']?.connected === false, 2000, 'disconnect');
 
     const again = await device('esp-re', { boot: 100 });
     expect(await again.send(2)).to.equal(2); // a resend: duplicate
@@ -138,15 +139,15 @@ describe('sink protocol', () => {
   it('flips connected to false when the socket closes, and a newer connection replaces an older one', async () => {
     const old = await device('esp-flip');
     await old.send(1);
-    expect(sink.stats().devices['esp-flip'].connected).to.equal(true);
+    expect(entry(sink.stats().devices, 'esp-flip', 'devices').connected).to.equal(true);
     const fresh = await device('esp-flip');
     await fresh.send(2);
     await eventually(() => old.closed, 2000, 'old socket closed by the sink');
-    expect(sink.stats().devices['esp-flip'].connected).to.equal(true); // the old close does not count
+    expect(entry(sink.stats().devices, 'esp-flip', 'devices').connected).to.equal(true); // the old close does not count
     expect(sink.sendCommand('esp-flip', { command: 'report-metrics' })).to.equal(true);
     await fresh.next('command');
     await fresh.close();
-    await eventually(() => sink.stats().devices['esp-flip'].connected === false, 2000, 'disconnect');
+    await eventually(() => sink.stats().devices['esp-flip']?.connected === false, 2000, 'disconnect');
     expect(sink.sendCommand('esp-flip', { command: 'report-metrics' })).to.equal(false);
   });
 
@@ -157,15 +158,15 @@ describe('sink protocol', () => {
     expect(command).to.include({ type: 'command', command: 'set-interval', interval: 250 });
     expect(command.id).to.be.a('string').and.not.equal('');
     d.json({ type: 'ack', id: command.id });
-    await eventually(() => sink.devices()[0].commands[0]?.status === 'acked', 2000, 'ack recorded');
-    expect(sink.devices()[0].interval).to.equal(250);
+    await eventually(() => sink.devices()[0]?.commands[0]?.status === 'acked', 2000, 'ack recorded');
+    expect(at(sink.devices(), 0, 'sink devices').interval).to.equal(250);
 
     expect(sink.sendCommand('esp-cmd', { command: 'report-metrics' })).to.equal(true);
     const second = await d.next('command', 1);
     expect(second.id).not.to.equal(command.id);
     d.json({ type: 'error', id: second.id, error: 'busy' });
-    await eventually(() => sink.devices()[0].commands[1]?.status === 'error', 2000, 'error recorded');
-    expect(sink.devices()[0].commands[1].error).to.equal('busy');
+    await eventually(() => sink.devices()[0]?.commands[1]?.status === 'error', 2000, 'error recorded');
+    expect(at(at(sink.devices(), 0, 'sink devices').commands, 1, 'commands').error).to.equal('busy');
 
     expect(sink.sendCommand('nobody', { command: 'report-metrics' })).to.equal(false);
     expect(() => sink.sendCommand('esp-cmd', { command: 'reboot' })).to.throw(TypeError, /unknown command/);
@@ -187,7 +188,7 @@ describe('sink protocol', () => {
     // The device URLs of the README: the flash settings, the firmware and the sink sections.
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const sections = readme.slice(readme.indexOf('## Uploading to a board'), readme.indexOf('## Security'));
-    const documented = [...sections.matchAll(/ws:\/\/[^/\s"'`]+(\/[^\s"'`),]*)/g)].map((m) => m[1]);
+    const documented = [...sections.matchAll(/ws:\/\/[^/\s"'`]+(\/[^\s"'`),]*)/g)].map((m) => at(m, 1, 'README device URL'));
     expect(documented.length).to.be.at.least(2);
     const paths = [...new Set([new URL(template).pathname, ...documented])];
     for (const path of paths) {
@@ -216,9 +217,9 @@ describe('sink protocol', () => {
     const silent = await device('esp-silent', { autoPong: false });
     await alive.send(1);
     await silent.send(1);
-    await eventually(() => sink.stats().devices['esp-silent'].connected === false, 2000, 'dropped by heartbeat');
+    await eventually(() => sink.stats().devices['esp-silent']?.connected === false, 2000, 'dropped by heartbeat');
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(sink.stats().devices['esp-alive'].connected).to.equal(true);
+    expect(entry(sink.stats().devices, 'esp-alive', 'devices').connected).to.equal(true);
     expect(alive.closed).to.equal(false);
   });
 });

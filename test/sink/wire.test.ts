@@ -6,6 +6,7 @@ import { INTERVAL_MAX, INTERVAL_MIN } from '../../firmware/app/wire';
 import { parseCommand } from '../../tools/sink/decode';
 import { startSink } from '../../tools/sink/index';
 import { SimWsServer } from '../helpers/sim-ws-server';
+import { at } from '../helpers/at';
 import { FakeDevice } from './fake-device';
 
 /** Commands at and around every rule of the device's command handler. */
@@ -25,8 +26,8 @@ const COMMANDS: { [field: string]: unknown }[] = [
   {},
 ];
 
-/** What the real application (SensorStreamer on the simulated network) answers each command with. */
-function deviceAnswers(commands: { [field: string]: unknown }[]): { type: string; error?: string }[] {
+/** What the real application (SensorStreamer on the simulated network) answers each command with (undefined: no answer). */
+function deviceAnswers(commands: { [field: string]: unknown }[]): ({ type: string; error?: string } | undefined)[] {
   const sim = createSimHal({ seed: 9 });
   const replies: { [id: string]: { type: string; error?: string } } = {};
   const server = new SimWsServer(sim.network, 'sink.test', 8080, {
@@ -44,7 +45,7 @@ function deviceAnswers(commands: { [field: string]: unknown }[]): { type: string
   app.start();
   sim.clock.advance(1000);
   commands.forEach((command, i) => {
-    server.connections[0].send(1, JSON.stringify({ ...command, type: 'command', id: `c${i}` }));
+    at(server.connections, 0, 'connections to the sim sink').send(1, JSON.stringify({ ...command, type: 'command', id: `c${i}` }));
   });
   sim.clock.advance(1000);
   app.stop();
@@ -58,9 +59,9 @@ describe('wire format: the sink refuses exactly the commands a device refuses', 
     COMMANDS.forEach((command, i) => {
       const sink = parseCommand(command);
       const what = JSON.stringify(command);
-      expect(device[i], `device reply to ${what}`).to.be.an('object');
-      if (device[i].type === 'ack') expect(sink, `sink on ${what}`).to.be.an('object');
-      else expect(sink, `sink on ${what}`).to.equal(device[i].error);
+      const reply = at(device, i, `device reply to ${what}`);
+      if (reply.type === 'ack') expect(sink, `sink on ${what}`).to.be.an('object');
+      else expect(sink, `sink on ${what}`).to.equal(reply.error);
     });
     // The case that started it: the sink used to accept 10 ms, which the device then refused.
     expect(device[0]).to.deep.include({ type: 'error' });

@@ -5,11 +5,12 @@ import vm from 'node:vm';
 import * as esbuild from 'esbuild';
 import { expect } from 'chai';
 import { manglablePrivateNames, manglePropsPattern } from '../../tools/private-names.ts';
+import { at } from '../helpers/at';
 
 /** Names declared `private` (fields, methods, accessors, parameter properties) in a source text. */
 function declaredPrivate(source: string): Set<string> {
   const names = new Set<string>();
-  for (const m of source.matchAll(/\bprivate\s+(?:readonly\s+)?(?:(?:get|set)\s+)?([A-Za-z_$][\w$]*)/g)) names.add(m[1]);
+  for (const m of source.matchAll(/\bprivate\s+(?:readonly\s+)?(?:(?:get|set)\s+)?([A-Za-z_$][\w$]*)/g)) names.add(at(m, 1, 'private name'));
   return names;
 }
 

@@ -230,12 +230,15 @@ function wsEncoder(data: Buffer): Subject {
 
 /** Feeds `chunks` round and round until `delivered()` has grown by at least n. */
 function chunkFeeder(chunks: Buffer[], feed: (chunk: Buffer) => void, delivered: () => number): (n: number) => number {
+  if (chunks.length === 0) throw new Error('chunkFeeder: no chunks to feed');
   let next = 0;
   return (n) => {
     const start = delivered();
     const target = start + n;
     while (delivered() < target) {
-      feed(chunks[next]);
+      const chunk = chunks[next];
+      if (chunk === undefined) throw new Error(`chunkFeeder: no chunk ${next} of ${chunks.length}`);
+      feed(chunk);
       next = next + 1 === chunks.length ? 0 : next + 1;
     }
     return delivered() - start;
@@ -505,13 +508,19 @@ export function formatSummary(results: Measurement[]): string[] {
     ...results.map((m) => summaryLine(m.workload, m.size, m.ours.megabytesPerSecond, m.ws.megabytesPerSecond, m.ratio))];
 }
 
+/** The one-minute load average, or 'unknown' if the platform reports none. */
+function oneMinuteLoad(): string {
+  const [oneMinute] = loadavg();
+  return oneMinute === undefined ? 'unknown' : oneMinute.toFixed(1);
+}
+
 function preamble(options: HostCodecOptions): string[] {
   const wsVersion = (requireHere('ws/package.json') as { version: string }).version;
   const paths = wsPaths();
   return [
     `node ${process.version}, ws ${wsVersion}: masking in ${paths.masking}, UTF-8 validation in ${paths.validation}`,
     // Other processes share the CPUs; a high load makes single figures noisy.
-    `${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at start`,
+    `${cpus().length} CPUs, load average ${oneMinuteLoad()} at start`,
     `each figure: median of ${options.rounds} rounds of ${options.roundMs} ms after ${options.warmupMs} ms warm-up, `
       + `ours and ws alternating; MB = 10^6 payload bytes; decode input in ${formatSize(options.chunkSize)} chunks`,
     'encode: ClientProtocol.sendBinary + nextTransmit vs ws Sender.send (masked, random keys); '

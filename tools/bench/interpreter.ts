@@ -536,8 +536,8 @@ export function caseName(m: { size: number; binary: boolean }): string {
  */
 export async function writeToStorage(bin: string, dir: string, name: string, source: string, timeoutMs = 60000): Promise<void> {
   const scripts = storageWriteScripts(name, source);
-  for (let i = 0; i < scripts.length; i++) {
-    const run = await runInterpreter(bin, scripts[i], timeoutMs, dir);
+  for (const [i, script] of scripts.entries()) {
+    const run = await runInterpreter(bin, script, timeoutMs, dir);
     if (!markerLines(run.output).some((l) => l.startsWith('wrote '))) {
       throw new Error(`writing ${name} to Storage: chunk ${i + 1} of ${scripts.length} failed: ${interpreterFailure(run.output) || run.output.slice(-300)}`);
     }
@@ -561,12 +561,12 @@ export async function runInterpreterBench(
         const entry: PoolResult = { pool, subjects: [], estimates: [] };
         const bin = (pool.nodelay || pool.nagle)!.bin;
         const estimated: { module: string; name: string; source: string }[] = [];
-        for (let i = 0; i < subjects.length; i++) {
+        for (const [i, subject] of subjects.entries()) {
           const name = `bench${i}`;
-          progress(`  ${pool.label}: writing ${subjects[i].name} to Storage as "${name}"`);
-          await writeToStorage(bin, dir, name, subjects[i].source[pool.board]);
-          estimated.push({ module: subjects[i].name === 'ours' ? `wsclient.js (${pool.board})` : subjects[i].name, name, source: subjects[i].source[pool.board] });
-          entry.subjects.push(await measureSubject(pool, subjects[i], name, dir, server.port, options, progress));
+          progress(`  ${pool.label}: writing ${subject.name} to Storage as "${name}"`);
+          await writeToStorage(bin, dir, name, subject.source[pool.board]);
+          estimated.push({ module: subject.name === 'ours' ? `wsclient.js (${pool.board})` : subject.name, name, source: subject.source[pool.board] });
+          entry.subjects.push(await measureSubject(pool, subject, name, dir, server.port, options, progress));
         }
         // The estimate against the interpreter: each subject, and a module shaped unlike them.
         await writeToStorage(bin, dir, 'benchsyn', SYNTHETIC_MODULE);
@@ -696,6 +696,8 @@ export function summaryLines(results: PoolResult[]): string[] {
   const lines: string[] = [];
   for (const { pool, subjects } of results) {
     const [ours, ...others] = subjects;
+    // A pool whose results hold no subject (a caller that only measured estimates) has nothing to summarise.
+    if (!ours) continue;
     if (ours.loadFailure) lines.push(`interpreter ${pool.label}: ours FAILED to load (${ours.loadFailure.split(':')[0]})`);
     for (const m of ours.sizes) {
       let line = `interpreter ${pool.label} ${caseName(m)}: ours ${m.failure ? 'FAILED' : `${fmt(medianOf(m))} ms/rt`}`;
@@ -737,6 +739,7 @@ export function messageVars(size: number, blocksize: number): number {
 export function targetRows(result: PoolResult): TargetRow[] {
   const [ours, theirs] = result.subjects;
   const { pool } = result;
+  if (!ours) throw new Error(`targetRows: the ${pool.label} pool has no results; ours must come first in its subjects`);
   const rows: TargetRow[] = [];
   const resident = ours.loadFailure ? NaN : libraryVars(ours, pool);
   rows.push({
@@ -809,7 +812,8 @@ export function formatReport(results: PoolResult[]): string[] {
     if (pool.nodelay) lines.push(`  TCP_NODELAY:           ${pool.nodelay.bin} (${pool.nodelay.source})`);
     else lines.push('  no TCP_NODELAY build found (ESPRUINO_BIN_NODELAY or <bin>-nodelay): "nodelay" columns empty');
     for (const subject of result.subjects) lines.push(...formatSubject(subject, pool).map((l) => `  ${l}`));
-    for (const other of result.subjects.slice(1)) lines.push(...formatComparison(result.subjects[0], other).map((l) => `  ${l}`));
+    const [ours, ...others] = result.subjects;
+    if (ours) for (const other of others) lines.push(...formatComparison(ours, other).map((l) => `  ${l}`));
     lines.push('  targets:');
     lines.push(...targetLines(result));
     lines.push('');
@@ -863,13 +867,14 @@ export async function runInterpreterSection(context: BenchContext, env: Record<s
   }
   const scratch = mkdtempSync(path.join(tmpdir(), 'wsclient-bench-'));
   try {
-    const subjects: Subject[] = [{ name: 'ours', source: { esp32: '', esp8266: '' }, origin: { esp32: '', esp8266: '' } }];
+    const ours: Subject = { name: 'ours', source: { esp32: '', esp8266: '' }, origin: { esp32: '', esp8266: '' } };
+    const subjects: Subject[] = [ours];
     for (const board of ['esp32', 'esp8266'] as const) {
       if (!pools.some((pool) => pool.board === board)) continue;
       const build = await buildBoard(board, scratch);
       const file = build.bundles[0].file;
-      subjects[0].source[board] = readFileSync(file, 'latin1');
-      subjects[0].origin[board] = `wsclient.js built for ${board}`;
+      ours.source[board] = readFileSync(file, 'latin1');
+      ours.origin[board] = `wsclient.js built for ${board}`;
     }
     if (flags.compare) {
       const source = readFileSync(flags.compare, 'latin1');

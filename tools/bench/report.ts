@@ -47,11 +47,24 @@ export function formatRatio(ratio: number): string {
   return ratio.toFixed(2);
 }
 
-/** Lays out rows under a header; the first column is left-aligned, the others right-aligned. */
+/**
+ * Lays out rows under a header; the first column is left-aligned, the others right-aligned.
+ * @throws Error naming the row when it has not one cell per header column.
+ */
 export function formatTable(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, column) => Math.max(h.length, ...rows.map((row) => row[column].length)));
+  for (const [index, row] of rows.entries()) {
+    if (row.length !== header.length) {
+      throw new Error(`formatTable: row ${index} has ${row.length} cells for ${header.length} columns (${header.join(', ')})`);
+    }
+  }
+  const cell = (cells: string[], column: number): string => {
+    const text = cells[column];
+    if (text === undefined) throw new Error(`formatTable: no cell in column ${column} (${header[column]})`);
+    return text;
+  };
+  const widths = header.map((h, column) => Math.max(h.length, ...rows.map((row) => cell(row, column).length)));
   const line = (cells: string[]): string =>
-    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd();
+    widths.map((width, column) => (column === 0 ? cell(cells, column).padEnd(width) : cell(cells, column).padStart(width))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
 }
 
@@ -60,8 +73,12 @@ export function summaryLine(name: string, size: number, oursMBps: number, wsMBps
   return `${name} ${formatSize(size)}: ours ${formatNumber(oursMBps)} MB/s, ws ${formatNumber(wsMBps)} MB/s, ratio ${formatRatio(ratio)}`;
 }
 
+/** The median; NaN for no values (the reports print it as '-'). */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  // The two middle values; the same one when the count is odd.
+  const lower = sorted[(sorted.length - 1) >> 1];
+  const upper = sorted[sorted.length >> 1];
+  if (lower === undefined || upper === undefined) return NaN;
+  return lower === upper ? upper : (lower + upper) / 2;
 }

@@ -111,16 +111,19 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse)
   // /api/devices/<id>[/readings|/command]; ids are URL-encoded.
   const match = /^\/api\/devices\/([^/]+)(?:\/(readings|command))?$/.exec(path);
   if (!match) return json(res, 404, { error: 'not found' });
+  const [, encodedId, part] = match;
+  // The pattern's first group is not optional, so it is there whenever the pattern matched.
+  if (encodedId === undefined) throw new Error(`api: ${path} matched the device route without an id`);
   let id: string;
   try {
-    id = decodeURIComponent(match[1]);
+    id = decodeURIComponent(encodedId);
   } catch {
     return json(res, 400, { error: 'bad device id' });
   }
   if (!ctx.store.has(id)) return json(res, 404, { error: 'unknown device' });
 
-  if (!match[2]) return get(req, res, () => json(res, 200, ctx.store.device(id)));
-  if (match[2] === 'readings') {
+  if (!part) return get(req, res, () => json(res, 200, ctx.store.device(id)));
+  if (part === 'readings') {
     return get(req, res, () => {
       const since = Number(url.searchParams.get('since') ?? 0);
       if (!Number.isFinite(since)) return json(res, 400, { error: 'since must be a number' });

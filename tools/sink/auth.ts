@@ -47,7 +47,7 @@ export function isLoopback(host: string): boolean {
 /** The token of an `Authorization: Bearer <token>` header, or null. */
 export function bearer(header: string | undefined): string | null {
   const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
-  return match ? match[1] : null;
+  return match?.[1] ?? null;
 }
 
 /** Compares two tokens in constant time (hashing first makes the lengths equal). */
