@@ -6,7 +6,7 @@
  * and the close frame it sends, so the cases outlive any rewrite of the internals.
  */
 import { ERROR_CODES, type FailureCode } from '../../protocol/errors';
-import { type ScriptStep } from './scripted-ws-server';
+import type { ScriptStep } from './scripted-ws-server';
 import { closePayload, concat, serverFrame } from './server-codec';
 
 /** The client's options for a case: the board's defaults, or a tiny maxMessageSize. */
