@@ -33,6 +33,8 @@ import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-ws
 const MARKER = 'WSCONF';
 /** Pause after each scripted TCP chunk, ms: long enough for the interpreter to read it alone. */
 const PAUSE_MS = 40;
+/** A connection still open this long is destroyed (a case takes about a second under qemu). */
+const GIVE_UP_MS = 30000;
 const CASES: ConformanceCase[] = [...REJECTION_CASES, ...CONTROL_CASES, ...CLOSE_HANDSHAKE_CASES];
 
 /**
@@ -113,7 +115,7 @@ for (const variable of ['ESPRUINO_BIN', 'ESPRUINO8266_BIN']) {
       const build = await buildBoard(board, path.join(scratch, 'dist'));
       const source = readFileSync(build.bundles[0].file, 'latin1');
       await writeToStorage(bin!, scratch, 'wsclient', source);
-      server = await startScriptedServer(CASES.map((c) => c.steps), PAUSE_MS);
+      server = await startScriptedServer(CASES.map((c) => c.steps), PAUSE_MS, GIVE_UP_MS);
       const kinds = CASES.map((c) => (c.clientCloses ? 'c' : c.options === 'small' ? 's' : 'd')).join('');
       const script = (await transform(clientScript(server.port, kinds), { minifyWhitespace: true, minifyIdentifiers: true, target: 'es2015' })).code;
       const started = Date.now();

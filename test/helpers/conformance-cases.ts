@@ -44,10 +44,18 @@ const split = (frame: Uint8Array, at: number[]): Uint8Array[] => {
 };
 const oneByteAtATime = (frame: Uint8Array): Uint8Array[] => split(frame, Array.from({ length: frame.length - 1 }, (_, i) => i + 1));
 
-/** A case where the client must fail the connection with `code`, sending its close code. */
+/**
+ * A case where the client must fail the connection with `code`, sending its close code. A sync
+ * and a close 1000 follow the bad bytes: a client that failed ignores them and has ended TCP; one
+ * that wrongly accepted the bytes answers the sync and is closed cleanly, so the case fails on
+ * its events and the next case still runs.
+ */
 function failure(name: string, code: FailureCode, steps: ScriptStep[], options: CaseOptions = 'default'): ConformanceCase {
   const closeCode = ERROR_CODES[code];
-  return { name, options, clientCloses: false, steps, events: [`error protocol ${code}`, `close ${closeCode} false`], sent: { code: closeCode } };
+  return {
+    name, options, clientCloses: false, steps: [...steps, 'sync', serverFrame(8, closePayload(1000)), 'awaitClose', 'end'],
+    events: [`error protocol ${code}`, `close ${closeCode} false`], sent: { code: closeCode },
+  };
 }
 
 /** A case where the client must accept `message` (hex), then the server closes with 1000. */

@@ -52,15 +52,20 @@ export function acceptKey(key: string): string {
   return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
 }
 
-/** Starts the server on 127.0.0.1 (ephemeral port); `pauseMs` is the pause after each scripted chunk. */
-export async function startScriptedServer(scripts: ScriptStep[][], pauseMs: number): Promise<ScriptedServer> {
+/**
+ * Starts the server on 127.0.0.1 (ephemeral port). `pauseMs` is the pause after each scripted
+ * chunk. A connection still open `giveUpMs` after it was accepted is destroyed, with a
+ * `problem` saying so: a client stuck on bytes it should have refused would otherwise hold up
+ * every case after it (a safety net, not a measurement: a working client is long done).
+ */
+export async function startScriptedServer(scripts: ScriptStep[][], pauseMs: number, giveUpMs: number): Promise<ScriptedServer> {
   const done = new Map<number, ScriptedConnection>();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('error', () => {}); // the client may reset or close while the script still writes
-    serve(socket, scripts, pauseMs, (record) => {
+    serve(socket, scripts, pauseMs, giveUpMs, (record) => {
       sockets.delete(socket);
       done.set(record.index, record);
     });
@@ -79,7 +84,7 @@ export async function startScriptedServer(scripts: ScriptStep[][], pauseMs: numb
   };
 }
 
-function serve(socket: net.Socket, scripts: ScriptStep[][], pauseMs: number, finished: (record: ScriptedConnection) => void): void {
+function serve(socket: net.Socket, scripts: ScriptStep[][], pauseMs: number, giveUpMs: number, finished: (record: ScriptedConnection) => void): void {
   const record: ScriptedConnection = { index: -1, request: '', frames: [], trailing: 0, clientEnded: false, problem: '' };
   let head = Buffer.alloc(0);
   let rest: Uint8Array = new Uint8Array(0);
@@ -89,6 +94,10 @@ function serve(socket: net.Socket, scripts: ScriptStep[][], pauseMs: number, fin
   /** Resolves the step waiting for the client, when its condition holds. */
   let waiting: (() => boolean) | null = null;
   let wake: () => void = () => {};
+  const giveUp = setTimeout(() => {
+    record.problem = `the connection was still open ${giveUpMs} ms after it was accepted: destroyed`;
+    socket.destroy();
+  }, giveUpMs);
 
   const readFrames = (bytes: Uint8Array): void => {
     rest = concat([rest, bytes]);
@@ -159,6 +168,7 @@ function serve(socket: net.Socket, scripts: ScriptStep[][], pauseMs: number, fin
     socket.end();
   });
   socket.on('close', () => {
+    clearTimeout(giveUp);
     closed = true;
     record.trailing = rest.length;
     if (waiting !== null) wake();
