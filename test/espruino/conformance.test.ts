@@ -95,7 +95,7 @@ async function poolOf(bin: string): Promise<{ board: 'esp32' | 'esp8266'; total:
 for (const variable of ['ESPRUINO_BIN', 'ESPRUINO8266_BIN']) {
   const bin = process.env[variable];
 
-  describe(`conformance in a real Espruino interpreter (${variable})`, function () {
+  describe(`conformance in a real interpreter (${variable}): the rejection table and both closing handshakes`, function () {
     this.timeout(300000);
     let scratch = '';
     let server: ScriptedServer | null = null;
@@ -123,13 +123,13 @@ for (const variable of ['ESPRUINO_BIN', 'ESPRUINO8266_BIN']) {
       byCase = eventsByCase(run.output);
       // `<marker> loaded|end … <n> of <total>` (not the interpreter quoting the script in an error).
       const said = (what: string): string => (new RegExp(`${MARKER} (${what} [a-z ]+\\d+ of \\d+)\\s*$`, 'm').exec(run.output) || ['', ''])[1];
-      console.log(`      [${board}] wsclient.js ${source.length} B from Storage; ${said('loaded') || 'not loaded'}; ` +
+      console.log(`      [${board}] wsclient.js ${source.length} B from Storage; ${said('loaded') || 'no line after require'}; ` +
         `${CASES.length} cases in ${((Date.now() - started) / 1000).toFixed(1)} s; ${said('end') || 'did not finish'}`);
       if (!said('end')) {
         const why = interpreterFailure(run.output) || (run.timedOut ? 'killed at the timeout' : `exited with code ${run.code}`);
         const alone = await measureResident(bin!, scratch, 'wsclient');
         const room = alone.failure ? `required alone: ${alone.failure}` : `required alone, the module holds ${alone.vars} of ${pool.total} JsVars`;
-        diagnosis = `the interpreter did not run every case (${why}; ${said('loaded') || 'not loaded'}; ${room}; ` +
+        diagnosis = `the interpreter did not run every case (${why}; ${said('loaded') || 'no line after require'}; ${room}; ` +
           `cases that printed nothing are skipped); last output:\n${run.output.split('\n').slice(-12).join('\n')}`;
       }
     });
