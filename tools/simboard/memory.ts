@@ -49,9 +49,10 @@ export const COSTS = {
   stringChars: (blockSize: number): number => (blockSize >= 14 ? 8 : 7),
   /** Chars of function code per block: Espruino keeps code tokenised (keywords as one byte) and packed. */
   codeChars: (blockSize: number): number => blockSize - 0.5,
-  /** Bytes per block of a typed array's flat store (a header block, then whole blocks). */
-  bufferBytes: (blockSize: number): number => blockSize - 1.5,
-  /** A typed array view plus its ArrayBuffer object. */
+  /**
+   * A typed array besides its store: the view, its ArrayBuffer and their links (measured: a
+   * Uint8Array of n > 12 bytes held in an array costs 5 + ceil(n / blockSize) + the index).
+   */
   typedArray: 4,
   /** A timer's record in the hidden timer list (not its callback, which is walked). */
   timer: 5,
@@ -65,6 +66,12 @@ export const COSTS = {
   function: 2,
   /** A closure scope object. */
   scope: 1,
+  /**
+   * A built-in class the program has made an instance of (a typed array kind, ArrayBuffer):
+   * Espruino then keeps the class and its prototype in its root (measured: the first
+   * Uint8Array, and the first ArrayBuffer made by itself, each cost 7–8 more than the next).
+   */
+  builtinClass: 8,
 };
 
 
@@ -89,6 +96,8 @@ export interface MemoryRoots {
 interface FunctionInfo {
   /** Variables of the function itself: the function, its parameters and its code. */
   own: number;
+  /** Of `own`, the variables of its code. */
+  code: number;
   native: boolean;
 }
 
@@ -213,9 +222,16 @@ export class BoardMemory {
     return flags;
   }
 
-  /** Variables of a typed array (or ArrayBuffer) of `bytes` bytes. */
+  /**
+   * Variables of a typed array (or ArrayBuffer) of `bytes` bytes. Its store is a flat string
+   * (jsvNewFlatStringOfLength: a header block, then every byte of whole blocks) unless it fits
+   * in one or two ordinary string blocks (JSV_FLAT_STRING_BREAK_EVEN).
+   */
   bufferVars(bytes: number): number {
-    return COSTS.typedArray + Math.ceil(bytes / COSTS.bufferBytes(this.pool.blockSize));
+    const { blockSize } = this.pool;
+    const flatBreakEven = COSTS.stringFirst + COSTS.stringChars(blockSize);
+    const store = bytes > flatBreakEven ? 1 + Math.ceil(bytes / blockSize) : this.stringVars(bytes);
+    return COSTS.typedArray + store;
   }
 
   /** Variables of a string of `length` chars. */
@@ -224,19 +240,35 @@ export class BoardMemory {
     return 1 + Math.ceil((length - COSTS.stringFirst) / COSTS.stringChars(this.pool.blockSize));
   }
 
-  /** Espruino's garbage collection and count: see the file comment. */
-  walk(): number {
+  /** Espruino's garbage collection and count: see the file comment. `tally` gets the count by kind of storage. */
+  walk(tally?: Record<string, number>): number {
+    const add = (kind: string, n: number): void => {
+      vars += n;
+      if (tally) tally[kind] = (tally[kind] ?? 0) + n;
+    };
     const seen = new WeakSet<object>();
+    // Built-in classes with instances (priced once each), and buffers reached through their views.
+    const classes = new Set<object>();
+    const viewed = new WeakSet<object>();
+    const instanceOf = (value: object): void => {
+      const proto = Object.getPrototypeOf(value) as object | null;
+      if (proto === null || classes.has(proto)) return;
+      classes.add(proto);
+      add('classes', COSTS.builtinClass);
+    };
     const scopes = new Map<string, ScopeView>();
     const stack: unknown[] = [];
     const roots = this.roots();
-    let vars = COSTS.base + roots.vars + this.source;
+    let vars = 0;
+    add('base', COSTS.base);
+    add('hidden', roots.vars);
+    add('source', this.source);
     // A property: its name, and its value unless a short name holds it.
     const member = (key: PropertyKey, value: unknown, index: boolean): void => {
       const name = typeof key === 'symbol' ? 1 : index ? 1 : this.stringVars(String(key).length);
-      vars += name;
+      add('names', name);
       const packed = (typeof value === 'boolean' || (typeof value === 'number' && (value | 0) === value)) && name === 1;
-      if (!packed) vars += this.primitiveVars(value);
+      if (!packed) add(typeof value === 'string' ? 'strings' : 'values', this.primitiveVars(value));
       if ((typeof value === 'object' && value !== null) || typeof value === 'function') stack.push(value);
     };
     const visit = (value: unknown): void => {
@@ -255,22 +287,26 @@ export class BoardMemory {
       }
       // A host value handed in by a test (a recorder's handlers): one reference, not the host's heap.
       if (!this.ofBoard(value)) {
-        vars += 1;
+        add('host', 1);
         return;
       }
       if (types.isArrayBuffer(value)) {
-        vars += this.bufferVars(value.byteLength) - 2;
+        add('buffers', this.bufferVars(value.byteLength) - 2);
+        if (!viewed.has(value)) instanceOf(value);
         return;
       }
       if (ArrayBuffer.isView(value)) {
-        vars += 2;
+        add('buffers', 2);
+        instanceOf(value);
+        viewed.add(value.buffer);
         stack.push(value.buffer);
         return;
       }
       if (typeof value === 'function') {
         const info = this.infoOf(value as (...args: unknown[]) => unknown);
         if (info.native) return;
-        vars += info.own;
+        add('functions', info.own - info.code);
+        add('code', info.code);
         // Scopes are looked up once per function, then read fresh once per walk.
         let keys = this.scopeKeys.get(value);
         let fresh: ScopeView[] | undefined;
@@ -285,7 +321,7 @@ export class BoardMemory {
           const view = fresh[i];
           if (!view) return;
           scopes.set(key, view);
-          vars += COSTS.scope;
+          add('scopes', COSTS.scope);
           view.names.forEach((name, j) => {
             member(name, view.values[j], false);
           });
@@ -303,7 +339,7 @@ export class BoardMemory {
         }
         return;
       }
-      vars += COSTS.object;
+      add(Array.isArray(value) ? 'arrays' : 'objects', COSTS.object);
       const array = Array.isArray(value);
       for (const key of Reflect.ownKeys(value)) {
         if (array && key === 'length') continue;
@@ -342,7 +378,7 @@ export class BoardMemory {
     if (info) return info;
     const text = Function.prototype.toString.call(fn);
     if (this.natives.has(fn) || this.realm.natives.has(fn) || /\{\s*\[native code\]\s*\}$/.test(text)) {
-      info = { own: 0, native: true };
+      info = { own: 0, code: 0, native: true };
     } else {
       // The code Espruino keeps is the text after the parameters; a class's is its constructor
       // (its methods are functions of their own, counted on the prototype).
@@ -356,7 +392,7 @@ export class BoardMemory {
         code = Math.max(0, code);
       }
       const codeVars = this.inFlash(text) ? 1 : Math.ceil(code / COSTS.codeChars(this.pool.blockSize));
-      info = { own: COSTS.function + fn.length + codeVars, native: false };
+      info = { own: COSTS.function + fn.length + codeVars, code: codeVars, native: false };
     }
     this.functionInfo.set(fn, info);
     return info;
