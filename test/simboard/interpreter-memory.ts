@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runEspruino } from '../../tools/espruino-process.ts';
+import { CALIBRATION_PROGRAM } from './fixtures/memory-calibration.ts';
 
 /** A JavaScript string literal of `bytes` (each char one byte), safe to write as latin1. */
 export function byteLiteral(bytes: string): string {
@@ -162,3 +163,8 @@ export async function measureFirmware(bin: string, firmware: string, ready: (out
 
 /** The script that requires the wsclient module from Storage and reads the pool (no connection). */
 export const REQUIRE_SCRIPT = `var WS=require("wsclient").WebSocket;${USAGE_PROBE};\n`;
+
+/** CALIBRATION_PROGRAM as the interpreter runs it for the fixture: its CAL line printed as RESULT, then quit(). */
+export function calibrationScript(): string {
+  return `${CALIBRATION_PROGRAM.replace("print('CAL ' +", "print('RESULT ' +")}quit();\n`;
+}
