@@ -47,8 +47,6 @@ export const COSTS = {
   stringFirst: 4,
   /** Chars per further string block: 8 with 14-byte blocks, 7 with 12-byte ones (measured). */
   stringChars: (blockSize: number): number => (blockSize >= 14 ? 8 : 7),
-  /** Chars of function code per block: Espruino keeps code tokenised (keywords as one byte) and packed. */
-  codeChars: (blockSize: number): number => blockSize - 0.5,
   /**
    * A typed array besides its store: the view, its ArrayBuffer and their links (measured: a
    * Uint8Array of n > 12 bytes held in an array costs 5 + ceil(n / blockSize) + the index).
@@ -166,7 +164,17 @@ export class BoardMemory {
 
   /** While a script of `chars` chars runs from RAM its text is held in JsVars; 0 when it ends. */
   holdSource(chars: number): void {
-    this.source = Math.ceil(chars / COSTS.codeChars(this.pool.blockSize));
+    this.source = chars > 0 ? this.textVars(chars) : 0;
+  }
+
+  /**
+   * Variables of a text copied whole into RAM (a function's code, by jslNewStringFromLexer; a
+   * script): a flat string, a header and then every byte of whole blocks, unless it fits in one
+   * or two ordinary string blocks.
+   */
+  textVars(chars: number): number {
+    const { blockSize } = this.pool;
+    return chars > COSTS.stringFirst + COSTS.stringChars(blockSize) ? 1 + Math.ceil(chars / blockSize) : this.stringVars(chars);
   }
 
   /** Variables in use: a fresh walk when `gc` (or when the last is old), else the running estimate. */
@@ -315,6 +323,8 @@ export class BoardMemory {
           keys = fresh.map((view) => view.key);
           this.scopeKeys.set(value, keys);
         }
+        // A function made inside another links to its scope (a name var of its own), which it shares.
+        if (keys.length > 0) add('scopes', 1);
         keys.forEach((key, i) => {
           if (scopes.has(key)) return;
           fresh ??= this.scopesOf(value);
@@ -327,7 +337,9 @@ export class BoardMemory {
           });
         });
         for (const key of Reflect.ownKeys(value)) {
-          if (key === 'length' || key === 'name') continue;
+          // V8's own bookkeeping: `length`, `name`, and the `arguments`/`caller` every sloppy-mode
+          // `function` carries (null); Espruino keeps none of them.
+          if (key === 'length' || key === 'name' || key === 'arguments' || key === 'caller') continue;
           const d = Object.getOwnPropertyDescriptor(value, key);
           if (!d) continue;
           // V8 makes every function a prototype; Espruino only when something is put on it.
@@ -380,9 +392,11 @@ export class BoardMemory {
     if (this.natives.has(fn) || this.realm.natives.has(fn) || /\{\s*\[native code\]\s*\}$/.test(text)) {
       info = { own: 0, code: 0, native: true };
     } else {
-      // The code Espruino keeps is the text after the parameters; a class's is its constructor
-      // (its methods are functions of their own, counted on the prototype).
-      let code = text.length - Math.max(0, text.indexOf(')'));
+      // The code Espruino keeps is the text after the parameters, from its `{` (copied verbatim:
+      // it tokenises only with E.setFlags({pretokenise:1})); a class's is its constructor (its
+      // methods are functions of their own, counted on the prototype).
+      const close = text.indexOf(')');
+      let code = text.length - (close < 0 ? 0 : text.slice(close + 1).search(/\S/) + close + 1);
       if (/^class\b/.test(text)) {
         const proto = (fn as { prototype?: object }).prototype;
         for (const key of proto ? Reflect.ownKeys(proto) : []) {
@@ -391,7 +405,7 @@ export class BoardMemory {
         }
         code = Math.max(0, code);
       }
-      const codeVars = this.inFlash(text) ? 1 : Math.ceil(code / COSTS.codeChars(this.pool.blockSize));
+      const codeVars = this.inFlash(text) ? 1 : this.textVars(code);
       info = { own: COSTS.function + fn.length + codeVars, code: codeVars, native: false };
     }
     this.functionInfo.set(fn, info);
