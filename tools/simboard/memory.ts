@@ -20,7 +20,9 @@
  *   the pool with strings runs to its end here, and the board reports OUT OF MEMORY after it.
  * - Function code: a function whose source came from Storage (require of a Storage module, a
  *   `.bootcde` boot) keeps its code in flash, one var; uploaded to RAM (run(), addModule(), as
- *   the Web IDE does) its code is a string in JsVars.
+ *   the Web IDE does) its code is a string in JsVars, and the script's text is held while it
+ *   runs. The Linux builds used for calibration keep Storage code in flash too (they are built
+ *   with SPIFLASH_BASE: a Storage file is a flash string), so both ways are measured there.
  * - Built-ins cost nothing (they live in the firmware); what the program adds to them counts.
  */
 import inspector from 'node:inspector';
