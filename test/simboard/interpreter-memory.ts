@@ -59,7 +59,7 @@ export async function writeStorage(bin: string, dir: string, name: string, text:
 export async function runForResult(bin: string, dir: string, script: string, timeoutMs = 120_000): Promise<string> {
   let result: string | undefined;
   const run = await runEspruino(bin, script, {
-    cwd: dir, timeoutMs, crashed: (output) => crashed(output) || /(?:^|\n|>)RESULT .*\n/.test(output),
+    cwd: dir, timeoutMs, crashed: (output) => crashed(output) || /(?:^|\n|>)RESULT [^\n]*\n/.test(output),
     onLine: (line) => {
       const found = RESULT.exec(line);
       if (found) result = found[1];
