@@ -209,7 +209,7 @@ class SimulatedBoard implements SimBoard {
     let error: unknown;
     let threw = false;
     // Uploaded to RAM, the script's text is in JsVars while it runs; from Storage it is read in place.
-    if (!inFlash) memory.holdSource(code.length);
+    if (!inFlash) memory.holdSource(code);
     try {
       this.realm.run(code, filename);
     } catch (e) {
@@ -218,7 +218,7 @@ class SimulatedBoard implements SimBoard {
     }
     const failed = memory.takeFailure() || error instanceof OutOfMemory;
     const over = memory.enforced && memory.afterCallback();
-    memory.holdSource(0);
+    memory.holdSource('');
     if (over || failed) {
       this.interrupted('top');
       return;

@@ -20,10 +20,13 @@
  *   the pool with strings runs to its end here, and the board reports OUT OF MEMORY after it.
  * - Function code: a function whose source came from Storage (require of a Storage module, a
  *   `.bootcde` boot) keeps its code in flash, one var; uploaded to RAM (run(), addModule(), as
- *   the Web IDE does) its code is a string in JsVars.
+ *   the Web IDE does) its code is a string in JsVars, and the script's text is held while it
+ *   runs. The Linux builds used for calibration keep Storage code in flash too (they are built
+ *   with SPIFLASH_BASE: a Storage file is a flash string), so both ways are measured there.
  * - Built-ins cost nothing (they live in the firmware); what the program adds to them counts.
  */
 import inspector from 'node:inspector';
+import { parse } from 'acorn';
 import { types } from 'node:util';
 import type { BoardRealm } from './context.ts';
 
@@ -42,16 +45,21 @@ export interface MemoryPool {
  * short name (≤ STRING_FIRST chars) holds an integer or a boolean in the same block.
  */
 export const COSTS = {
+  /**
+   * Chars per block of a script's text held while it runs (an ordinary string filled block by
+   * block): measured, 1,000 more chars of a script cost 100 more vars with 14-byte blocks, 4,000
+   * cost 500 with 12-byte ones.
+   */
+  sourceChars: (blockSize: number): number => blockSize - 4,
   /** The interpreter's own variables in an empty program (root, timers, watches, modules, …). */
   base: 40,
   stringFirst: 4,
   /** Chars per further string block: 8 with 14-byte blocks, 7 with 12-byte ones (measured). */
   stringChars: (blockSize: number): number => (blockSize >= 14 ? 8 : 7),
-  /** Chars of function code per block: Espruino keeps code tokenised (keywords as one byte) and packed. */
-  codeChars: (blockSize: number): number => blockSize - 0.5,
-  /** Bytes per block of a typed array's flat store (a header block, then whole blocks). */
-  bufferBytes: (blockSize: number): number => blockSize - 1.5,
-  /** A typed array view plus its ArrayBuffer object. */
+  /**
+   * A typed array besides its store: the view, its ArrayBuffer and their links (measured: a
+   * Uint8Array of n > 12 bytes held in an array costs 5 + ceil(n / blockSize) + the index).
+   */
   typedArray: 4,
   /** A timer's record in the hidden timer list (not its callback, which is walked). */
   timer: 5,
@@ -65,6 +73,12 @@ export const COSTS = {
   function: 2,
   /** A closure scope object. */
   scope: 1,
+  /**
+   * A built-in class the program has made an instance of (a typed array kind, ArrayBuffer):
+   * Espruino then keeps the class and its prototype in its root (measured: the first
+   * Uint8Array, and the first ArrayBuffer made by itself, each cost 7–8 more than the next).
+   */
+  builtinClass: 8,
 };
 
 
@@ -89,6 +103,8 @@ export interface MemoryRoots {
 interface FunctionInfo {
   /** Variables of the function itself: the function, its parameters and its code. */
   own: number;
+  /** Of `own`, the variables of its code. */
+  code: number;
   native: boolean;
 }
 
@@ -155,9 +171,23 @@ export class BoardMemory {
     this.flashCache.clear();
   }
 
-  /** While a script of `chars` chars runs from RAM its text is held in JsVars; 0 when it ends. */
-  holdSource(chars: number): void {
-    this.source = Math.ceil(chars / COSTS.codeChars(this.pool.blockSize));
+  /**
+   * While a script runs from RAM its text is held in JsVars, and so is the code of a function
+   * it calls at once (an IIFE, as bundlers wrap a program: Espruino copied its code when it made
+   * it, and the call holds it until it returns); '' when it ends.
+   */
+  holdSource(script: string): void {
+    this.source = script === '' ? 0 : Math.ceil(script.length / COSTS.sourceChars(this.pool.blockSize)) + this.textVars(runningCode(script));
+  }
+
+  /**
+   * Variables of a text copied whole into RAM (a function's code, by jslNewStringFromLexer; a
+   * script): a flat string, a header and then every byte of whole blocks, unless it fits in one
+   * or two ordinary string blocks.
+   */
+  textVars(chars: number): number {
+    const { blockSize } = this.pool;
+    return chars > COSTS.stringFirst + COSTS.stringChars(blockSize) ? 1 + Math.ceil(chars / blockSize) : this.stringVars(chars);
   }
 
   /** Variables in use: a fresh walk when `gc` (or when the last is old), else the running estimate. */
@@ -213,9 +243,16 @@ export class BoardMemory {
     return flags;
   }
 
-  /** Variables of a typed array (or ArrayBuffer) of `bytes` bytes. */
+  /**
+   * Variables of a typed array (or ArrayBuffer) of `bytes` bytes. Its store is a flat string
+   * (jsvNewFlatStringOfLength: a header block, then every byte of whole blocks) unless it fits
+   * in one or two ordinary string blocks (JSV_FLAT_STRING_BREAK_EVEN).
+   */
   bufferVars(bytes: number): number {
-    return COSTS.typedArray + Math.ceil(bytes / COSTS.bufferBytes(this.pool.blockSize));
+    const { blockSize } = this.pool;
+    const flatBreakEven = COSTS.stringFirst + COSTS.stringChars(blockSize);
+    const store = bytes > flatBreakEven ? 1 + Math.ceil(bytes / blockSize) : this.stringVars(bytes);
+    return COSTS.typedArray + store;
   }
 
   /** Variables of a string of `length` chars. */
@@ -224,19 +261,35 @@ export class BoardMemory {
     return 1 + Math.ceil((length - COSTS.stringFirst) / COSTS.stringChars(this.pool.blockSize));
   }
 
-  /** Espruino's garbage collection and count: see the file comment. */
-  walk(): number {
+  /** Espruino's garbage collection and count: see the file comment. `tally` gets the count by kind of storage. */
+  walk(tally?: Record<string, number>): number {
+    const add = (kind: string, n: number): void => {
+      vars += n;
+      if (tally) tally[kind] = (tally[kind] ?? 0) + n;
+    };
     const seen = new WeakSet<object>();
+    // Built-in classes with instances (priced once each), and buffers reached through their views.
+    const classes = new Set<object>();
+    const viewed = new WeakSet<object>();
+    const instanceOf = (value: object): void => {
+      const proto = Object.getPrototypeOf(value) as object | null;
+      if (proto === null || classes.has(proto)) return;
+      classes.add(proto);
+      add('classes', COSTS.builtinClass);
+    };
     const scopes = new Map<string, ScopeView>();
     const stack: unknown[] = [];
     const roots = this.roots();
-    let vars = COSTS.base + roots.vars + this.source;
+    let vars = 0;
+    add('base', COSTS.base);
+    add('hidden', roots.vars);
+    add('source', this.source);
     // A property: its name, and its value unless a short name holds it.
     const member = (key: PropertyKey, value: unknown, index: boolean): void => {
       const name = typeof key === 'symbol' ? 1 : index ? 1 : this.stringVars(String(key).length);
-      vars += name;
+      add('names', name);
       const packed = (typeof value === 'boolean' || (typeof value === 'number' && (value | 0) === value)) && name === 1;
-      if (!packed) vars += this.primitiveVars(value);
+      if (!packed) add(typeof value === 'string' ? 'strings' : 'values', this.primitiveVars(value));
       if ((typeof value === 'object' && value !== null) || typeof value === 'function') stack.push(value);
     };
     const visit = (value: unknown): void => {
@@ -255,22 +308,26 @@ export class BoardMemory {
       }
       // A host value handed in by a test (a recorder's handlers): one reference, not the host's heap.
       if (!this.ofBoard(value)) {
-        vars += 1;
+        add('host', 1);
         return;
       }
       if (types.isArrayBuffer(value)) {
-        vars += this.bufferVars(value.byteLength) - 2;
+        add('buffers', this.bufferVars(value.byteLength) - 2);
+        if (!viewed.has(value)) instanceOf(value);
         return;
       }
       if (ArrayBuffer.isView(value)) {
-        vars += 2;
+        add('buffers', 2);
+        instanceOf(value);
+        viewed.add(value.buffer);
         stack.push(value.buffer);
         return;
       }
       if (typeof value === 'function') {
         const info = this.infoOf(value as (...args: unknown[]) => unknown);
         if (info.native) return;
-        vars += info.own;
+        add('functions', info.own - info.code);
+        add('code', info.code);
         // Scopes are looked up once per function, then read fresh once per walk.
         let keys = this.scopeKeys.get(value);
         let fresh: ScopeView[] | undefined;
@@ -279,19 +336,23 @@ export class BoardMemory {
           keys = fresh.map((view) => view.key);
           this.scopeKeys.set(value, keys);
         }
+        // A function made inside another links to its scope (a name var of its own), which it shares.
+        if (keys.length > 0) add('scopes', 1);
         keys.forEach((key, i) => {
           if (scopes.has(key)) return;
           fresh ??= this.scopesOf(value);
           const view = fresh[i];
           if (!view) return;
           scopes.set(key, view);
-          vars += COSTS.scope;
+          add('scopes', COSTS.scope);
           view.names.forEach((name, j) => {
             member(name, view.values[j], false);
           });
         });
         for (const key of Reflect.ownKeys(value)) {
-          if (key === 'length' || key === 'name') continue;
+          // V8's own bookkeeping: `length`, `name`, and the `arguments`/`caller` every sloppy-mode
+          // `function` carries (null); Espruino keeps none of them.
+          if (key === 'length' || key === 'name' || key === 'arguments' || key === 'caller') continue;
           const d = Object.getOwnPropertyDescriptor(value, key);
           if (!d) continue;
           // V8 makes every function a prototype; Espruino only when something is put on it.
@@ -303,7 +364,7 @@ export class BoardMemory {
         }
         return;
       }
-      vars += COSTS.object;
+      add(Array.isArray(value) ? 'arrays' : 'objects', COSTS.object);
       const array = Array.isArray(value);
       for (const key of Reflect.ownKeys(value)) {
         if (array && key === 'length') continue;
@@ -342,11 +403,13 @@ export class BoardMemory {
     if (info) return info;
     const text = Function.prototype.toString.call(fn);
     if (this.natives.has(fn) || this.realm.natives.has(fn) || /\{\s*\[native code\]\s*\}$/.test(text)) {
-      info = { own: 0, native: true };
+      info = { own: 0, code: 0, native: true };
     } else {
-      // The code Espruino keeps is the text after the parameters; a class's is its constructor
-      // (its methods are functions of their own, counted on the prototype).
-      let code = text.length - Math.max(0, text.indexOf(')'));
+      // The code Espruino keeps is the text after the parameters, from its `{` (copied verbatim:
+      // it tokenises only with E.setFlags({pretokenise:1})); a class's is its constructor (its
+      // methods are functions of their own, counted on the prototype).
+      const close = text.indexOf(')');
+      let code = text.length - (close < 0 ? 0 : text.slice(close + 1).search(/\S/) + close + 1);
       if (/^class\b/.test(text)) {
         const proto = (fn as { prototype?: object }).prototype;
         for (const key of proto ? Reflect.ownKeys(proto) : []) {
@@ -355,8 +418,8 @@ export class BoardMemory {
         }
         code = Math.max(0, code);
       }
-      const codeVars = this.inFlash(text) ? 1 : Math.ceil(code / COSTS.codeChars(this.pool.blockSize));
-      info = { own: COSTS.function + fn.length + codeVars, native: false };
+      const codeVars = this.inFlash(text) ? 1 : this.textVars(code);
+      info = { own: COSTS.function + fn.length + codeVars, code: codeVars, native: false };
     }
     this.functionInfo.set(fn, info);
     return info;
@@ -454,6 +517,28 @@ export class BoardMemory {
     this.session?.disconnect();
     this.session = undefined;
   }
+}
+
+/** Length of the longest code of a function the script's top level calls as soon as it makes it (0 if none, or if it does not parse). */
+function runningCode(script: string): number {
+  let program: ReturnType<typeof parse>;
+  try {
+    program = parse(script, { ecmaVersion: 'latest', sourceType: 'script' });
+  } catch {
+    return 0;
+  }
+  let longest = 0;
+  for (const statement of program.body) {
+    if (statement.type !== 'ExpressionStatement') continue;
+    let expression = statement.expression;
+    if (expression.type === 'UnaryExpression') expression = expression.argument;
+    if (expression.type !== 'CallExpression') continue;
+    const callee = expression.callee;
+    if (callee.type === 'FunctionExpression' || callee.type === 'ArrowFunctionExpression') {
+      longest = Math.max(longest, callee.body.end - callee.body.start);
+    }
+  }
+  return longest;
 }
 
 /** The typed array constructors Espruino has (and ArrayBuffer), whose allocations are priced when made. */
