@@ -21,32 +21,6 @@ declare const __WSCLIENT_LIBRARY_BOARD__: LibraryBoard;
 /** Options of the module's WebSocket: the client's, plus how to make the board's HAL. */
 export interface EspruinoWebSocketOptions extends WebSocketOptions, Pick<EspruinoHalOptions, 'allowWeakEntropy' | 'readRegister'> {}
 
-/** The client's options: board defaults, then the caller's; HAL options become a HAL. */
-function withBoard(given: EspruinoWebSocketOptions | undefined): WebSocketOptions {
-  const board = __WSCLIENT_LIBRARY_BOARD__;
-  const out: { [name: string]: unknown } = {};
-  const limits = board.limits as { [name: string]: unknown };
-  const names = Object.keys(limits);
-  for (let i = 0; i < names.length; i++) out[names[i]] = limits[names[i]];
-  out.maxBufferedAmount = board.maxBufferedAmount;
-  let halOptions: { [name: string]: unknown } | null = null;
-  const source = (given || {}) as { [name: string]: unknown };
-  const keys = Object.keys(source);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    const value = source[key];
-    if (value === undefined) continue;
-    // Options that configure the HAL: given any, the WebSocket gets a HAL of its own.
-    if (key === 'allowWeakEntropy' || key === 'readRegister') (halOptions || (halOptions = {}))[key] = value;
-    else out[key] = value;
-  }
-  if (out.hal === undefined) {
-    if (halOptions !== null) out.hal = createEspruinoHal(board, halOptions as EspruinoHalOptions);
-    else if (ClientWebSocket.defaultHal === null) ClientWebSocket.defaultHal = createEspruinoHal(board);
-  }
-  return out as WebSocketOptions;
-}
-
 /**
  * The WebSocket client on this board: `new WebSocket(url, protocols?, options?)`, where
  * options may also come second. See firmware/websocket.ts for events and methods.
@@ -60,10 +34,29 @@ export class WebSocket extends ClientWebSocket {
 
   constructor(url: string, protocols?: string | string[] | EspruinoWebSocketOptions, options?: EspruinoWebSocketOptions) {
     const optionsSecond = protocols !== undefined && typeof protocols === 'object' && !(protocols instanceof Array);
-    super(
-      url,
-      optionsSecond ? undefined : (protocols as string | string[] | undefined),
-      withBoard((optionsSecond ? protocols : options) as EspruinoWebSocketOptions | undefined),
-    );
+    // The client's options: board defaults, then the caller's; HAL options become a HAL. (In
+    // here, not a function of its own: every module-level function stays in the board's RAM.)
+    const board = __WSCLIENT_LIBRARY_BOARD__;
+    const out: { [name: string]: unknown } = {};
+    const limits = board.limits as { [name: string]: unknown };
+    const names = Object.keys(limits);
+    for (let i = 0; i < names.length; i++) out[names[i]] = limits[names[i]];
+    out.maxBufferedAmount = board.maxBufferedAmount;
+    let halOptions: { [name: string]: unknown } | null = null;
+    const source = ((optionsSecond ? protocols : options) || {}) as { [name: string]: unknown };
+    const keys = Object.keys(source);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const value = source[key];
+      if (value === undefined) continue;
+      // Options that configure the HAL: given any, the WebSocket gets a HAL of its own.
+      if (key === 'allowWeakEntropy' || key === 'readRegister') (halOptions || (halOptions = {}))[key] = value;
+      else out[key] = value;
+    }
+    if (out.hal === undefined) {
+      if (halOptions !== null) out.hal = createEspruinoHal(board, halOptions as EspruinoHalOptions);
+      else if (ClientWebSocket.defaultHal === null) ClientWebSocket.defaultHal = createEspruinoHal(board);
+    }
+    super(url, optionsSecond ? undefined : (protocols as string | string[] | undefined), out as WebSocketOptions);
   }
 }
