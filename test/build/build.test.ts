@@ -61,8 +61,10 @@ describe('tools/build', function () {
       it("inlines only this board's profile, and TLS only where the board has it", () => {
         const code = readFileSync(build().bundles[0].file, 'utf8');
         const other = name === 'esp32' ? 'esp8266' : 'esp32';
-        expect(code).to.include(`name:"${name}"`);
+        // The library's part of the profile only: its limits, not the app's pins and sensors.
+        expect(code).to.include(`txBufferSize:${getBoard(name).limits.txBufferSize},`);
         expect(code).not.to.include(`"${other}"`);
+        expect(code).not.to.include('analogPins');
         expect(code.includes('require("tls")')).to.equal(getBoard(name).tls);
         expect(code).to.include('require("net")');
       });
