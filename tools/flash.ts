@@ -18,6 +18,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { boardScript, wrapInFunction } from './board-scripts/build.ts';
 import { buildBoard, formatReport } from './build.ts';
 import { ESPRUINO_BUILTIN_MODULES } from './espruino-bundle.ts';
 import { ConfigError, ENV_VARS, loadFlashConfig, type AppSettings, type BoardName, type FlashConfig } from './flash-config.ts';
@@ -49,13 +50,11 @@ export function configPrelude(settings: AppSettings): string {
 
 /**
  * For credentials "wifi-save": the statement run on the board before the firmware is written,
- * in RAM only. It joins the network unless the board is already on it with the same password
- * (rejoining would drop a telnet upload), then `Wifi.save()` stores the station settings in
- * Storage file `.wificfg`, which Espruino applies at every boot before the firmware runs.
+ * in RAM only, one line: tools/board-scripts/wifi-save.ts (join the network unless the board
+ * is on it already, then `Wifi.save()`), called with the credentials as its parameter.
  */
-export function wifiSaveStatement(wifi: AppSettings['wifi']): string {
-  return '(function(w,s,p){var d=w.getDetails();if(d.ssid!==s||d.password!==p)w.connect(s,{password:p},function(){});w.save();})'
-    + `(require("Wifi"),${byteJson(wifi.ssid)},${byteJson(wifi.password)});`;
+export async function wifiSaveStatement(wifi: AppSettings['wifi']): Promise<string> {
+  return wrapInFunction(await boardScript('wifi-save'), ['WIFI'], [byteJson({ ssid: wifi.ssid, password: wifi.password })]);
 }
 
 /** JSON with non-ASCII characters as their UTF-8 bytes (`\xNN`): Espruino strings are bytes. */
@@ -164,7 +163,7 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
   for (const name of notBuiltIn) io.log(`flash: note: the code requires "${name}", which is not built into Espruino; it must already be in the board's Storage.`);
   // The credentials go first, on a line of their own that runs in RAM and is not stored with the code.
   const saveWifi = !libraryOnly && config.credentials === 'wifi-save';
-  const sent = saveWifi ? `${wifiSaveStatement(config.wifi)}\n${prepared.sent}` : prepared.sent;
+  const sent = saveWifi ? `${await wifiSaveStatement(config.wifi)}\n${prepared.sent}` : prepared.sent;
   const contents = `${saveWifi ? 'the WiFi credentials, stored with Wifi.save() in Storage file ".wificfg", then ' : ''}`
     + `${libraryOnly ? '' : `the ${FLASH_CONFIG_GLOBAL} statement${saveWifi ? ' (without credentials)' : ''} + `}${shown(bundleFile)} (${bundle.length} bytes, unchanged), ${plan.description}`;
 
