@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { expect } from 'chai';
-import { BOARD_SCRIPTS, boardScriptEntry, buildBoardScript, wrapInFunction } from '../tools/board-scripts/build.ts';
+import { BOARD_SCRIPTS, boardScriptEntry, buildBoardScript, wrapInFunction } from '../tools/build-board-scripts.ts';
 
 /** The error `promise` rejects with; fails the test if it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<Error> {

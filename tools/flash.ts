@@ -18,7 +18,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { boardScript, wrapInFunction } from './board-scripts/build.ts';
+import { boardScript, wrapInFunction } from './build-board-scripts.ts';
 import { buildBoard, formatReport } from './build.ts';
 import { ESPRUINO_BUILTIN_MODULES } from './espruino-bundle.ts';
 import { ConfigError, ENV_VARS, loadFlashConfig, type AppSettings, type BoardName, type FlashConfig } from './flash-config.ts';

@@ -28,7 +28,7 @@
  */
 
 import type { BenchSettings } from '../board-scripts/bench-harness.ts';
-import { boardScript } from '../board-scripts/build.ts';
+import { boardScript } from '../build-board-scripts.ts';
 
 /** The prefix of every line the scripts print (written out in tools/board-scripts/bench-*.ts). */
 export const MARKER = 'IBENCH';

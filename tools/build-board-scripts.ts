@@ -1,5 +1,5 @@
 /**
- * Builds the board scripts of this folder for the host tools that send them (flash, bench):
+ * Builds the board scripts (tools/board-scripts/) for the host tools that send them (flash, bench):
  * bundled and minified by tools/espruino-bundle.ts and passed through the Espruino subset gate
  * like the firmware.
  *
@@ -16,21 +16,21 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { buildChecked, ESPRUINO_BUILTIN_MODULES } from '../espruino-bundle.ts';
+import { buildChecked, ESPRUINO_BUILTIN_MODULES } from './espruino-bundle.ts';
 
-/** The board scripts, by name: `<name>.ts` in this folder. */
+/** The board scripts, by name: `tools/board-scripts/<name>.ts`. */
 export const BOARD_SCRIPTS = ['bench-harness', 'bench-resident', 'bench-storage-check', 'bench-storage-write', 'wifi-save'] as const;
 export type BoardScriptName = (typeof BOARD_SCRIPTS)[number];
 
-const TOOLS = path.resolve(import.meta.dirname, '..');
+const TOOLS = import.meta.dirname;
 /** Where built scripts are kept (git-ignored, as all of dist/). */
 export const BOARD_SCRIPTS_DIST = path.resolve(TOOLS, '..', 'dist', 'board-scripts');
 /** What else decides a script's code: the bundler, the gate, this file. */
-const TOOLCHAIN = ['espruino-bundle.ts', 'espruino-gate.ts', 'private-names.ts', 'board-scripts/build.ts'].map((f) => path.join(TOOLS, f));
+const TOOLCHAIN = ['espruino-bundle.ts', 'espruino-gate.ts', 'private-names.ts', 'build-board-scripts.ts'].map((f) => path.join(TOOLS, f));
 
 /** The entry file of a board script. */
 export function boardScriptEntry(name: BoardScriptName): string {
-  return path.join(import.meta.dirname, `${name}.ts`);
+  return path.join(TOOLS, 'board-scripts', `${name}.ts`);
 }
 
 const built = new Map<string, Promise<string>>();
