@@ -11,7 +11,8 @@
  *
  * The espruino package installs globals and patches built-ins (es6-shim) when it loads, and
  * the serialport binding it uses cannot run in a worker thread, so it runs in a child Node
- * process (ESPRUINO_CHILD below); this module, main() included, stays in-process.
+ * process (tools/espruino-child.ts, run by runEspruino below); this module, main() included,
+ * stays in-process.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -233,7 +234,7 @@ const RECONNECT_MS = 30_000;
  */
 export const BOARD_FAILURE = /Uncaught|OUT OF MEMORY|Execution Interrupted|ASSERT\(|cannot start|HARD FAULT|Guru Meditation/;
 
-/** What the board said after the code was sent (see the ESPRUINO_CHILD upload). */
+/** What the board said after the code was sent (see the upload in tools/espruino-child.ts). */
 export interface BootCheck {
   /** Whether the console answered the status query (after load() has restarted the board). */
   answered: boolean;
