@@ -19,7 +19,7 @@ import * as esbuild from 'esbuild';
 import { buildChecked, ESPRUINO_BUILTIN_MODULES } from './espruino-bundle.ts';
 
 /** The board scripts, by name: `tools/board-scripts/<name>.ts`. */
-export const BOARD_SCRIPTS = ['bench-harness', 'bench-resident', 'bench-storage-check', 'bench-storage-write', 'wifi-save'] as const;
+export const BOARD_SCRIPTS = ['bench-harness', 'bench-probe', 'bench-resident', 'bench-storage-check', 'bench-storage-write', 'wifi-save'] as const;
 export type BoardScriptName = (typeof BOARD_SCRIPTS)[number];
 
 const TOOLS = import.meta.dirname;

@@ -18,7 +18,7 @@ import {
   type Pool, type PoolResult, type SizeMeasurement, type SubjectResult,
 } from '../../tools/bench/interpreter';
 import {
-  byteStringLiteral, harnessScript, residentScript, interpreterFailure, markerLines, parseHarnessOutput, storageCheckScript, storageWriteScripts, type HarnessOptions,
+  byteStringLiteral, harnessScript, probeScript, residentScript, interpreterFailure, markerLines, parseHarnessOutput, storageCheckScript, storageWriteScripts, type HarnessOptions,
 } from '../../tools/bench/interpreter-harness';
 
 const BIN = process.env.ESPRUINO_BIN;
@@ -176,6 +176,11 @@ describe('bench: interpreter', () => {
       expect(interpreterCandidates({}, undefined, exists)).to.deep.equal([]);
       expect(siblingBinary('/b/espruino-esp8266-nodelay')).to.equal('/b/espruino-esp32-nodelay');
       expect(siblingBinary('/b/espruino')).to.equal(null);
+    });
+
+    it('probes the pool with a script that prints its total, block size and free JsVars', async () => {
+      const memory = () => ({ total: 16383, blocksize: 14, free: 16300, usage: 83 });
+      expect(runScript(await probeScript(), { global: { process: { memory } } })).to.deep.equal(['IBENCH probe total=16383 blocksize=14 free=16300']);
     });
 
     it('finds the TCP_NODELAY build from the environment or as <bin>-nodelay', () => {

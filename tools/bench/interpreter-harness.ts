@@ -156,6 +156,11 @@ export async function storageCheckScript(name: string): Promise<string> {
   return `var STORE=${JSON.stringify({ name })};\n${await boardScript('bench-storage-check')}\n`;
 }
 
+/** A script printing `IBENCH probe total=… blocksize=… free=…`: the pool of an otherwise empty program (bench-probe.ts). */
+export async function probeScript(): Promise<string> {
+  return `${await boardScript('bench-probe')}\n`;
+}
+
 /**
  * A script that only requires the Storage file `name` and prints `IBENCH resident vars=… free=…`
  * (tools/board-scripts/bench-resident.ts): JsVars in use after require minus before (both

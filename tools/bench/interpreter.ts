@@ -35,7 +35,7 @@ import { crc32 } from 'node:zlib';
 import { estimateResidentVars } from '../memory-estimate';
 import { SYNTHETIC_MODULE } from './synthetic-module';
 import {
-  harnessScript, interpreterFailure, markerLines, parseHarnessOutput, residentScript, storageCheckScript, storageWriteScripts, type HarnessResult,
+  harnessScript, interpreterFailure, markerLines, parseHarnessOutput, probeScript, residentScript, storageCheckScript, storageWriteScripts, type HarnessResult,
 } from './interpreter-harness';
 import { formatNumber, formatRatio, formatSize, formatTable, type BenchContext, type BenchSection } from './report';
 
@@ -251,8 +251,7 @@ export interface Probe {
 
 /** Reads an interpreter's pool (two tiny runs: an empty script, and the harness with an empty module). */
 export async function probeInterpreter(bin: string): Promise<Probe> {
-  const run = await runInterpreter(bin,
-    "var m=process.memory();console.log('IBENCH probe total='+m.total+' blocksize='+m.blocksize+' free='+m.free);setTimeout(quit,1);", 20000);
+  const run = await runInterpreter(bin, await probeScript(), 20000);
   const line = markerLines(run.output).find((l) => l.startsWith('probe '));
   const get = (key: string): number => Number((new RegExp(`${key}=(\\d+)`).exec(line || '') || [])[1]);
   if (!line || !(get('total') > 0)) throw new Error(`could not probe ${bin} (exit code ${run.code}):\n${run.output.slice(-500)}`);
