@@ -91,7 +91,7 @@ function findTypedArrayComparisons(files: string[]): string[] {
 /** The .ts files (declarations too) under the board code: what gets bundled for Espruino. */
 function boardFiles(): string[] {
   const files: string[] = [join(root, 'hal/types.ts')];
-  for (const dir of ['protocol', 'firmware', 'hal/espruino', 'boards']) {
+  for (const dir of ['protocol', 'firmware', 'hal/espruino', 'boards', 'tools/board-scripts']) {
     for (const f of readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })) {
       if (f.endsWith('.ts')) files.push(join(root, dir, f));
     }

@@ -11,13 +11,16 @@
  *
  * The espruino package installs globals and patches built-ins (es6-shim) when it loads, and
  * the serialport binding it uses cannot run in a worker thread, so it runs in a child Node
- * process (ESPRUINO_CHILD below); this module, main() included, stays in-process.
+ * process (tools/espruino-child.ts, run by runEspruino below); this module, main() included,
+ * stays in-process.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { transformSync } from 'esbuild';
+import { boardScript, wrapInFunction } from './build-board-scripts.ts';
 import { buildBoard, formatReport } from './build.ts';
 import { ESPRUINO_BUILTIN_MODULES } from './espruino-bundle.ts';
 import { ConfigError, ENV_VARS, loadFlashConfig, type AppSettings, type BoardName, type FlashConfig } from './flash-config.ts';
@@ -49,13 +52,11 @@ export function configPrelude(settings: AppSettings): string {
 
 /**
  * For credentials "wifi-save": the statement run on the board before the firmware is written,
- * in RAM only. It joins the network unless the board is already on it with the same password
- * (rejoining would drop a telnet upload), then `Wifi.save()` stores the station settings in
- * Storage file `.wificfg`, which Espruino applies at every boot before the firmware runs.
+ * in RAM only, one line: tools/board-scripts/wifi-save.ts (join the network unless the board
+ * is on it already, then `Wifi.save()`), called with the credentials as its parameter.
  */
-export function wifiSaveStatement(wifi: AppSettings['wifi']): string {
-  return '(function(w,s,p){var d=w.getDetails();if(d.ssid!==s||d.password!==p)w.connect(s,{password:p},function(){});w.save();})'
-    + `(require("Wifi"),${byteJson(wifi.ssid)},${byteJson(wifi.password)});`;
+export async function wifiSaveStatement(wifi: AppSettings['wifi']): Promise<string> {
+  return wrapInFunction(await boardScript('wifi-save'), ['WIFI'], [byteJson({ ssid: wifi.ssid, password: wifi.password })]);
 }
 
 /** JSON with non-ASCII characters as their UTF-8 bytes (`\xNN`): Espruino strings are bytes. */
@@ -164,7 +165,7 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
   for (const name of notBuiltIn) io.log(`flash: note: the code requires "${name}", which is not built into Espruino; it must already be in the board's Storage.`);
   // The credentials go first, on a line of their own that runs in RAM and is not stored with the code.
   const saveWifi = !libraryOnly && config.credentials === 'wifi-save';
-  const sent = saveWifi ? `${wifiSaveStatement(config.wifi)}\n${prepared.sent}` : prepared.sent;
+  const sent = saveWifi ? `${await wifiSaveStatement(config.wifi)}\n${prepared.sent}` : prepared.sent;
   const contents = `${saveWifi ? 'the WiFi credentials, stored with Wifi.save() in Storage file ".wificfg", then ' : ''}`
     + `${libraryOnly ? '' : `the ${FLASH_CONFIG_GLOBAL} statement${saveWifi ? ' (without credentials)' : ''} + `}${shown(bundleFile)} (${bundle.length} bytes, unchanged), ${plan.description}`;
 
@@ -233,7 +234,7 @@ const RECONNECT_MS = 30_000;
  */
 export const BOARD_FAILURE = /Uncaught|OUT OF MEMORY|Execution Interrupted|ASSERT\(|cannot start|HARD FAULT|Guru Meditation/;
 
-/** What the board said after the code was sent (see the ESPRUINO_CHILD upload). */
+/** What the board said after the code was sent (see the upload in tools/espruino-child.ts). */
 export interface BootCheck {
   /** Whether the console answered the status query (after load() has restarted the board). */
   answered: boolean;
@@ -585,7 +586,8 @@ function boardPrinter(io: FlashIO): (text: string) => void {
   };
 }
 
-interface EspruinoJob {
+/** One job for the child process (tools/espruino-child.ts). */
+export interface EspruinoJob {
   action: 'transform' | 'upload';
   code: string;
   /** Espruino.Config keys. */
@@ -605,7 +607,8 @@ interface EspruinoJob {
   timeoutMs?: number;
 }
 
-interface EspruinoResult {
+/** What the child reports when it is done. */
+export interface EspruinoResult {
   /** transform: the code as the tools would hand it to the writer. */
   code?: string;
   /** transform: whether the writer's reformat step accepts it. */
@@ -635,7 +638,7 @@ const ESPRUINO_PATH = createRequire(import.meta.url).resolve('espruino');
  */
 function runEspruino(job: EspruinoJob, onOutput?: (text: string) => void, fits?: (memory: BoardMemory) => boolean): Promise<EspruinoResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=commonjs', '-e', ESPRUINO_CHILD], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, ['--input-type=commonjs', '-e', espruinoChildCode()], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = ''; // for crashes; the child silences the package's own chatter
     child.stderr?.on('data', (chunk: Buffer) => {
       if (stderr.length < 2000) stderr += chunk.toString();
@@ -658,250 +661,16 @@ function runEspruino(job: EspruinoJob, onOutput?: (text: string) => void, fits?:
 }
 
 /**
- * The child: plain CommonJS, run by `node -e`. It loads the espruino package (index.js init,
- * as its CLI does), applies job.config and job.env, blocks the network, then either
- * transforms job.code or uploads it, reporting back over IPC.
+ * The child's code (tools/espruino-child.ts) as plain CommonJS for `node -e`: its types removed
+ * by esbuild (milliseconds), once per process.
  */
-const ESPRUINO_CHILD = String.raw`
-'use strict';
-let job; // the first IPC message
-process.once('message', function (message) {
-  job = message;
-  start();
-});
-const fetched = [];
-const errors = [];
-let finished = false;
-function finish(result) {
-  if (finished) return;
-  finished = true;
-  process.send(Object.assign({ type: 'done', fetched: fetched, errors: errors }, result), function () { process.exit(0); });
+let espruinoChild: string | undefined;
+function espruinoChildCode(): string {
+  espruinoChild ??= transformSync(readFileSync(path.join(import.meta.dirname, 'espruino-child.ts'), 'utf8'), {
+    loader: 'ts', format: 'cjs', target: 'node20', sourcefile: 'tools/espruino-child.ts',
+  }).code;
+  return espruinoChild;
 }
-// E.g. the serial port's 'error' event, which the tools do not listen to: report, don't crash.
-process.on('uncaughtException', function (e) { finish({ error: e.message }); });
-const text = (args) => Array.prototype.map.call(args, String).join(' ');
-console.log = console.info = console.warn = console.debug = function () {};
-console.error = function () { errors.push(text(arguments)); };
-
-// Nothing may reach the network but the board's own tcp:// console during an upload.
-function blocked(what) {
-  fetched.push(what);
-  throw new Error('network access blocked by tools/flash.ts: ' + what);
-}
-for (const name of ['http', 'https']) {
-  const mod = require(name);
-  mod.request = mod.get = function (options) { return blocked(name + ' ' + (options && (options.host || options.href) || options)); };
-}
-globalThis.fetch = function (url) { return Promise.reject(blocked('fetch ' + url)); };
-const net = require('node:net');
-const connect = net.createConnection;
-// The upload's hooks for the board's tcp:// console: the tools' socket device reports neither a
-// failed connect nor a reset connection (only a clean end), so the upload watches the socket.
-let currentSocket;
-let onSocketError = function () {};
-let onSocketClose = function () {};
-net.createConnection = net.connect = function (port, host) {
-  if (job.action !== 'upload') return blocked('tcp ' + host + ':' + port);
-  const socket = connect.apply(net, arguments);
-  currentSocket = socket;
-  // core/serial_node_socket.js writes strings of bytes with the default encoding, UTF-8, which
-  // would send each byte >= 0x80 as two; latin1 sends one byte per char, as the serial port does.
-  socket.setDefaultEncoding('latin1');
-  socket.on('error', function (e) { if (socket === currentSocket) onSocketError(e); });
-  socket.on('close', function () { if (socket === currentSocket) onSocketClose(); });
-  return socket;
-};
-
-function start() {
-  require(job.espruinoPath).init(function () { configure(globalThis.Espruino); });
-}
-
-function configure(E) {
-  Object.assign(E.Config, job.config);
-  Object.assign(E.Core.Env.getData(), job.env);
-  E.Core.Env.setFirmwareVersion(job.env.VERSION);
-  const ignore = function () {};
-  E.Core.Notifications = { success: ignore, info: ignore, warning: ignore, error: function (m) { errors.push(String(m)); } };
-  E.Core.Utils.getURL = E.Core.Utils.getJSONURL = function (url, callback) { fetched.push(url); callback(undefined); };
-  E.Core.Utils.getBinaryURL = function (url, callback) { fetched.push(url); callback('blocked'); };
-  errors.length = 0; // loading reports missing optional parts (BLE, WebRTC): not our concern
-  if (job.action === 'transform') transform(E); else upload(E);
-}
-
-function transform(E) {
-  // The require() scan (core/modules.js) tries to fetch every module that is not built in, and
-  // prepends a newline even when it finds none. The bundle's modules are built into the firmware
-  // or already in Storage, so declare them all present (found with the scan's own lexer).
-  const requires = [];
-  const lex = E.Core.Utils.getLexer(job.code);
-  let twoBack, oneBack;
-  for (let tok = lex.next(); tok !== undefined; tok = lex.next()) {
-    if (twoBack && twoBack.str === 'require' && oneBack.str === '(' && tok.type === 'STRING' && requires.indexOf(tok.value) < 0) requires.push(tok.value);
-    twoBack = oneBack;
-    oneBack = tok;
-  }
-  const env = E.Core.Env.getData();
-  env.MODULES = [env.MODULES].concat(requires).join(',');
-  E.callProcessor('transformForEspruino', job.code, function (code) {
-    // reformatCode is the writer's first step; undefined means its lexer gave up.
-    const writerOk = E.Core.CodeWriter.reformatCode(code) !== undefined;
-    finish({ code: code, writerOk: writerOk, requires: requires });
-  });
-}
-
-function upload(E) {
-  const Serial = E.Core.Serial;
-  const tcp = job.port.indexOf('tcp://') === 0;
-  const device = Serial.devices.filter(function (d) { return d.name === (tcp ? 'Node Socket' : 'Node Serial'); })[0];
-  if (!device) return finish({ error: "no serial support: the optional 'serialport' package did not load (reinstall it, or use a tcp:// port)" });
-  Serial.devices.splice(0, Serial.devices.length, device); // no BLE scans, no web bridges
-  // serialport's list() misses ports on systems without udev, and /dev/serial/by-id links;
-  // tools/flash.ts has checked that the port exists, so offer it to the tools in any case.
-  const getPorts = device.getPorts;
-  device.getPorts = function (callback) {
-    getPorts(function (ports) {
-      ports = ports || [];
-      if (!ports.some(function (p) { return p.path === job.port; })) ports = ports.concat([{ path: job.port, description: 'configured' }]);
-      callback(ports, true);
-    });
-  };
-  const detail = function () { return errors.length ? ' (' + errors.join('; ') + ')' : ''; };
-  // connect: first connection; check: RAM check; write: sending; verify: reading the status back
-  let phase = 'connect';
-  let board;
-  let connected = false;
-  let generation = 0; // one per connection: waits and queries of a lost connection are dropped
-  let reconnectUntil = 0;
-  let lastOutput = Date.now();
-  let received = '';
-  Serial.startListening(function (data) {
-    // getEspruinoPrompt and executeExpression hand back what they read as a string
-    const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
-    lastOutput = Date.now();
-    received += text;
-    process.send({ type: 'output', text: text });
-  });
-  setTimeout(function () { finish({ error: 'timed out after ' + Math.round(job.timeoutMs / 1000) + ' s' + detail(), board: board }); }, job.timeoutMs);
-
-  onSocketError = function (e) {
-    if (phase === 'connect') finish({ error: 'cannot reach ' + job.port + ': ' + e.message });
-    // later: a reset connection (load() restarts the board) or a refused reconnect; 'close' follows
-  };
-  onSocketClose = function () { lost(); };
-
-  function lost() {
-    const was = connected;
-    connected = false;
-    generation++;
-    if (phase === 'connect') return finish({ error: 'the connection closed before the board answered' + detail() });
-    if (phase === 'write' && job.loads && was) phase = 'verify'; // load() may have run: check
-    if (phase !== 'verify') return finish({ error: 'the connection closed during the upload' + detail(), board: board });
-    reconnect();
-  }
-
-  // load() restarts the interpreter: a telnet console drops, a crashed board reboots. Try again
-  // for job.reconnectMs, then report that the console did not come back.
-  function reconnect() {
-    if (reconnectUntil === 0) reconnectUntil = Date.now() + job.reconnectMs;
-    if (Date.now() > reconnectUntil) {
-      return finish({ board: board, check: { answered: false, reason: 'no console at ' + job.port + ' for ' + Math.round(job.reconnectMs / 1000) + ' s after load()' } });
-    }
-    const gen = generation;
-    setTimeout(function () {
-      if (gen !== generation) return;
-      Serial.open(job.port, function (status) {
-        if (gen !== generation) return;
-        if (status === undefined) return lost();
-        connected = true;
-        settle(gen, askStatus);
-      }, function () { if (!tcp && gen === generation) lost(); });
-    }, 1000);
-  }
-
-  // Waits until the board has been quiet for a second (it prints while it boots), at most 20 s.
-  function settle(gen, then) {
-    const since = Date.now();
-    const wait = setInterval(function () {
-      if (gen !== generation) return clearInterval(wait);
-      if (Date.now() - lastOutput < 1000 && Date.now() - since < 20000) return;
-      clearInterval(wait);
-      then(gen);
-    }, 100);
-  }
-
-  // Prints JSON.stringify(expression) between markers, as executeExpression does, but without
-  // its Ctrl-C (which would interrupt code that is still starting); undefined after timeoutMs.
-  function ask(gen, expression, timeoutMs, callback) {
-    received = '';
-    Serial.write('\x10print("<","<<",JSON.stringify(' + expression + '),">>",">")\n', false, function () {});
-    const since = Date.now();
-    const poll = setInterval(function () {
-      if (gen !== generation) return clearInterval(poll);
-      const answer = /< << ([\s\S]*?) >> >/.exec(received);
-      if (!answer && Date.now() - since < timeoutMs) return;
-      clearInterval(poll);
-      let value;
-      try { value = answer ? JSON.parse(answer[1]) : undefined; } catch (e) { value = undefined; }
-      callback(answer ? value : undefined, !!answer);
-    }, 50);
-  }
-
-  function askStatus(gen) {
-    const name = job.statusGlobal;
-    ask(gen, 'typeof ' + name + '==="undefined"?null:' + name, 10000, function (value, answered) {
-      if (answered) return finish({ board: board, check: { answered: true, status: value } });
-      finish({ board: board, check: { answered: false, reason: 'no answer to a query for 10 s' } });
-    });
-  }
-
-  function write() {
-    phase = 'write';
-    errors.length = 0;
-    E.Core.CodeWriter.writeToEspruino(job.code, function () {
-      if (phase !== 'write') return;
-      // "RECEIVE ERROR" is the socket reporting that load() reset the connection: expected.
-      const reported = errors.filter(function (e) { return e.indexOf('RECEIVE ERROR') < 0; });
-      if (reported.length) return finish({ error: reported.join('; '), board: board });
-      phase = 'verify';
-      if (connected) settle(generation, askStatus);
-    });
-  }
-
-  // RAM mode: the memory the code will find is what a reset() leaves (the writer sends one too).
-  function checkMemory(gen) {
-    phase = 'check';
-    Serial.write('\x10reset();\n', false, function () {});
-    lastOutput = Date.now();
-    settle(gen, function () {
-      ask(gen, '(function(m){return {free:m.free,total:m.total,usage:m.usage,blocksize:m.blocksize};})(process.memory())', 10000, function (memory) {
-        if (!memory || typeof memory.free !== 'number') return finish({ error: 'the board did not answer process.memory()', board: board });
-        process.once('message', function (verdict) {
-          if (verdict.fits) write(); else finish({ board: board, refused: memory });
-        });
-        process.send({ type: 'memory', memory: memory });
-      });
-    });
-  }
-
-  Serial.open(job.port, function (status) {
-    if (status === undefined) return finish({ error: 'could not open the port' + detail() });
-    connected = true;
-    // Ask the board what it is before sending anything; this also proves the console answers.
-    E.Core.Utils.executeExpression('{BOARD:process.env.BOARD,VERSION:process.env.VERSION}', function (result) {
-      try { board = JSON.parse(result); } catch (e) { board = undefined; }
-      if (!board || !board.BOARD) {
-        board = undefined;
-        return finish({ error: 'no answer from an Espruino console at ' + E.Config.BAUD_RATE + ' baud (is Espruino flashed? ESP32 and ESP8266 consoles run at 115200 baud)' });
-      }
-      if (!new RegExp(job.boardPattern).test(board.BOARD)) {
-        return finish({ error: 'the board is ' + board.BOARD + ' ' + board.VERSION + ', not the configured board (' + job.env.BOARD + ')', board: board });
-      }
-      phase = 'check';
-      if (job.checkMemory) checkMemory(generation); else write();
-    });
-  }, function () { if (!tcp) lost(); });
-}
-`;
 
 /** The real build step: tools/build.ts, whose size report is printed. */
 async function buildWithBuildTs(board: BoardName, distDir: string): Promise<string> {

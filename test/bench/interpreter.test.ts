@@ -18,7 +18,7 @@ import {
   type Pool, type PoolResult, type SizeMeasurement, type SubjectResult,
 } from '../../tools/bench/interpreter';
 import {
-  byteStringLiteral, harnessScript, residentScript, interpreterFailure, markerLines, parseHarnessOutput, storageCheckScript, storageWriteScripts, type HarnessOptions,
+  byteStringLiteral, harnessScript, probeScript, residentScript, interpreterFailure, markerLines, parseHarnessOutput, storageCheckScript, storageWriteScripts, type HarnessOptions,
 } from '../../tools/bench/interpreter-harness';
 import { at } from '../helpers/at';
 
@@ -31,6 +31,18 @@ function consoleText(lines: string[]): string {
   return ' ____ banner\r\n' + lines.map((line, i) => (i % 2 ? `\r\x1b[J>IBENCH ${line}\r\n` : `IBENCH ${line}\r\n`)).join('');
 }
 
+/** The error `promise` rejects with; fails the test if it resolves. */
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(() => { throw new Error('expected a rejection'); }, (error: Error) => error);
+}
+
+/** Runs a bench script in a Node context standing in for Espruino; returns what it printed. */
+function runScript(script: string, context: Record<string, unknown>): string[] {
+  const printed: string[] = [];
+  vm.runInNewContext(script, { console: { log: (line: string) => printed.push(line) }, setTimeout: () => undefined, quit: () => undefined, ...context });
+  return printed;
+}
+
 const GOOD_RUN = [
   'loaded free=12000 total=16383 usage=4383 blocksize=14 resident=1339', 'api wsclient', 'open usage=5600', 'payload usage=5612 length=125',
   'begin', 'end ms=150.5 median=20.25 rounds=7 bad=0', 'mem peak=5700 rounds=3 bad=0', 'after usage=5560', 'code vars=2700 fns=140', 'done',
@@ -38,68 +50,72 @@ const GOOD_RUN = [
 
 describe('bench: interpreter', () => {
   describe('the harness script', () => {
-    it('embeds the module verbatim after minifying the harness, and is plain JavaScript Espruino accepts', () => {
+    it('embeds the module verbatim before the minified harness, and is plain JavaScript Espruino accepts', async () => {
       for (const instrument of [false, true]) {
-        const script = harnessScript({ ...BASE, instrument });
+        const script = await harnessScript({ ...BASE, instrument });
         expect(script).to.include(`\n${MODULE}\n`);
         expect(script).to.match(/^(.|\n)*Modules\.addCached\("bench_subject",function\(\)\{\n/);
         expect(script).to.include('quit');
         expect(script).to.include('IBENCH ');
-        expect(script).to.include('process.memory(false)');
-        expect(script).to.include('127.0.0.1').and.include('4567').and.include('/echo');
+        // Samples without a garbage collection (process.memory(false), reached through `global`).
+        expect(script).to.match(/\.memory\(!1\)\.usage/);
+        expect(script).to.match(/^var BENCH=\{"module":"bench_subject","host":"127\.0\.0\.1","port":4567,"path":"\/echo","size":125,"rounds":7,"memRounds":3,"settle":50,/m);
         expect(() => new vm.Script(script)).to.not.throw();
         // The module is left alone; the harness around it must pass the same gate as the bundles.
-        // (`process` is refused in the bundles; Espruino has process.memory, which the harness reads.)
-        expect(checkEspruinoSubset(script, null, 'harness.js').filter((v) => v.construct !== 'process')).to.deep.equal([]);
+        expect(checkEspruinoSubset(script, null, 'harness.js')).to.deep.equal([]);
         expect(script.length).to.be.below(instrument ? 6000 : 4500);
       }
     });
 
-    it('instruments only when asked: wrapped net.connect and timers, a calibration, busy time', () => {
-      const plain = harnessScript(BASE);
-      const timed = harnessScript({ ...BASE, instrument: true });
+    it('instruments only when asked: wrapped net.connect and timers, a calibration, busy time', async () => {
+      const plain = await harnessScript(BASE);
+      const timed = await harnessScript({ ...BASE, instrument: true });
       expect(plain).to.not.include('global.setTimeout');
       expect(plain).to.not.include('busy=');
-      expect(timed).to.include('global.setTimeout').and.include('NET.connect').and.include('calib outer=').and.include('busy=');
+      // net.connect: patched once to capture the socket, and once more to time its callbacks.
+      expect(plain.match(/\.connect=function/g)).to.have.length(1);
+      expect(timed.match(/\.connect=function/g)).to.have.length(2);
+      expect(timed).to.include('global.setTimeout').and.include('calib outer=').and.include('busy=');
     });
 
-    it('drives both APIs: a module exporting WebSocket, and a function like Espruino\'s ws', () => {
-      const script = harnessScript(BASE);
+    it('drives both APIs: a module exporting WebSocket, and a function like Espruino\'s ws', async () => {
+      const script = await harnessScript(BASE);
       expect(script).to.include('api espruino-ws').and.include('api wsclient');
       expect(script).to.include('protocolVersion:13').and.include('keepAlive:60');
       // The default entropy path: the bench's interpreters read the ESP RNG registers.
       expect(script).to.not.include('allowWeakEntropy');
-      expect(harnessScript({ ...BASE, clientOptions: { maxMessageSize: 131072 } })).to.include('{"pingInterval":0,"maxMessageSize":131072}');
+      expect(await harnessScript({ ...BASE, clientOptions: { maxMessageSize: 131072 } })).to.include('"options":{"pingInterval":0,"maxMessageSize":131072}');
     });
 
-    it('requires the module from Storage when asked: no module text in the script, resident vars measured around require', () => {
-      const script = harnessScript({ ...BASE, storage: 'bench0' });
+    it('requires the module from Storage when asked: no module text in the script, resident vars measured around require', async () => {
+      const script = await harnessScript({ ...BASE, storage: 'bench0' });
       expect(script).to.not.include('MODULE-TEXT-0123');
       expect(script).to.not.include('addCached');
-      expect(script).to.match(/process\.memory\(\)\.usage;var M=require\("bench0"\);var \w+=process\.memory\(\)\.usage-/);
+      expect(script).to.match(/^var BENCH=\{"module":"bench0",/);
+      expect(script).to.match(/(\w+)=\w+\.memory\(\)\.usage,\w+=require\(BENCH\.module\),\w+=\w+\.memory\(\)\.usage-\1\b/);
       expect(script).to.include('" resident="+');
       expect(() => new vm.Script(script)).to.not.throw();
-      expect(() => harnessScript({ ...BASE, storage: 'a/b' })).to.throw(/storage must be a Storage file name/);
+      expect((await rejection(harnessScript({ ...BASE, storage: 'a/b' }))).message).to.match(/storage must be a Storage file name/);
     });
 
-    it('echoes binary as a Uint8Array (opcode 0x82 for Espruino\'s ws) and checks it byte by byte', () => {
-      const script = harnessScript({ ...BASE, binary: true });
-      expect(script).to.include('BIN=true');
+    it('echoes binary as a Uint8Array (opcode 0x82 for Espruino\'s ws) and checks it byte by byte', async () => {
+      const script = await harnessScript({ ...BASE, binary: true });
+      expect(script).to.include('"binary":true');
       expect(script).to.include('130'); // 0x82, minified
-      expect(script).to.match(/for\(var (\w+)=0;\1<SIZE;\1\+\+\)if\(\w+\[\1\]!==payload\[\1\]\)return false/);
+      expect(script).to.match(/for\((?:var )?(\w+)=0;\1<\w+;\1\+\+\)if\(\w+\[\1\]!==\w+\[\1\]\)return!1/);
     });
 
-    it('refuses nonsense options', () => {
-      expect(() => harnessScript({ ...BASE, rounds: 0 })).to.throw(/rounds/);
-      expect(() => harnessScript({ ...BASE, echoTimeoutMs: -1 })).to.throw(/echoTimeoutMs/);
-      expect(() => harnessScript({ ...BASE, clientOptions: { maxMessageSize: NaN } })).to.throw(/clientOptions\.maxMessageSize/);
-      expect(() => harnessScript({ ...BASE, size: 1.5 })).to.throw(/size/);
-      expect(() => harnessScript({ ...BASE, path: 'echo' })).to.throw(/path/);
+    it('refuses nonsense options', async () => {
+      expect((await rejection(harnessScript({ ...BASE, rounds: 0 }))).message).to.match(/rounds/);
+      expect((await rejection(harnessScript({ ...BASE, echoTimeoutMs: -1 }))).message).to.match(/echoTimeoutMs/);
+      expect((await rejection(harnessScript({ ...BASE, clientOptions: { maxMessageSize: NaN } }))).message).to.match(/clientOptions\.maxMessageSize/);
+      expect((await rejection(harnessScript({ ...BASE, size: 1.5 }))).message).to.match(/size/);
+      expect((await rejection(harnessScript({ ...BASE, path: 'echo' }))).message).to.match(/path/);
     });
 
-    it('keeps a module with $ patterns and non-ASCII bytes intact', () => {
+    it('keeps a module with $ patterns and non-ASCII bytes intact', async () => {
       const source = "exports.x = 'a$&b$1' + '\u00e2\u0082\u00ac';";
-      expect(harnessScript({ ...BASE, moduleSource: source })).to.include(`\n${source}\n`);
+      expect(await harnessScript({ ...BASE, moduleSource: source })).to.include(`\n${source}\n`);
     });
   });
 
@@ -163,6 +179,11 @@ describe('bench: interpreter', () => {
       expect(siblingBinary('/b/espruino')).to.equal(null);
     });
 
+    it('probes the pool with a script that prints its total, block size and free JsVars', async () => {
+      const memory = () => ({ total: 16383, blocksize: 14, free: 16300, usage: 83 });
+      expect(runScript(await probeScript(), { global: { process: { memory } } })).to.deep.equal(['IBENCH probe total=16383 blocksize=14 free=16300']);
+    });
+
     it('finds the TCP_NODELAY build from the environment or as <bin>-nodelay', () => {
       const esp32 = { bin: '/b/espruino-esp32', source: 'ESPRUINO_BIN' };
       expect(findNodelay(esp32, 'esp32', {}, exists).nodelay).to.deep.equal({ bin: '/b/espruino-esp32-nodelay', source: 'ESPRUINO_BIN + -nodelay' });
@@ -189,25 +210,37 @@ describe('bench: interpreter', () => {
       expect(() => byteStringLiteral('€')).to.throw(/char 0 is U\+20ac/);
     });
 
-    it('splits the source into chunks written at their offsets, the first giving the total size', () => {
+    it('splits the source into chunks written at their offsets, the first giving the total size', async () => {
       const source = 'x'.repeat(3000) + '"\xe2';
-      const scripts = storageWriteScripts('bench0', source, 1536);
+      const scripts = await storageWriteScripts('bench0', source, 1536);
       expect(scripts).to.have.length(2);
-      expect(scripts[0]).to.match(/^require\('Storage'\)\.write\("bench0","x{1536}",0,3002\);/);
-      expect(scripts[1]).to.match(/^require\('Storage'\)\.write\("bench0","x{1464}\\"\\xe2",1536,3002\);/);
-      expect(scripts[1]).to.include("IBENCH wrote offset=1536").and.include('quit');
+      expect(scripts[0]).to.match(/^var STORE=\{"name":"bench0","offset":0,"size":3002,"data":"x{1536}"\};\n/);
+      expect(scripts[1]).to.match(/^var STORE=\{"name":"bench0","offset":1536,"size":3002,"data":"x{1464}\\"\\xe2"\};\n/);
       // What the writes put together, read as Espruino would: the source, byte for byte.
       const file = Buffer.alloc(3002);
-      for (const script of scripts) {
-        vm.runInNewContext(script, {
-          require: () => ({ write: (_n: string, data: string, offset: number) => file.write(data, offset, 'latin1') }),
-          console: { log: () => undefined }, setTimeout: () => undefined, quit: () => undefined,
-        });
-      }
+      const writes: string[] = [];
+      const printed = scripts.map((script) => runScript(script, {
+        require: (module: string) => ({
+          write: (name: string, data: string, offset: number, size: number) => {
+            writes.push(`${module} ${name} ${offset} ${size}`);
+            file.write(data, offset, 'latin1');
+          },
+        }),
+      }));
+      expect(writes).to.deep.equal(['Storage bench0 0 3002', 'Storage bench0 1536 3002']);
       expect(file.toString('latin1')).to.equal(source);
-      expect(storageCheckScript('bench0')).to.include("read(\"bench0\")").and.include('E.CRC32');
-      expect(() => storageWriteScripts('a b', 'x')).to.throw(/Storage file name/);
-      expect(() => storageWriteScripts('a', '')).to.throw(/empty/);
+      expect(printed).to.deep.equal([['IBENCH wrote offset=0'], ['IBENCH wrote offset=1536']]);
+      expect((await rejection(storageWriteScripts('a b', 'x'))).message).to.match(/Storage file name/);
+      expect((await rejection(storageWriteScripts('a', ''))).message).to.match(/empty/);
+    });
+
+    it('checks what Storage holds: length and CRC32 (unsigned), -1 for a missing file', async () => {
+      const check = await storageCheckScript('bench0');
+      const storage = (files: Record<string, string>) => () => ({ read: (name: string) => files[name] });
+      const E = { CRC32: (data: string) => (data === 'abc' ? -2 : 0) };
+      expect(runScript(check, { require: storage({ bench0: 'abc' }), E })).to.deep.equal([`IBENCH stored length=3 crc=${2 ** 32 - 2}`]);
+      expect(runScript(check, { require: storage({}), E })).to.deep.equal(['IBENCH stored length=-1 crc=0']);
+      expect((await rejection(storageCheckScript('../x'))).message).to.match(/Storage file name/);
     });
   });
 
@@ -273,7 +306,7 @@ describe('bench: interpreter', () => {
       expect(inFlashVars(at(loaded.subjects, 0, 'loaded.subjects'), loaded.pool)).to.equal(390);
     });
 
-    it('tabulates the resident estimate against the measured figure, per pool, with the error and the 20 % verdict', () => {
+    it('tabulates the resident estimate against the measured figure, per pool, with the error and the 20 % verdict', async () => {
       const results: PoolResult[] = [
         { pool: pool('esp32'), subjects: [], estimates: [
           { module: 'wsclient.js (esp32)', bytes: 38694, estimate: 1257, measured: 1339, failure: '' },
@@ -287,8 +320,14 @@ describe('bench: interpreter', () => {
       expect(lines[4]).to.match(/ws\.min\.js +3865 +81 +60 +\+35\.0% +FAIL$/);
       expect(lines[5]).to.match(/synthetic +900 +228 +failed: OUT OF MEMORY +- +NOT MEASURED$/);
       expect(estimateLines([{ pool: pool('esp32'), subjects: [] }])).to.deep.equal([]);
-      expect(residentScript('bench0')).to.match(/^var U0=process\.memory\(\)\.usage;var M=require\("bench0"\);/);
-      expect(() => residentScript('../x')).to.throw(/Storage file name/);
+      // The resident script: JsVars in use after require minus before, both garbage collected.
+      const usage = [1000, 1390];
+      const memory = (gc?: boolean) => ({ usage: gc === false ? NaN : usage.shift() ?? NaN, free: 14000 });
+      const required: string[] = [];
+      const printed = runScript(await residentScript('bench0'), { global: { process: { memory } }, require: (name: string) => required.push(name) });
+      expect(required).to.deep.equal(['bench0']);
+      expect(printed).to.deep.equal(['IBENCH resident vars=390 free=14000']);
+      expect((await rejection(residentScript('../x'))).message).to.match(/Storage file name/);
     });
 
     it('lists text then binary for every size, and the big sizes on the ESP32-like pool only', () => {

@@ -1,6 +1,8 @@
 /**
- * The script the interpreter bench runs in an Espruino Linux build, and the parser of what it
- * prints. Pure functions: nothing here starts a process (see tools/bench/interpreter.ts).
+ * The scripts the interpreter bench runs in an Espruino Linux build, and the parser of what they
+ * print. Nothing here starts a process (see tools/bench/interpreter.ts). The scripts' code is
+ * in tools/board-scripts/ (bench-*.ts), type-checked and gated like the firmware; here they get
+ * their settings.
  *
  * One script measures one WebSocket module at one message size, closed-loop against an echo
  * server: send one text message, wait for its echo, compare it with what was sent, repeat.
@@ -18,16 +20,17 @@
  * 4. `memRounds` more round trips (none when 0) sample process.memory(false).usage after every
  *    send and receive: `mem` reports the peak; `after` the usage once the payload is released.
  * 5. `code` reports how many of the module's JsVars are its functions' code text, over how many
- *    functions (CODE_ACCOUNTING). Last, because the walk leaves a few JsVars behind.
+ *    functions (codeOf in the harness). Last, because the walk leaves a few JsVars behind.
  * With `instrument`, `calib` first reports what one wrapper costs, and `end` also reports `busy`
  * (ms spent inside JavaScript during the timed loop) and `calls` (wrapped callbacks that ran).
  * Every marker line is `IBENCH <name> key=value…` (the console also prints a banner, prompts
  * and escape codes around them).
  */
 
-import { transformSync } from 'esbuild';
+import type { BenchSettings } from '../board-scripts/bench-harness.ts';
+import { boardScript } from '../build-board-scripts.ts';
 
-/** The prefix of every line the harness prints. */
+/** The prefix of every line the scripts print (written out in tools/board-scripts/bench-*.ts). */
 export const MARKER = 'IBENCH';
 
 export interface HarnessOptions {
@@ -69,87 +72,20 @@ export interface HarnessOptions {
   instrument?: boolean;
 }
 
-/**
- * How much of a loaded module is function code. Espruino keeps each function's source text in
- * a hidden child, "\xFFcod": on the Linux build a copy in JsVars, on a board running the module
- * from Storage a single reference into memory-mapped flash. Walking the module's exports, their
- * prototypes and the module scope ("\xFFsco") finds every function that exists once the module
- * is loaded (closures made later are not there yet), so `code` JsVars, less one reference per
- * function, are what a board keeps in flash rather than in RAM.
- */
-const CODE_ACCOUNTING = `function codeOf(root) {
-  var seen = [], vars = 0, fns = 0;
-  function visit(v, depth) {
-    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || depth > 6) return;
-    if (v instanceof ArrayBuffer || v.buffer instanceof ArrayBuffer || seen.indexOf(v) >= 0) return;
-    seen.push(v);
-    if (typeof v === 'function') {
-      var code = v['\\xFFcod'];
-      if (typeof code === 'string') { vars += E.getSizeOf(code); fns++; }
-      visit(v['\\xFFsco'], depth + 1);
-    }
-    // Own properties only (a class's prototype is one): reading f.prototype would create one.
-    Object.getOwnPropertyNames(v).forEach(function (k) {
-      var d = Object.getOwnPropertyDescriptor(v, k);
-      if (d) { visit(d.value, depth + 1); visit(d.get, depth + 1); visit(d.set, depth + 1); }
-    });
-  }
-  visit(root, 0);
-  return 'vars=' + vars + ' fns=' + fns;
-}
-`;
-
-/** Stands for the module's source while the harness is minified (the module is inserted as it is). */
-const MODULE_PLACEHOLDER = '__BENCH_MODULE_SOURCE__';
-
-/** The name the module under test is cached as. */
+/** The name the module under test is cached as (when it is not in Storage). */
 const MODULE_NAME = 'bench_subject';
 
-/**
- * Wrappers that add up the time spent in JavaScript while TRACK is set (see
- * HarnessOptions.instrument). Installed before the module loads, so its sockets and timers are
- * covered: `require('net').connect` (its callback and the socket's `on` listeners) and the
- * global setTimeout/setInterval. A wrapped call inside another counts once.
- */
-const INSTRUMENT = `var TRACK = false, BUSY = 0, DEPTH = 0, CALLS = 0;
-function timed(fn) {
-  return function (a, b, c, d) {
-    if (DEPTH || !TRACK) return fn.call(this, a, b, c, d);
-    DEPTH = 1; CALLS++;
-    var t = getTime();
-    try { return fn.call(this, a, b, c, d); } finally { BUSY += getTime() - t; DEPTH = 0; }
-  };
-}
-var NET = require('net'), netConnect = NET.connect;
-NET.connect = function (o, cb) {
-  var s = netConnect.call(NET, o, typeof cb === 'function' ? timed(cb) : cb);
-  var on = s.on;
-  s.on = function (e, f) { return on.call(s, e, timed(f)); };
-  return s;
-};
-var realSetTimeout = setTimeout, realSetInterval = setInterval;
-global.setTimeout = function (f, ms) { return realSetTimeout(typeof f === 'function' ? timed(f) : f, ms); };
-global.setInterval = function (f, ms) { return realSetInterval(typeof f === 'function' ? timed(f) : f, ms); };
-// What a wrapper costs, per call: in all (wrapped − plain call) and inside the timed window
-// (beyond the call itself). Reported as \`calib\`, so the host can take it out.
-function calibrate() {
-  var K = 100, i, t, g = function () {}, f = timed(g);
-  t = getTime(); for (i = 0; i < K; i++) {} var loop = getTime() - t;
-  t = getTime(); for (i = 0; i < K; i++) g(); var plain = getTime() - t;
-  TRACK = true; BUSY = 0; CALLS = 0;
-  t = getTime(); for (i = 0; i < K; i++) f(); var wrapped = getTime() - t;
-  TRACK = false;
-  var outer = (wrapped - plain) / K, inner = (BUSY - (plain - loop)) / K;
-  BUSY = 0; CALLS = 0;
-  out('calib outer=' + (outer * 1000).toFixed(4) + ' inner=' + (Math.max(0, inner) * 1000).toFixed(4));
-}
-`;
+/** A Storage file name as Espruino takes it. */
+const STORAGE_NAME = /^[A-Za-z0-9_.]{1,24}$/;
 
 /**
- * The interpreter script for one measurement. Written for Espruino: no function or var
- * hoisting (every function is defined before the code that calls it runs), no `?.`, no spread.
+ * The interpreter script for one measurement: `var BENCH={…};` (the settings), then
+ * tools/board-scripts/bench-harness.ts as built for Espruino (minified: the script's text sits
+ * in JsVars while it runs, the ESP8266-like pool has ~20 KB, and Espruino lexes a function's
+ * text each time it runs). Unless the module is in Storage, the module comes first, as it is,
+ * in `Modules.addCached`; the harness requires it after installing its wrappers.
  */
-export function harnessScript(options: HarnessOptions): string {
+export async function harnessScript(options: HarnessOptions): Promise<string> {
   const { host, port, path, size, rounds, memRounds, settleMs } = options;
   const echoTimeoutMs = options.echoTimeoutMs ?? 10000;
   for (const [name, value] of Object.entries({ size, rounds, memRounds, settleMs, port, echoTimeoutMs })) {
@@ -157,162 +93,21 @@ export function harnessScript(options: HarnessOptions): string {
   }
   if (rounds < 1) throw new Error('harnessScript: rounds must be at least 1');
   if (!path.startsWith('/')) throw new Error(`harnessScript: path must start with '/', got ${path}`);
-  if (options.storage !== undefined && !/^[A-Za-z0-9_.]{1,24}$/.test(options.storage)) {
+  if (options.storage !== undefined && !STORAGE_NAME.test(options.storage)) {
     throw new Error(`harnessScript: storage must be a Storage file name (1-24 letters, digits, _ or .), got ${options.storage}`);
   }
   const clientOptions = options.clientOptions || {};
   for (const [name, value] of Object.entries(clientOptions)) {
     if (!/^[A-Za-z]+$/.test(name) || !Number.isFinite(value)) throw new Error(`harnessScript: clientOptions.${name} must be a number, got ${value}`);
   }
-  // The socket, so the memory loop can sample inside the module's writes (see memPhase).
-  const capture = `var NET = require('net'), SOCK = null, netConnect0 = NET.connect;
-NET.connect = function (o, cb) { SOCK = netConnect0.call(NET, o, cb); return SOCK; };
-`;
-  // Usage before and after require, both garbage collected, in the same state: what the loaded
-  // module holds (its exports, functions, tables, the module cache entry).
-  const load = options.storage !== undefined
-    ? `var U0 = process.memory().usage;
-var M = require(${JSON.stringify(options.storage)});
-var RESIDENT = process.memory().usage - U0;
-`
-    : `Modules.addCached(${JSON.stringify(MODULE_NAME)}, function () {
-  ${MODULE_PLACEHOLDER}();
-});
-var U0 = process.memory().usage;
-var M = require(${JSON.stringify(MODULE_NAME)});
-var RESIDENT = process.memory().usage - U0;
-`;
-  const harness = `${options.instrument ? INSTRUMENT : 'function timed(fn) { return fn; }\n'}${capture}${load}${CODE_ACCOUNTING}
-var HOST = ${JSON.stringify(host)}, PORT = ${port}, PATH = ${JSON.stringify(path)};
-var SIZE = ${size}, ROUNDS = ${rounds}, MEM_ROUNDS = ${memRounds}, SETTLE = ${settleMs}, BIN = ${options.binary ? 'true' : 'false'}, WATCH = ${echoTimeoutMs / 1000};
-${options.instrument ? '' : 'var TRACK = false, BUSY = 0, CALLS = 0;\n'}var client = null, payload = null, phase = 0, count = 0, bad = 0, peak = 0, t0 = 0, tl = 0, last = 0, over = false;
-var RT = new Float32Array(ROUNDS);
-function out(s) { console.log('${MARKER} ' + s); }
-function usage() { return process.memory(false).usage; }
-function sample() { var u = usage(); if (u > peak) peak = u; }
-function fail(why) {
-  if (over) return;
-  over = true;
-  out('fail ' + why);
-  setTimeout(quit, 10);
-}
-function openClient(onOpen, onMessage, onClose) {
-  if (typeof M === 'function') {
-    out('api espruino-ws');
-    var w = M(HOST, { port: PORT, path: PATH, protocolVersion: 13, origin: 'Espruino', keepAlive: 60 });
-    w.on('open', timed(onOpen));
-    w.on('message', timed(onMessage));
-    w.on('close', timed(onClose));
-    return { send: function (s) { w.send(s, BIN ? 0x82 : 0x81); return true; }, close: function () { w.close(); } };
-  }
-  if (M && M.WebSocket) {
-    out('api wsclient');
-    // Default entropy: the bench's interpreters read the ESP RNG registers (a stock Linux build crashes on them).
-    var c = new M.WebSocket('ws://' + HOST + ':' + PORT + PATH, ${JSON.stringify({ pingInterval: 0, ...clientOptions })});
-    c.on('open', timed(function () { onOpen(); }));
-    c.on('message', timed(function (e) { onMessage(e.data); }));
-    c.on('error', function (e) { fail('error ' + e.kind + ' ' + e.code + ' ' + e.message); });
-    c.on('close', timed(function () { onClose(); }));
-    return { send: function (s) { return c.send(s); }, close: function () { c.close(1000); } };
-  }
-  return null;
-}
-function same(d) {
-  if (typeof payload === 'string') return d === payload;
-  if (!d || d.length !== SIZE) return false;
-  for (var i = 0; i < SIZE; i++) if (d[i] !== payload[i]) return false;
-  return true;
-}
-function medianMs() {
-  var a = RT.slice(0, count).sort(function (x, y) { return x - y; }), n = a.length;
-  return n ? (n % 2 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2) : 0;
-}
-function finish() {
-  out('after usage=' + usage());
-  out('code ' + codeOf(M));
-  out('done');
-  phase = 3;
-  over = true;
-  client.close();
-  setTimeout(quit, 500);
-}
-function memPhase() {
-  // Sample inside the module's socket writes too, where its frame buffers exist (patched only
-  // now: the timed loop runs without the extra call).
-  if (SOCK) { var w = SOCK.write; SOCK.write = function (d) { sample(); return w.call(SOCK, d); }; }
-  phase = 2; count = 0; bad = 0; peak = usage();
-  last = getTime();
-  client.send(payload);
-  sample();
-}
-function endLoop(ms) {
-  out('end ms=' + ms.toFixed(3) + ' median=' + medianMs().toFixed(3) + ' rounds=' + count + ' bad=' + bad${options.instrument ? " + ' busy=' + (BUSY * 1000).toFixed(3) + ' calls=' + CALLS" : ''});
-  if (MEM_ROUNDS > 0) { setTimeout(memPhase, SETTLE); return; }
-  payload = null;
-  phase = 3;
-  setTimeout(finish, SETTLE);
-}
-function onMessage(data) {
-  if (phase !== 1 && phase !== 2) return;
-  if (phase === 2) sample();
-  if (!same(data)) bad++;
-  last = getTime();
-  if (phase === 1) { RT[count] = (last - tl) * 1000; tl = last; }
-  count++;
-  if (phase === 1) {
-    if (count < ROUNDS) { if (!client.send(payload)) fail('send refused'); return; }
-    var ms = (getTime() - t0) * 1000;
-    TRACK = false;
-    phase = 1.5;
-    // On the next tick: this callback's own time is only added when it returns.
-    setTimeout(function () { endLoop(ms); }, 0);
-  } else if (phase === 2) {
-    if (count < MEM_ROUNDS) { client.send(payload); sample(); return; }
-    out('mem peak=' + peak + ' rounds=' + count + ' bad=' + bad);
-    payload = null;
-    data = null;
-    phase = 3;
-    setTimeout(finish, 1);
-  }
-}
-function onOpen() {
-  out('open usage=' + usage());
-  var u = new Uint8Array(SIZE);
-  for (var i = 0; i < SIZE; i++) u[i] = BIN ? (i * 7 + 3) & 255 : 32 + ((i * 7 + 3) % 95);
-  payload = BIN && typeof M !== 'function' ? u : E.toString(u);
-  u = null;
-  out('payload usage=' + usage() + ' length=' + payload.length);
-  ${options.instrument ? 'calibrate();' : ''}
-  setTimeout(function () {
-    out('begin');
-    phase = 1; count = 0; bad = 0;
-    BUSY = 0; CALLS = 0; TRACK = true;
-    t0 = getTime(); tl = t0; last = t0;
-    // Wrapped here: the timer's own wrapper saw TRACK off.
-    timed(function () { if (!client.send(payload)) fail('send refused'); })();
-  }, SETTLE);
-}
-function onClose() {
-  if (phase === 3) quit();
-  else fail('closed during phase ' + phase + ' after ' + count + ' round trips');
-}
-// An open socket alone does not keep the interpreter running; this also notices a lost echo.
-setInterval(function () { if ((phase === 1 || phase === 2) && getTime() - last > WATCH) fail('no echo within ' + WATCH * 1000 + ' ms'); }, 1000);
-setTimeout(function () {
-  var m = process.memory();
-  out('loaded free=' + m.free + ' total=' + m.total + ' usage=' + m.usage + ' blocksize=' + m.blocksize + ' resident=' + RESIDENT);
-  client = openClient(onOpen, onMessage, onClose);
-  if (client === null) fail('unknown module API: neither a WebSocket export nor a ws-style function');
-}, 1);
-`;
-  // Minified: the script's text sits in JsVars while it runs (the ESP8266-like pool has ~20 KB),
-  // and Espruino lexes a function's text each time it runs, so a shorter harness costs both
-  // clients less. Whitespace and local names only: no syntax rewrites.
-  const minified = transformSync(harness, { minifyWhitespace: true, minifyIdentifiers: true, target: 'es2015', charset: 'utf8' }).code;
-  if (options.storage !== undefined) return minified;
-  const parts = minified.split(`${MODULE_PLACEHOLDER}()`);
-  if (parts.length !== 2) throw new Error('harnessScript: lost the module placeholder while minifying');
-  return `${parts[0]}\n${options.moduleSource}\n${parts[1]}`;
+  const settings: BenchSettings = {
+    module: options.storage ?? MODULE_NAME, host, port, path, size, rounds, memRounds, settle: settleMs,
+    binary: options.binary === true, watch: echoTimeoutMs / 1000, options: { pingInterval: 0, ...clientOptions },
+  };
+  const harness = await boardScript('bench-harness', { __BENCH_INSTRUMENT__: options.instrument ? 'true' : 'false' });
+  const script = `var BENCH=${JSON.stringify(settings)};\n${harness}\n`;
+  if (options.storage !== undefined) return script;
+  return `Modules.addCached(${JSON.stringify(MODULE_NAME)},function(){\n${options.moduleSource}\n});\n${script}`;
 }
 
 /** Bytes of module source per interpreter run when writing it to Storage: small enough for a 1,600-var pool. */
@@ -336,34 +131,44 @@ export function byteStringLiteral(s: string): string {
 
 /**
  * Scripts that write `source` (one char per byte) to the Storage file `name`, one interpreter
- * run each: the first creates the file at its full size, the rest fill it in at their offsets,
- * so no run holds more than one chunk. Each prints `IBENCH wrote offset=…`.
+ * run each (tools/board-scripts/bench-storage-write.ts): the first creates the file at its full
+ * size, the rest fill it in at their offsets, so no run holds more than one chunk. Each prints
+ * `IBENCH wrote offset=…`.
  */
-export function storageWriteScripts(name: string, source: string, chunk = STORAGE_CHUNK): string[] {
-  if (!/^[A-Za-z0-9_.]{1,24}$/.test(name)) throw new Error(`storageWriteScripts: name must be a Storage file name, got ${name}`);
+export async function storageWriteScripts(name: string, source: string, chunk = STORAGE_CHUNK): Promise<string[]> {
+  if (!STORAGE_NAME.test(name)) throw new Error(`storageWriteScripts: name must be a Storage file name, got ${name}`);
   if (source.length === 0) throw new Error('storageWriteScripts: source is empty');
+  const write = await boardScript('bench-storage-write');
   const scripts: string[] = [];
   for (let offset = 0; offset < source.length; offset += chunk) {
-    scripts.push(`require('Storage').write(${JSON.stringify(name)},${byteStringLiteral(source.slice(offset, offset + chunk))},${offset},${source.length});` +
-      `console.log('${MARKER} wrote offset=${offset}');setTimeout(quit,1);`);
+    const data = byteStringLiteral(source.slice(offset, offset + chunk));
+    scripts.push(`var STORE={"name":${JSON.stringify(name)},"offset":${offset},"size":${source.length},"data":${data}};\n${write}\n`);
   }
   return scripts;
 }
 
-/** A script printing `IBENCH stored length=… crc=…` of a Storage file (crc: E.CRC32, as zlib's crc32). */
-export function storageCheckScript(name: string): string {
-  return `var f=require('Storage').read(${JSON.stringify(name)});console.log('${MARKER} stored length='+(f===undefined?-1:f.length)+' crc='+(f===undefined?0:(E.CRC32(f)>>>0)));setTimeout(quit,1);`;
+/**
+ * A script printing `IBENCH stored length=… crc=…` of a Storage file (crc: E.CRC32, as zlib's
+ * crc32; tools/board-scripts/bench-storage-check.ts).
+ */
+export async function storageCheckScript(name: string): Promise<string> {
+  if (!STORAGE_NAME.test(name)) throw new Error(`storageCheckScript: name must be a Storage file name, got ${name}`);
+  return `var STORE=${JSON.stringify({ name })};\n${await boardScript('bench-storage-check')}\n`;
+}
+
+/** A script printing `IBENCH probe total=… blocksize=… free=…`: the pool of an otherwise empty program (bench-probe.ts). */
+export async function probeScript(): Promise<string> {
+  return `${await boardScript('bench-probe')}\n`;
 }
 
 /**
- * A script that only requires the Storage file `name` and prints `IBENCH resident vars=… free=…`:
- * JsVars in use after require minus before (both garbage collected). Small enough to run where
- * the echo harness does not fit beside the module.
+ * A script that only requires the Storage file `name` and prints `IBENCH resident vars=… free=…`
+ * (tools/board-scripts/bench-resident.ts): JsVars in use after require minus before (both
+ * garbage collected). Small enough to run where the echo harness does not fit beside the module.
  */
-export function residentScript(name: string): string {
-  if (!/^[A-Za-z0-9_.]{1,24}$/.test(name)) throw new Error(`residentScript: name must be a Storage file name, got ${name}`);
-  return `var U0=process.memory().usage;var M=require(${JSON.stringify(name)});var R=process.memory().usage-U0;` +
-    `console.log('${MARKER} resident vars='+R+' free='+process.memory().free);setTimeout(quit,1);`;
+export async function residentScript(name: string): Promise<string> {
+  if (!STORAGE_NAME.test(name)) throw new Error(`residentScript: name must be a Storage file name, got ${name}`);
+  return `var BENCH=${JSON.stringify({ module: name })};\n${await boardScript('bench-resident')}\n`;
 }
 
 /** What one harness run printed, parsed. Missing figures are NaN. */
@@ -375,7 +180,7 @@ export interface HarnessResult {
   resident: number;
   total: number;
   blocksize: number;
-  /** JsVars of the loaded module's function code, and how many functions (CODE_ACCOUNTING; NaN if not reported). */
+  /** JsVars of the loaded module's function code, and how many functions (codeOf in the harness; NaN if not reported). */
   codeVars: number;
   codeFunctions: number;
   /** JsVars in use after the handshake, with the payload built, at the peak, and after. */

@@ -35,7 +35,7 @@ import { crc32 } from 'node:zlib';
 import { estimateResidentVars } from '../memory-estimate';
 import { SYNTHETIC_MODULE } from './synthetic-module';
 import {
-  harnessScript, interpreterFailure, markerLines, parseHarnessOutput, residentScript, storageCheckScript, storageWriteScripts, type HarnessResult,
+  harnessScript, interpreterFailure, markerLines, parseHarnessOutput, probeScript, residentScript, storageCheckScript, storageWriteScripts, type HarnessResult,
 } from './interpreter-harness';
 import { formatNumber, formatRatio, formatSize, formatTable, type BenchContext, type BenchSection } from './report';
 
@@ -251,13 +251,12 @@ export interface Probe {
 
 /** Reads an interpreter's pool (two tiny runs: an empty script, and the harness with an empty module). */
 export async function probeInterpreter(bin: string): Promise<Probe> {
-  const run = await runInterpreter(bin,
-    "var m=process.memory();console.log('IBENCH probe total='+m.total+' blocksize='+m.blocksize+' free='+m.free);setTimeout(quit,1);", 20000);
+  const run = await runInterpreter(bin, await probeScript(), 20000);
   const line = markerLines(run.output).find((l) => l.startsWith('probe '));
   const get = (key: string): number => Number((new RegExp(`${key}=(\\d+)`).exec(line || '') || [])[1]);
   if (!line || !(get('total') > 0)) throw new Error(`could not probe ${bin} (exit code ${run.code}):\n${run.output.slice(-500)}`);
   // The harness alone: the module exports nothing it knows, so it stops after reporting `loaded`.
-  const empty = harnessScript({ moduleSource: 'exports.none = 1;', host: '127.0.0.1', port: 9, path: '/', size: 1, rounds: 1, memRounds: 0, settleMs: 0 });
+  const empty = await harnessScript({ moduleSource: 'exports.none = 1;', host: '127.0.0.1', port: 9, path: '/', size: 1, rounds: 1, memRounds: 0, settleMs: 0 });
   const harness = parseHarnessOutput((await runInterpreter(bin, empty, 20000)).output);
   return { total: get('total'), blocksize: get('blocksize'), free: get('free'), freeWithHarness: harness.loadedFree };
 }
@@ -379,7 +378,7 @@ export const ESTIMATE_TOLERANCE = 0.2;
 
 /** Measures what the Storage file `name` holds once required (residentScript), on `bin` working in `dir`. */
 export async function measureResident(bin: string, dir: string, name: string, timeoutMs = 60000): Promise<{ vars: number; failure: string }> {
-  const run = await runInterpreter(bin, residentScript(name), timeoutMs, dir);
+  const run = await runInterpreter(bin, await residentScript(name), timeoutMs, dir);
   const line = markerLines(run.output).find((l) => l.startsWith('resident ')) || '';
   const vars = Number((/vars=(-?\d+)/.exec(line) || [])[1]);
   return isFinite(vars) ? { vars, failure: '' } : { vars: NaN, failure: interpreterFailure(run.output) || `no figure (exit code ${run.code})` };
@@ -472,7 +471,7 @@ async function measureSubject(
     if (pool.nagle) plan.push({ interp: pool.nagle, kind: 'nagle', memRounds: pool.nodelay ? 0 : memRounds });
     if (!binary && !big && options.instrumentSizes.includes(size)) plan.push({ interp: primary, kind: 'js', memRounds: 0 });
     for (const step of plan) {
-      const script = harnessScript({
+      const script = await harnessScript({
         moduleSource: '', storage, host: '127.0.0.1', port, path: '/echo', size, rounds, memRounds: step.memRounds,
         settleMs: options.settleMs, instrument: step.kind === 'js', binary, echoTimeoutMs: options.echoTimeoutMs,
         clientOptions: big ? { maxMessageSize: 2 * size, maxBufferedAmount: 2 * size } : undefined,
@@ -535,14 +534,14 @@ export function caseName(m: { size: number; binary: boolean }): string {
  * @throws Error naming the file and the chunk when a run fails, or the mismatch.
  */
 export async function writeToStorage(bin: string, dir: string, name: string, source: string, timeoutMs = 60000): Promise<void> {
-  const scripts = storageWriteScripts(name, source);
+  const scripts = await storageWriteScripts(name, source);
   for (const [i, script] of scripts.entries()) {
     const run = await runInterpreter(bin, script, timeoutMs, dir);
     if (!markerLines(run.output).some((l) => l.startsWith('wrote '))) {
       throw new Error(`writing ${name} to Storage: chunk ${i + 1} of ${scripts.length} failed: ${interpreterFailure(run.output) || run.output.slice(-300)}`);
     }
   }
-  const check = await runInterpreter(bin, storageCheckScript(name), timeoutMs, dir);
+  const check = await runInterpreter(bin, await storageCheckScript(name), timeoutMs, dir);
   const line = markerLines(check.output).find((l) => l.startsWith('stored ')) || '';
   const expected = `stored length=${source.length} crc=${crc32(Buffer.from(source, 'latin1'))}`;
   if (line !== expected) throw new Error(`writing ${name} to Storage: read back "${line}", expected "${expected}"`);
@@ -623,7 +622,7 @@ export function libraryVars(result: SubjectResult, pool: Pool): number {
  * JsVars the loaded module would hold on a board that runs it from Storage: there each
  * function's code stays in memory-mapped flash, one JsVar referring to it. Loaded from Storage
  * (as the bench does), that is what was measured; loaded from the script, the code copies
- * found by CODE_ACCOUNTING (interpreter-harness.ts) come out.
+ * found by the harness's code walk (tools/board-scripts/bench-harness.ts) come out.
  */
 export function inFlashVars(result: SubjectResult, pool: Pool): number {
   if (isFinite(result.codeVars) && result.codeVars === result.codeFunctions) return libraryVars(result, pool);
