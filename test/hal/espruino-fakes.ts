@@ -41,11 +41,18 @@ export class FakeSocket {
     this.ended = true;
   }
 
-  /** Delivers one event to the listeners, as the event loop does. */
+  /**
+   * Delivers one event to the listeners, as the event loop does. Without `arg`, each event
+   * gets what Espruino passes: 'connect' and 'drain' the socket itself, 'close' false (no error
+   * came first), 'end' nothing.
+   */
   fire(event: string, arg?: unknown): void {
     if (event === 'close') this.closed = true;
+    let value = arg;
+    if (value === undefined && (event === 'connect' || event === 'drain')) value = this;
+    if (value === undefined && event === 'close') value = false;
     // Espruino calls socket listeners with `this` set to the socket.
-    for (const listener of this.listeners[event] || []) listener.call(this, arg);
+    for (const listener of this.listeners[event] || []) listener.call(this, value);
   }
 
   /** The bytes written so far, from the byte strings given to write(). */
