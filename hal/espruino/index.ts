@@ -6,28 +6,17 @@
  * local, property and object is made of JsVars (a function about 5, a property or local 1–2),
  * and the ESP8266 has 1,600 of them for everything. So there is one factory,
  * createEspruinoHal, which builds only the closures the HAL interface needs; the clock and
- * the text codec are constant objects (clock.ts, text.ts); a connection is four closures over
- * a few numbers, with one listener for every socket event.
- *
- * What Espruino's sockets do differently from Node, and what the HAL does about it:
- * - 'data' delivers a byte string: it becomes a Uint8Array over the string's own storage.
- * - write() sends its argument's toString(), so a Uint8Array would go out as "1,2,3": bytes
- *   are converted with E.toString() first. write() always returns false; 'drain' (queue
- *   empty) is the only flow control, so the HAL counts what it wrote since the last drain and
- *   returns false (then reports onDrain) once that reaches the board's write window.
- * - ESP32 connect failures are thrown by net.connect; ESP8266 ones come as 'error' events
- *   {code, message} with the codes of libs/network/socketerrors.h (-1…-15), then end and close.
- * - Every close emits 'end' just before 'close' (after failed connects and errors too), so
- *   'end' is not listened to: a close of a connection that was up, without error or
- *   destroy(), is the FIN (onEnd, then onClose).
- * - There is no destroy(): end() it and ignore everything but one synthetic onClose.
+ * the text codec are constant objects (clock.ts, text.ts); a connection is one small object
+ * (tcp.ts). The closures it makes (connect, fill) are each about 8 JsVars: every closure
+ * keeps its own list of the scopes around it.
  */
 import type { BoardRuntime } from '../../boards/types';
 // protocol/errors directly: the protocol's index would pull in its module-level tables.
 import { localError } from '../../protocol/errors';
-import type { Entropy, Hal, HalErrorKind, TcpConnector, TcpHandlers, TcpSocket, TcpTarget, WifiLink } from '../types';
+import type { Entropy, Hal, TcpConnector, TcpHandlers, TcpSocket, TcpTarget, WifiLink } from '../types';
 import { espruinoClock } from './clock';
 import { registerLooksRandom } from './entropy';
+import { EspruinoTcpSocket } from './tcp';
 import { espruinoTextCodec } from './text';
 
 export { espruinoClock } from './clock';
@@ -56,52 +45,19 @@ export interface EspruinoHalOptions {
   wifi?: WifiLink | undefined;
 }
 
-/** Set to true by tools/build.ts for boards without TLS, so their bundle has no require('tls'). */
-declare const __WSCLIENT_NO_TLS__: boolean;
-
 /** Bytes written since the socket's queue was last empty before write() returns false, when the board names none. */
 const enum Default { WriteWindow = 1024 }
 
 /** The entropy source's state: the start-up test has not run yet, passed, failed but weak entropy is allowed, failed. */
 const enum Rng { Untested = 0, Healthy = 1, Weak = 2, Refused = 3 }
 
-/** A connection's state, as bits of one number (one JsVar, where six booleans would take six). */
-const enum Conn {
-  /** The connection came up. */
-  Connected = 1,
-  /** end() was called, or a write failed: no more writes. */
-  Ended = 2,
-  /** destroy() was called: only the synthetic onClose remains. */
-  Dead = 4,
-  /** An error was reported (at most one). */
-  Failed = 8,
-  /** onClose ran: nothing more. */
-  Closed = 16,
-  /** A write is waiting for the queue to empty. */
-  Draining = 32,
-}
-
-/** mbedTLS's "peer sent close_notify": an orderly TLS shutdown, not a failure. */
-const enum Code { TlsPeerCloseNotify = -30848 }
-
-/** An Espruino socket 'error' payload, or one made here for a failure Espruino throws. */
-interface SocketError {
-  code?: unknown;
-  message?: unknown;
-}
-
-/** The part of an Espruino Socket used here. */
-interface EspruinoSocket {
-  write(data: string): boolean;
-  end(): void;
-  on(event: string, listener: (arg: SocketEvent) => void): void;
-}
-
 /**
- * What a socket listener gets: a byte string ('data'), a boolean ('close': whether an error
- * came first), the socket itself ('connect' and 'drain'), or an error ('error').
+ * `require('crypto').SHA1` as a HAL sha1 (it returns a 20-byte ArrayBuffer). The module is
+ * looked up per call, once per handshake: a built-in, so that is cheap, and nothing holds it.
  */
-type SocketEvent = string | boolean | EspruinoSocket | SocketError | undefined;
+function nativeSha1(data: Uint8Array): Uint8Array {
+  return new Uint8Array(require('crypto').SHA1(data));
+}
 
 /**
  * Builds the Espruino HAL for `board`. Reads no randomness yet: the entropy start-up test runs
@@ -125,130 +81,7 @@ export function createEspruinoHal(board: HalBoard, options?: EspruinoHalOptions)
     tcp: {
       supportsTls: board.tls,
       connect: function (target: TcpTarget, handlers: TcpHandlers): TcpSocket {
-        let socket: EspruinoSocket | null = null;
-        let state = 0;
-        // Bytes written since the queue was last empty.
-        let sent = 0;
-
-        // Every socket event, told apart by its argument (see SocketEvent). Espruino calls it
-        // with `this` set to the socket; it needs none.
-        const on = function (x: SocketEvent): void {
-          if (state & Conn.Closed) return;
-          const live = !(state & Conn.Dead);
-          if (typeof x === 'string') {
-            // A view of the string's storage, no copy: the string is ours alone from here on.
-            if (live) handlers.onData(new Uint8Array(E.toArrayBuffer(x)));
-          } else if (typeof x === 'boolean') {
-            if ((state & (Conn.Connected | Conn.Failed | Conn.Dead)) === Conn.Connected) handlers.onEnd();
-            state |= Conn.Closed;
-            // Drops the socket, whose listener is this closure: both are freed without a GC pass.
-            socket = null;
-            handlers.onClose();
-          } else if (x === socket && x !== null) {
-            // 'connect' comes first (Espruino only drains before it when something was written
-            // before it, and then the connection is up too); every later one is a 'drain'.
-            if (!(state & Conn.Connected)) {
-              state |= Conn.Connected;
-              if (live) handlers.onConnect();
-              return;
-            }
-            sent = 0;
-            // Espruino also drains after writes nobody waits for.
-            if (!(state & Conn.Draining) || !live) return;
-            state &= ~Conn.Draining;
-            handlers.onDrain();
-          } else {
-            const e = (typeof x === 'object' && x !== null ? x : {}) as SocketError;
-            const code = typeof e.code === 'number' ? e.code : -10;
-            // An orderly TLS shutdown (close_notify) shows up as an error; end and close follow.
-            if (code === Code.TlsPeerCloseNotify || state & Conn.Failed) return;
-            state |= Conn.Failed;
-            if (!live) return;
-            // -9 ("connection reset") is how a refused connect shows up too: before the
-            // connection was up it can only be a refusal. -1 (closed) is never an Espruino
-            // error event: it is the HAL's own, for a write that found the socket gone. Codes
-            // below Espruino's own range come straight from mbedTLS (-0x7xxx…-0x1xxx).
-            let kind: HalErrorKind = 'other';
-            if (code === -6) kind = 'dns';
-            else if (code === -9) kind = state & Conn.Connected ? 'reset' : 'refused';
-            else if (code === -3) kind = 'timeout';
-            else if (code === -1) kind = 'closed';
-            else if (code === -13 || code === -14 || code < -0x1000) kind = 'tls';
-            handlers.onError({ kind: kind, code: code, message: typeof e.message === 'string' && e.message !== '' ? e.message : `socket error ${code}` });
-          }
-        };
-
-        try {
-          const opened: { [key: string]: unknown } = { host: target.host, port: target.port };
-          if (target.tls) {
-            if (typeof __WSCLIENT_NO_TLS__ !== 'undefined' && __WSCLIENT_NO_TLS__) throw new Error('this board has no TLS');
-            // Espruino's TLS checks no certificate (mbedTLS VERIFY_NONE) and sends no usable
-            // SNI; `ca` is passed on for builds that use it.
-            const tls = target.tlsOptions;
-            if (tls && tls.ca !== undefined) opened.ca = typeof tls.ca === 'string' ? tls.ca : E.toString(tls.ca);
-            socket = require('tls').connect(opened, on) as EspruinoSocket;
-          } else socket = require('net').connect(opened, on) as EspruinoSocket;
-          socket.on('data', on);
-          socket.on('drain', on);
-          socket.on('error', on);
-          socket.on('close', on);
-        } catch (thrown) {
-          // ESP32: DNS failure or refused connect. Reported later, never inside connect(), with
-          // the codes of socketerrors.h (-6 not found, -9 reset/refused), so both chips report
-          // the same numbers.
-          const message = thrown && typeof (thrown as SocketError).message === 'string' ? (thrown as { message: string }).message : String(thrown);
-          const error: SocketError = {
-            code: message.indexOf('locate host') >= 0 ? -6 : message.indexOf('create socket') >= 0 ? -9 : /ssl|tls|certificate/i.test(message) ? -13 : -10,
-            message: message,
-          };
-          setTimeout(function () {
-            on(error);
-            on(true);
-          }, 0);
-        }
-
-        return {
-          write: function (bytes: Uint8Array): boolean {
-            const s = socket;
-            if (s === null || state & (Conn.Closed | Conn.Dead | Conn.Ended)) throw new Error('This socket is closed');
-            try {
-              // For a whole array E.toString returns the array's own storage (no copy); that is
-              // safe because socket.write appends a copy to the socket's queue before returning.
-              s.write(E.toString(bytes));
-            } catch (_e) {
-              // Espruino closed the socket (a dead link, a reset) before its 'close' event
-              // reached us: no throw from here, and one onError and onClose soon, with or
-              // without Espruino's own events.
-              state |= Conn.Ended;
-              setTimeout(function () {
-                on({ code: -1, message: 'the connection closed while writing' });
-                on(true);
-              }, 0);
-              return false;
-            }
-            sent += bytes.length;
-            if (sent < (board.writeWindow === undefined ? Default.WriteWindow : board.writeWindow)) return true;
-            state |= Conn.Draining;
-            return false;
-          },
-          end: function (): void {
-            if (state & (Conn.Ended | Conn.Dead | Conn.Closed)) return;
-            state |= Conn.Ended;
-            if (socket !== null) socket.end();
-          },
-          destroy: function (): void {
-            if (state & (Conn.Dead | Conn.Closed)) return;
-            if (socket !== null && !(state & Conn.Ended)) {
-              try {
-                socket.end();
-              } catch (_e) {
-                // already closing: nothing to stop
-              }
-            }
-            state |= Conn.Dead | Conn.Ended;
-            setTimeout(function () { on(false); }, 0);
-          },
-        };
+        return new EspruinoTcpSocket(target, handlers, board.writeWindow === undefined ? Default.WriteWindow : board.writeWindow);
       },
     },
     clock: espruinoClock,
@@ -316,12 +149,7 @@ export function createEspruinoHal(board: HalBoard, options?: EspruinoHalOptions)
   };
   if (board.nativeSha1) {
     try {
-      // require('crypto') is looked up again per call (once per handshake): a built-in
-      // module, so that is cheap, and the HAL keeps no reference to it.
-      if (typeof require('crypto').SHA1 === 'function') {
-        // It returns a 20-byte ArrayBuffer.
-        hal.sha1 = function (data: Uint8Array): Uint8Array { return new Uint8Array(require('crypto').SHA1(data)); };
-      }
+      if (typeof require('crypto').SHA1 === 'function') hal.sha1 = nativeSha1;
     } catch (_e) {
       // e.g. the 512 KB ESP8266 build: the protocol's own SHA-1 is used instead
     }

@@ -19,16 +19,24 @@ export class FakeSocket {
   readonly written: unknown[] = [];
   ended = false;
   closed = false;
-  private listeners: { [event: string]: Listener[] } = {};
+  /** The socket object itself holds its listeners, as Espruino's does ('#ondata'…). */
+  private get listeners(): { [key: string]: Listener | Listener[] | undefined } {
+    return this as unknown as { [key: string]: Listener | Listener[] | undefined };
+  }
 
   constructor(options: { [key: string]: unknown }, onConnect: Listener | undefined) {
     this.options = options;
     if (onConnect) this.on('connect', onConnect);
   }
 
+  /**
+   * As Espruino does: an event's listeners live in the property '#on' + event, an array made
+   * anew on every on() (code may also store one function there itself).
+   */
   on(event: string, listener: Listener): void {
-    if (!this.listeners[event]) this.listeners[event] = [];
-    this.listeners[event].push(listener);
+    const key = `#on${event}`;
+    const had = this.listeners[key];
+    this.listeners[key] = (had === undefined ? [] : typeof had === 'function' ? [had] : had.slice()).concat([listener]);
   }
 
   write(data: unknown): boolean {
@@ -51,8 +59,11 @@ export class FakeSocket {
     let value = arg;
     if (value === undefined && (event === 'connect' || event === 'drain')) value = this;
     if (value === undefined && event === 'close') value = false;
-    // Espruino calls socket listeners with `this` set to the socket.
-    for (const listener of this.listeners[event] || []) listener.call(this, value);
+    // Espruino calls socket listeners with `this` set to the socket: the function in '#on' +
+    // event, or each one of the array there.
+    const found = this.listeners[`#on${event}`];
+    const list = found === undefined ? [] : typeof found === 'function' ? [found] : found;
+    for (const listener of list) listener.call(this, value);
   }
 
   /** The bytes written so far, from the byte strings given to write(). */
