@@ -158,15 +158,19 @@ export function createEspruinoHal(board: HalBoard, options?: EspruinoHalOptions)
   return hal;
 }
 
-// Parts of the HAL on their own, for tests and tools (each is createEspruinoHal's). A board
-// bundle imports only createEspruinoHal, so these cost it nothing.
+// Parts of the HAL on their own, for tests and tools. A board bundle imports only
+// createEspruinoHal, so these cost it nothing; the sockets and SHA-1 are built here without
+// createEspruinoHal, so that a bundle of them alone stays small (the interpreter tests load
+// such bundles with Modules.addCached, which keeps their source in JsVars).
 
-/** A board with nothing: no TLS, no SHA-1, no register. */
-const BARE: HalBoard = { tls: false, nativeSha1: false, rngRegister: 0 };
-
-/** A TcpConnector over `require('net')`, and over `require('tls')` when `tls` is true. */
+/** A TcpConnector over `require('net')`, and over `require('tls')` when `tls` is true; createEspruinoHal's `tcp`. */
 export function createEspruinoTcp(tls: boolean, writeWindow?: number): TcpConnector {
-  return createEspruinoHal(writeWindow === undefined ? { tls: tls, nativeSha1: false, rngRegister: 0 } : { tls: tls, nativeSha1: false, rngRegister: 0, writeWindow: writeWindow }).tcp;
+  return {
+    supportsTls: tls,
+    connect: function (target: TcpTarget, handlers: TcpHandlers): TcpSocket {
+      return new EspruinoTcpSocket(target, handlers, writeWindow === undefined ? Default.WriteWindow : writeWindow);
+    },
+  };
 }
 
 /** How {@link createEspruinoEntropy} is built: the register reader is required here. */
@@ -174,10 +178,14 @@ export type EspruinoEntropyOptions = Required<Pick<EspruinoHalOptions, 'readRegi
 
 /** The HAL's entropy source over `options.readRegister` (see EspruinoHalOptions). */
 export function createEspruinoEntropy(options: EspruinoEntropyOptions): Entropy {
-  return createEspruinoHal(BARE, options).entropy;
+  return createEspruinoHal({ tls: false, nativeSha1: false, rngRegister: 0 }, options).entropy;
 }
 
-/** `require('crypto').SHA1` as a HAL sha1, or undefined when the build has no crypto module. */
+/** createEspruinoHal's sha1: `require('crypto').SHA1`, or undefined when the build has no crypto module. */
 export function findNativeSha1(): ((data: Uint8Array) => Uint8Array) | undefined {
-  return createEspruinoHal({ tls: false, nativeSha1: true, rngRegister: 0 }).sha1;
+  try {
+    return typeof require('crypto').SHA1 === 'function' ? nativeSha1 : undefined;
+  } catch (_e) {
+    return undefined;
+  }
 }
