@@ -26,7 +26,8 @@ export class FakeSocket {
 
   constructor(options: { [key: string]: unknown }, onConnect: Listener | undefined) {
     this.options = options;
-    if (onConnect) this.on('connect', onConnect);
+    // net.connect's callback is kept as it is, not in an array (socketserver.c).
+    if (onConnect) this.listeners['#onconnect'] = onConnect;
   }
 
   /**

@@ -41,6 +41,17 @@ describe('hal/espruino tcp (fake net)', () => {
     expect(Array.from(rec.received())).to.deep.equal([97, 98]);
   });
 
+  it("listens with one function for every event, stored as Espruino stores listeners ('#on' + event, no array), and not to 'end'", () => {
+    const a = open().fake as unknown as Record<string, unknown>;
+    const b = open().fake as unknown as Record<string, unknown>;
+    const listener = a['#ondata'];
+    expect(listener).to.be.a('function');
+    for (const fake of [a, b]) {
+      for (const event of ['#onconnect', '#ondata', '#ondrain', '#onerror', '#onclose']) expect(fake[event], event).to.equal(listener);
+      expect(fake['#onend']).to.equal(undefined);
+    }
+  });
+
   it('maps every byte value of a received byte string to the same byte', () => {
     const { fake } = open();
     fake!.fire('connect');
