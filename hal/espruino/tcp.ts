@@ -53,8 +53,9 @@ interface SocketError {
 interface EspruinoSocket {
   write(data: string): boolean;
   end(): void;
+  on(event: string, listener: (this: EspruinoSocket, arg: SocketEvent) => void): void;
   /** Listeners, as Espruino keeps them: see the constructor. */
-  [event: `#on${string}`]: (this: EspruinoSocket, arg: SocketEvent) => void;
+  [event: `#on${string}`]: ((this: EspruinoSocket, arg: SocketEvent) => void) | undefined;
   ws?: EspruinoTcpSocket;
 }
 
@@ -98,11 +99,15 @@ export class EspruinoTcpSocket implements TcpSocket {
       socket.ws = this;
       // What socket.on(event, listener) does, without the one-element array it wraps each
       // listener in (2 JsVars per event): Espruino keeps an event's listeners in the property
-      // '#on' + event, and calls a function found there as it calls an array of them.
-      socket['#ondata'] = listener;
-      socket['#ondrain'] = listener;
-      socket['#onerror'] = listener;
-      socket['#onclose'] = listener;
+      // '#on' + event, and calls a function found there as it calls an array of them. Only
+      // where none is there yet (someone wrapping net.connect may have added one): on() then
+      // adds ours after it.
+      const events = ['data', 'drain', 'error', 'close'];
+      for (let i = 0; i < events.length; i++) {
+        const key = `#on${events[i]}` as const;
+        if (socket[key] === undefined) socket[key] = listener;
+        else socket.on(events[i], listener);
+      }
       this.netSocket = socket;
     } catch (thrown) {
       // ESP32: DNS failure or refused connect. Reported later, never inside connect(), with the

@@ -52,6 +52,21 @@ describe('hal/espruino tcp (fake net)', () => {
     }
   });
 
+  it('adds its listener after one someone wrapping net.connect added first', () => {
+    const connect = fakes.net.connect.bind(fakes.net);
+    const seen: unknown[] = [];
+    fakes.net.connect = (options, onConnect) => {
+      const socket = connect(options, onConnect);
+      socket.on('data', (d) => seen.push(d));
+      return socket;
+    };
+    const { fake } = open();
+    fake!.fire('connect');
+    fake!.fire('data', 'ab');
+    expect(seen).to.deep.equal(['ab']);
+    expect(Array.from(rec.received())).to.deep.equal([97, 98]);
+  });
+
   it('maps every byte value of a received byte string to the same byte', () => {
     const { fake } = open();
     fake!.fire('connect');
