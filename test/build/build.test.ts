@@ -52,7 +52,7 @@ describe('tools/build', function () {
         expect(code).not.to.include('sourceMappingURL');
         // The moved map still points at the sources.
         const map = JSON.parse(readFileSync(lib.map, 'utf8')) as { sources: string[] };
-        const source = map.sources.find((s) => s.endsWith('hal/espruino/index.ts'));
+        const source = map.sources.find((s) => s.endsWith('hal/espruino/tcp.ts'));
         expect(source && existsSync(join(out, name, 'maps', source))).to.equal(true);
       });
 
