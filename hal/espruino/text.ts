@@ -1,8 +1,5 @@
 import type { TextCodec } from '../types';
 
-/** Any byte that is not ASCII (Espruino's regex engine takes \x ranges in a class). */
-const NON_ASCII = /[\x80-\xff]/;
-
 /**
  * Text on Espruino's ESP builds: strings are byte strings (no unicode), so a UTF-8 message
  * is simply its bytes, one character each. Both directions are native conversions.
@@ -21,11 +18,13 @@ export const espruinoTextCodec: TextCodec = {
   /**
    * The ASCII fast path: a native copy of the range and a native regex scan, no loop in
    * JavaScript (8000 ASCII bytes on an ESP32-like Linux build: ~2.8 ms, against ~77 ms for the
-   * JavaScript validator). ASCII is valid UTF-8; from the first other byte, a character
-   * boundary, the JavaScript validator checks the rest.
+   * JavaScript validator). ASCII is valid UTF-8; anything else is left to the protocol's
+   * validator (undefined). Espruino has no native that validates UTF-8 (E.decodeUTF8 accepts
+   * anything), and a regex covering every UTF-8 rule needs a dozen alternatives, which its
+   * recursive matcher walks one C stack frame each, at every byte: too deep for the ESP8266.
+   * The regex is made per call, so it holds no memory between messages.
    */
   validate: function (bytes: Uint8Array, start: number, end: number): boolean | undefined {
-    // Not ASCII: the protocol's validator decides.
-    return NON_ASCII.test(E.toString(bytes.subarray(start, end))) ? undefined : true;
+    return /[\x80-\xff]/.test(E.toString(bytes.subarray(start, end))) ? undefined : true;
   },
 };

@@ -59,25 +59,6 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
     }
   }
 
-  /**
-   * Without credentials from the caller (they were stored with Wifi.save()), keeps those of
-   * the network the board is on: ESP32 reports them only while connected, and a re-join
-   * after a drop needs them.
-   */
-  function learn(): void {
-    const w = wifi as EspruinoWifi;
-    if (ssid !== undefined || !w.getDetails) return;
-    try {
-      const details = w.getDetails();
-      if (details.ssid) {
-        ssid = details.ssid;
-        password = details.password;
-      }
-    } catch (_e) {
-      // nothing learnt: the SDK's own retries remain
-    }
-  }
-
   function join(): void {
     const w = wifi as EspruinoWifi;
     let name = ssid;
@@ -90,7 +71,7 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
     // Nothing to join: rely on the saved configuration and the SDK's own retries.
     if (!name) return;
     try {
-      w.connect(name, { password: pass }, function () { check(); });
+      w.connect(name, { password: pass }, check);
     } catch (_e) {
       // tried again after the next delay
     }
@@ -103,29 +84,41 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
     join();
   }
 
+  // Also the listener of the Wifi events and of connect (it ignores their arguments), so that
+  // stop() removes exactly what start() added, and no closure per event or join is made.
   function check(): void {
     if (!running) return;
     const now = hasIp();
     if (now) {
       delay = minDelay;
-      learn();
-    }
-    else if (retry === null) retry = setTimeout(rejoin, delay);
+      // Without credentials from the caller (they were stored with Wifi.save()), keeps those
+      // of the network the board is on: ESP32 reports them only while connected, and a
+      // re-join after a drop needs them.
+      const w = wifi as EspruinoWifi;
+      if (ssid === undefined && w.getDetails) {
+        try {
+          const details = w.getDetails();
+          if (details.ssid) {
+            ssid = details.ssid;
+            password = details.password;
+          }
+        } catch (_e) {
+          // nothing learnt: the SDK's own retries remain
+        }
+      }
+    } else if (retry === null) retry = setTimeout(rejoin, delay);
     if (now === up) return;
     up = now;
     const list = listeners.slice();
     for (let i = 0; i < list.length; i++) list[i](now);
   }
 
-  // Named, so that stop() can remove exactly these listeners.
-  const onEvent = function (): void { check(); };
-
   function stop(): void {
     if (!running) return;
     running = false;
     const w = wifi as EspruinoWifi;
-    w.removeListener('connected', onEvent);
-    w.removeListener('disconnected', onEvent);
+    w.removeListener('connected', check);
+    w.removeListener('disconnected', check);
     if (poll !== null) clearInterval(poll);
     if (retry !== null) clearTimeout(retry);
     poll = null;
@@ -142,8 +135,8 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
       password = pass;
       running = true;
       delay = minDelay;
-      wifi.on('connected', onEvent);
-      wifi.on('disconnected', onEvent);
+      wifi.on('connected', check);
+      wifi.on('disconnected', check);
       poll = setInterval(check, pollMs);
       // Already up? 'connected' will not fire for that, so look now (from the event loop).
       setTimeout(check, 0);

@@ -19,16 +19,25 @@ export class FakeSocket {
   readonly written: unknown[] = [];
   ended = false;
   closed = false;
-  private listeners: { [event: string]: Listener[] } = {};
+  /** The socket object itself holds its listeners, as Espruino's does ('#ondata'…). */
+  private get listeners(): { [key: string]: Listener | Listener[] | undefined } {
+    return this as unknown as { [key: string]: Listener | Listener[] | undefined };
+  }
 
   constructor(options: { [key: string]: unknown }, onConnect: Listener | undefined) {
     this.options = options;
-    if (onConnect) this.on('connect', onConnect);
+    // net.connect's callback is kept as it is, not in an array (socketserver.c).
+    if (onConnect) this.listeners['#onconnect'] = onConnect;
   }
 
+  /**
+   * As Espruino does: an event's listeners live in the property '#on' + event, an array made
+   * anew on every on() (code may also store one function there itself).
+   */
   on(event: string, listener: Listener): void {
-    if (!this.listeners[event]) this.listeners[event] = [];
-    this.listeners[event].push(listener);
+    const key = `#on${event}`;
+    const had = this.listeners[key];
+    this.listeners[key] = (had === undefined ? [] : typeof had === 'function' ? [had] : had.slice()).concat([listener]);
   }
 
   write(data: unknown): boolean {
@@ -41,11 +50,21 @@ export class FakeSocket {
     this.ended = true;
   }
 
-  /** Delivers one event to the listeners, as the event loop does. */
+  /**
+   * Delivers one event to the listeners, as the event loop does. Without `arg`, each event
+   * gets what Espruino passes: 'connect' and 'drain' the socket itself, 'close' false (no error
+   * came first), 'end' nothing.
+   */
   fire(event: string, arg?: unknown): void {
     if (event === 'close') this.closed = true;
-    // Espruino calls socket listeners with `this` set to the socket.
-    for (const listener of this.listeners[event] || []) listener.call(this, arg);
+    let value = arg;
+    if (value === undefined && (event === 'connect' || event === 'drain')) value = this;
+    if (value === undefined && event === 'close') value = false;
+    // Espruino calls socket listeners with `this` set to the socket: the function in '#on' +
+    // event, or each one of the array there.
+    const found = this.listeners[`#on${event}`];
+    const list = found === undefined ? [] : typeof found === 'function' ? [found] : found;
+    for (const listener of list) listener.call(this, value);
   }
 
   /** The bytes written so far, from the byte strings given to write(). */

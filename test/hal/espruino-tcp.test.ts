@@ -1,11 +1,11 @@
 /**
- * hal/espruino/tcp.ts against a fake of Espruino's net/tls modules (test/hal/espruino-fakes.ts).
+ * The Espruino HAL's sockets (createEspruinoHal's tcp, hal/espruino/index.ts) against a fake of
+ * Espruino's net/tls modules (test/hal/espruino-fakes.ts).
  * The TcpRecorder flags any HAL rule broken on the way (a handler inside a call, anything
  * after onClose, data after destroy…).
  */
 import { expect } from 'chai';
-import { createEspruinoTcp } from '../../hal/espruino/tcp';
-import { fromConnectThrow, fromErrorEvent, kindOfEspruinoCode } from '../../hal/espruino/errors';
+import { createEspruinoTcp } from '../../hal/espruino/index';
 import type { TcpSocket } from '../../hal/types';
 import { TcpRecorder } from '../helpers/tcp-recorder';
 import { type EspruinoFakes, type FakeSocket, installEspruinoFakes, stringOf, tick } from './espruino-fakes';
@@ -41,6 +41,32 @@ describe('hal/espruino tcp (fake net)', () => {
     expect(Array.from(rec.received())).to.deep.equal([97, 98]);
   });
 
+  it("listens with one function for every event, stored as Espruino stores listeners ('#on' + event, no array), and not to 'end'", () => {
+    const a = open().fake as unknown as Record<string, unknown>;
+    const b = open().fake as unknown as Record<string, unknown>;
+    const listener = a['#ondata'];
+    expect(listener).to.be.a('function');
+    for (const fake of [a, b]) {
+      for (const event of ['#onconnect', '#ondata', '#ondrain', '#onerror', '#onclose']) expect(fake[event], event).to.equal(listener);
+      expect(fake['#onend']).to.equal(undefined);
+    }
+  });
+
+  it('adds its listener after one someone wrapping net.connect added first', () => {
+    const connect = fakes.net.connect.bind(fakes.net);
+    const seen: unknown[] = [];
+    fakes.net.connect = (options, onConnect) => {
+      const socket = connect(options, onConnect);
+      socket.on('data', (d) => seen.push(d));
+      return socket;
+    };
+    const { fake } = open();
+    fake!.fire('connect');
+    fake!.fire('data', 'ab');
+    expect(seen).to.deep.equal(['ab']);
+    expect(Array.from(rec.received())).to.deep.equal([97, 98]);
+  });
+
   it('maps every byte value of a received byte string to the same byte', () => {
     const { fake } = open();
     fake!.fire('connect');
@@ -63,8 +89,8 @@ describe('hal/espruino tcp (fake net)', () => {
 
   it('returns true until 1024 bytes wait in the queue, then false, and reports onDrain once per wait', () => {
     const { socket, fake } = open();
-    fake!.fire('drain'); // Espruino drains before connect too: nothing was waiting
     fake!.fire('connect');
+    fake!.fire('drain'); // Espruino drains right after connecting: nothing was waiting
     expect(rec.write(socket, new Uint8Array(1000))).to.equal(true);
     expect(rec.write(socket, new Uint8Array(23))).to.equal(true);
     expect(rec.write(socket, Uint8Array.of(1))).to.equal(false); // 1024 bytes since the queue was empty
@@ -183,6 +209,7 @@ describe('hal/espruino tcp (fake net)', () => {
     expect(rec.write(socket, Uint8Array.of(1))).to.equal(false);
     await tick();
     expect(rec.events).to.deep.equal(['connect', 'error', 'close']);
+    expect(rec.errors[0]).to.deep.equal({ kind: 'closed', code: -1, message: 'the connection closed while writing' });
     fake!.fire('end');
     fake!.fire('close', false); // Espruino's own close, later: ignored
     expect(rec.count('close')).to.equal(1);
@@ -203,27 +230,64 @@ describe('hal/espruino tcp (fake net)', () => {
   });
 });
 
-describe('hal/espruino errors', () => {
-  it('maps Espruino socket error codes to kinds', () => {
-    expect(kindOfEspruinoCode(-6, false)).to.equal('dns');
-    expect(kindOfEspruinoCode(-9, false)).to.equal('refused');
-    expect(kindOfEspruinoCode(-9, true)).to.equal('reset');
-    expect(kindOfEspruinoCode(-3, true)).to.equal('timeout');
-    expect(kindOfEspruinoCode(-13, false)).to.equal('tls');
-    expect(kindOfEspruinoCode(-14, true)).to.equal('tls');
-    expect(kindOfEspruinoCode(-0x7200, true)).to.equal('tls');
-    for (const code of [-1, -2, -4, -5, -7, -8, -10, -11, -12, -15]) expect(kindOfEspruinoCode(code, true)).to.equal('other');
+describe('hal/espruino socket errors', () => {
+  let fakes: EspruinoFakes;
+  beforeEach(() => {
+    fakes = installEspruinoFakes();
+  });
+  afterEach(() => fakes.restore());
+
+  /** The one onError of a socket given `payload` as its 'error' event, before or after connecting. */
+  function errorOf(payload: unknown, connected: boolean): unknown {
+    const rec = new TcpRecorder();
+    rec.call('connect', () => createEspruinoTcp(false).connect({ host: 'h', port: 1, tls: false }, rec.handlers));
+    const fake = fakes.net.sockets[fakes.net.sockets.length - 1];
+    if (connected) fake.fire('connect');
+    fake.fire('error', payload);
+    fake.fire('end');
+    fake.fire('close', true);
+    expect(rec.violations).to.deep.equal([]);
+    expect(rec.count('error')).to.equal(1);
+    return rec.errors[0];
+  }
+
+  it("maps Espruino's socket error codes (socketerrors.h) to kinds", () => {
+    const kindOf = (code: number, connected: boolean) => (errorOf({ code, message: 'm' }, connected) as { kind: string }).kind;
+    expect(kindOf(-6, false)).to.equal('dns');
+    expect(kindOf(-9, false)).to.equal('refused');
+    expect(kindOf(-9, true)).to.equal('reset');
+    expect(kindOf(-3, true)).to.equal('timeout');
+    expect(kindOf(-13, false)).to.equal('tls');
+    expect(kindOf(-14, true)).to.equal('tls');
+    expect(kindOf(-0x7200, true)).to.equal('tls'); // straight from mbedTLS
+    // -1 (SOCKET_ERR_CLOSED) is never an Espruino error event; the HAL uses it for a write that found the socket gone.
+    expect(kindOf(-1, true)).to.equal('closed');
+    for (const code of [-2, -4, -5, -7, -8, -10, -11, -12, -15]) expect(kindOf(code, true), `code ${code}`).to.equal('other');
   });
 
   it('keeps the code and message of an error event, with fallbacks for odd payloads', () => {
-    expect(fromErrorEvent({ code: -3, message: 'timeout' }, true)).to.deep.equal({ kind: 'timeout', code: -3, message: 'timeout' });
-    expect(fromErrorEvent(undefined, true)).to.deep.equal({ kind: 'other', code: -10, message: 'socket error -10' });
+    expect(errorOf({ code: -3, message: 'timeout' }, true)).to.deep.equal({ kind: 'timeout', code: -3, message: 'timeout' });
+    expect(errorOf({ code: -3, message: '' }, true)).to.deep.equal({ kind: 'timeout', code: -3, message: 'socket error -3' });
+    expect(errorOf({}, true)).to.deep.equal({ kind: 'other', code: -10, message: 'socket error -10' });
+    expect(errorOf(null, false)).to.deep.equal({ kind: 'other', code: -10, message: 'socket error -10' });
   });
 
-  it('maps what connect throws', () => {
-    expect(fromConnectThrow(new Error('Unable to locate host')).kind).to.equal('dns');
-    expect(fromConnectThrow(new Error('Unable to create socket')).kind).to.equal('refused');
-    expect(fromConnectThrow(new Error('SSL handshake failed')).kind).to.equal('tls');
-    expect(fromConnectThrow('weird')).to.deep.equal({ kind: 'other', code: -10, message: 'weird' });
-  });
+  for (const [thrown, kind, code] of [
+    [new Error('Unable to locate host'), 'dns', -6],
+    [new Error('Unable to create socket'), 'refused', -9],
+    [new Error('SSL handshake failed'), 'tls', -13],
+    [new Error('something else'), 'other', -10],
+    ['weird', 'other', -10],
+  ] as const) {
+    it(`maps ${JSON.stringify(String(thrown))} thrown by connect to a later '${kind}' (${code})`, async () => {
+      const net = fakes.net as unknown as { connect: () => never };
+      net.connect = () => { throw thrown; };
+      const rec = new TcpRecorder();
+      rec.call('connect', () => createEspruinoTcp(false).connect({ host: 'h', port: 1, tls: false }, rec.handlers));
+      await tick();
+      expect(rec.events).to.deep.equal(['error', 'close']);
+      expect(rec.errors[0]).to.deep.equal({ kind, code, message: String(thrown instanceof Error ? thrown.message : thrown) });
+      expect(rec.violations).to.deep.equal([]);
+    });
+  }
 });
