@@ -224,11 +224,14 @@ export function estimateResidentVars(source: string, blocksize: number, file = '
     }
   }
 
-  /** `exports.x`, `module.exports`, `exports`. */
+  /** `exports.x`, `module.exports`, `exports`, and `(typeof module == "object" ? module : …).exports` (ws.js). */
   function isExports(node: AnyNode): boolean {
     if (node.type === 'Identifier') return node.name === 'exports';
     if (node.type !== 'MemberExpression') return false;
-    return isExports(node.object) || (node.object.type === 'Identifier' && node.object.name === 'module' && !node.computed && node.property.name === 'exports');
+    const isModule = (n: AnyNode): boolean => n.type === 'Identifier' && n.name === 'module';
+    const object = node.object;
+    const ofModule = isModule(object) || (object.type === 'ConditionalExpression' && (isModule(object.consequent) || isModule(object.alternate)));
+    return isExports(object) || (ofModule && !node.computed && node.property.name === 'exports');
   }
 
   /** `a.b = v` adds a property; `a = v` replaces a binding counted where it was declared. */

@@ -15,6 +15,13 @@ describe('tools/memory-estimate', () => {
     expect(vars('exports.x=1;', 12)).to.equal(9);
   });
 
+  it('sees the exports of a module that guards `module` (ws.js ends so): it holds what it hands out', () => {
+    const body = 'var t={a:1,b:2};function f(x){return t.a+x}class K{m(){return f(1)}}';
+    const direct = vars(body + 'module.exports=K;');
+    expect(direct).to.be.greaterThan(vars('module.exports=1;') + 10);
+    expect(vars(body + '(typeof module=="object"?module:{exports:null}).exports=K;')).to.equal(direct);
+  });
+
   it('names: four characters in the first JsVar, blocksize − 4 in each further one', () => {
     const costs = costsFor(14);
     expect([4, 5, 14, 15].map((n) => nameVars(n, costs))).to.deep.equal([1, 2, 2, 3]);
