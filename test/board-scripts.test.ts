@@ -67,11 +67,12 @@ describe('board scripts (tools/board-scripts)', function () {
     // Kept in the cache directory (dist/board-scripts by default) under the hash of its inputs.
     const files = readdirSync(cache).filter((f) => f.endsWith('.js'));
     expect(files).to.have.length(1);
-    expect(files[0]).to.match(/^wifi-save\.[0-9a-f]{16}\.js$/);
-    expect(readFileSync(path.join(cache, files[0]), 'utf8')).to.equal(first);
+    const kept = files[0] ?? expect.fail('no .js file in the cache directory');
+    expect(kept).to.match(/^wifi-save\.[0-9a-f]{16}\.js$/);
+    expect(readFileSync(path.join(cache, kept), 'utf8')).to.equal(first);
     // Another process finds the file: marked here, the mark comes back (the same directory,
     // spelled differently, is not in this process's memory).
-    writeFileSync(path.join(cache, files[0]), `${first}/*kept*/`);
+    writeFileSync(path.join(cache, kept), `${first}/*kept*/`);
     expect(await buildBoardScript(entry, undefined, `${cache}${path.sep}`)).to.equal(`${first}/*kept*/`);
   });
 

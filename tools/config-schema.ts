@@ -60,7 +60,9 @@ export function show(value: unknown): string {
 export function validate<S extends z.ZodType>(schema: S, value: unknown): { ok: true; value: z.output<S> } | { ok: false; problem: Problem } {
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, problem: problemOf(schema, result.error.issues[0]) };
+  const issue = result.error.issues[0];
+  if (issue === undefined) throw new Error('validate: zod failed the value without saying why (no issue)');
+  return { ok: false, problem: problemOf(schema, issue) };
 }
 
 function problemOf(schema: z.ZodType, issue: z.core.$ZodIssue): Problem {
@@ -69,6 +71,7 @@ function problemOf(schema: z.ZodType, issue: z.core.$ZodIssue): Problem {
   const hasInput = issue.input !== undefined;
   if (issue.code === 'unrecognized_keys') {
     const field = issue.keys[0];
+    if (field === undefined) throw new Error(`validate: zod reported unrecognized keys at "${path}" without naming one`);
     return { path, segments, rule: 'is not a known field', unknown: { field: jsonPath([...segments, field]), known: knownFields(schema, segments) } };
   }
   if (issue.code === 'invalid_key') {

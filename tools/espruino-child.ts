@@ -235,12 +235,12 @@ function upload(E: EspruinoTools): void {
     const since = Date.now();
     const poll = setInterval(function () {
       if (gen !== generation) return clearInterval(poll);
-      const answer = /< << ([\s\S]*?) >> >/.exec(received);
-      if (!answer && Date.now() - since < timeoutMs) return;
+      const answer = /< << ([\s\S]*?) >> >/.exec(received)?.[1];
+      if (answer === undefined && Date.now() - since < timeoutMs) return;
       clearInterval(poll);
       let value: unknown;
-      try { value = answer ? JSON.parse(answer[1]) : undefined; } catch { value = undefined; }
-      callback(answer ? value : undefined, !!answer);
+      try { value = answer === undefined ? undefined : JSON.parse(answer); } catch { value = undefined; }
+      callback(value, answer !== undefined);
     }, 50);
   }
 

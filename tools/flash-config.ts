@@ -209,7 +209,7 @@ export function loadFlashConfig(configPath: string, env: Record<string, string |
   const settings: Record<string, string> = {
     'wifi.ssid': config.wifi.ssid, 'wifi.password': config.wifi.password, server: config.server, deviceId: config.deviceId,
   };
-  const placeholders = Object.keys(settings).filter((name) => isPlaceholder(settings[name]));
+  const placeholders = Object.entries(settings).filter(([, value]) => isPlaceholder(value)).map(([name]) => name);
   return { config, placeholders, localPath };
 }
 

@@ -260,7 +260,7 @@ function failureLines(lines: string[]): string[] {
   lines.forEach((line, index) => {
     if (BOARD_FAILURE.test(line)) for (let i = index; i < Math.min(index + 5, lines.length); i++) shown.add(i);
   });
-  return [...shown].sort((a, b) => a - b).slice(0, 20).map((index) => lines[index]);
+  return lines.filter((_line, index) => shown.has(index)).slice(0, 20);
 }
 
 function failureDetail(lines: string[]): string {
@@ -391,7 +391,7 @@ export function listSerialPorts(platform: NodeJS.Platform = process.platform): s
   try {
     if (platform === 'win32') {
       const out = execFileSync('reg', ['query', 'HKLM\\HARDWARE\\DEVICEMAP\\SERIALCOMM'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      return [...out.matchAll(/REG_SZ\s+(COM\d+)/gi)].map((match) => match[1]);
+      return out.match(/(?<=REG_SZ\s+)COM\d+/gi) ?? []; // null when no line names a COM port
     }
     return readdirSync('/dev').filter((name) => /^(ttyUSB\d+|ttyACM\d+|cu\..+)$/.test(name)).sort().map((name) => `/dev/${name}`);
   } catch {
@@ -460,7 +460,15 @@ const BOARD_ENV: Record<BoardName, { BOARD: string; VERSION: string; pattern: st
   esp8266: { BOARD: 'ESP8266_4MB', VERSION: '2v29', pattern: '^ESP8266' },
 };
 
-function boardEnv(board: BoardName): Record<string, string> {
+/** What the tools are told about the board (Espruino.Core.Env): its name, firmware version and built-in modules. */
+export interface BoardEnv {
+  BOARD: string;
+  VERSION: string;
+  /** Comma-separated, as the tools keep it. */
+  MODULES: string;
+}
+
+function boardEnv(board: BoardName): BoardEnv {
   return { BOARD: BOARD_ENV[board].BOARD, VERSION: BOARD_ENV[board].VERSION, MODULES: [...ESPRUINO_BUILTIN_MODULES, LIBRARY_MODULE].join(',') };
 }
 
@@ -560,9 +568,9 @@ function storedContent(sent: string, file: string): string | undefined {
   let content = '';
   for (const line of sent.split('\n')) {
     if (line === '' || line === 'load()') continue;
-    const write = /^require\("Storage"\)\.write\(("[^"\\]*"),("(?:[^"\\]|\\.)*"),(\d+)(?:,(\d+))?\);$/.exec(line);
-    if (!write || JSON.parse(write[1]) !== file || Number(write[3]) !== content.length) return undefined;
-    content += decodeEspruinoString(write[2]);
+    const [, name, literal, offset] = /^require\("Storage"\)\.write\(("[^"\\]*"),("(?:[^"\\]|\\.)*"),(\d+)(?:,(\d+))?\);$/.exec(line) ?? []; // no match: no groups
+    if (name === undefined || literal === undefined || JSON.parse(name) !== file || Number(offset) !== content.length) return undefined;
+    content += decodeEspruinoString(literal);
   }
   return content;
 }
@@ -593,7 +601,7 @@ export interface EspruinoJob {
   /** Espruino.Config keys. */
   config: Record<string, unknown>;
   /** Merged into Espruino.Core.Env (what the tools believe about the board). */
-  env: Record<string, string>;
+  env: BoardEnv;
   port?: string;
   boardPattern?: string;
   /** upload: reset(), then ask process.memory() and let the parent decide (RAM mode). */

@@ -28,7 +28,8 @@ describe('app settings: the host schema and the board agree', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    const boardFields = /\(known: (.*)\)/.exec(message)?.[1].split(', ') ?? [];
+    const listed = /\(known: (.*)\)/.exec(message)?.[1] ?? expect.fail(`the error names no known fields: ${JSON.stringify(message)}`);
+    const boardFields = listed.split(', ');
     expect(boardFields).to.include.members(['server', 'deviceId']);
     expect(Object.keys(json.properties).sort()).to.deep.equal(boardFields.filter((f) => f !== 'server' && f !== 'deviceId').sort());
   });

@@ -147,20 +147,21 @@ function serve(socket: net.Socket, scripts: ScriptStep[][], pauseMs: number, giv
     const end = head.indexOf('\r\n\r\n');
     if (end < 0) return;
     record.request = head.subarray(0, end).toString('latin1');
-    const path = /^GET \/(\d+) HTTP\/1\.1\r\n/.exec(record.request);
-    const key = /\r\nSec-WebSocket-Key: *([A-Za-z0-9+/=]+) *(\r\n|$)/i.exec(record.request);
-    record.index = path ? Number(path[1]) : -1;
-    if (!path || !key || !scripts[record.index]) {
+    const path = /^GET \/(\d+) HTTP\/1\.1\r\n/.exec(record.request)?.[1];
+    const key = /\r\nSec-WebSocket-Key: *([A-Za-z0-9+/=]+) *(\r\n|$)/i.exec(record.request)?.[1];
+    record.index = path === undefined ? -1 : Number(path);
+    const script = scripts[record.index];
+    if (key === undefined || script === undefined) {
       record.problem = `unexpected request: ${JSON.stringify(record.request)}`;
       socket.destroy();
       return;
     }
     handshook = true;
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `Sec-WebSocket-Accept: ${acceptKey(key[1])}\r\n\r\n`);
+      `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`);
     const after = head.subarray(end + 4);
     if (after.length > 0) readFrames(after);
-    void run(scripts[record.index]);
+    void run(script);
   });
   // The client ended TCP (after its close frame, or failing): end ours too.
   socket.on('end', () => {
