@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { randomFillSync } from 'node:crypto';
-import { ClientProtocol } from '../../protocol/client-protocol';
+import type { ClientProtocol } from '../../protocol/client-protocol';
 import { TX_PAYLOAD_OFFSET } from '../../protocol/options';
 import { decodeFrame, hex } from '../helpers/server-codec';
 import { countingEntropy } from '../helpers/entropy';
