@@ -60,7 +60,10 @@ export interface BundleBudget {
 }
 
 /** The part of a profile the code on the board needs; the build inlines only this. */
-export type BoardRuntime = Pick<BoardProfile, 'name' | 'limits' | 'maxBufferedAmount' | 'writeWindow' | 'tls' | 'nativeSha1' | 'rngRegister' | 'analogPins' | 'sensors' | 'readingCapacity'>;
+export type BoardRuntime = Pick<
+  BoardProfile,
+  'name' | 'limits' | 'maxBufferedAmount' | 'writeWindow' | 'tls' | 'nativeSha1' | 'rngRegister' | 'analogPins' | 'sensors' | 'readingCapacity'
+>;
 
 /** Keeps only the fields the board's code needs (what the build bakes into a bundle). */
 /** What the library module (wsclient.js, ws.js) needs of its board: the rest stays out of its RAM. */

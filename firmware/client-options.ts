@@ -53,8 +53,20 @@ export function resolveClientOptions(options: WebSocketOptions | undefined): Res
   // Arrays, not indexOf on one string of names: Espruino's String indexOf also "finds" a
   // needle that runs past the end of the string when the part that fits matches.
   const protocolFields = ['maxMessageSize', 'maxFrameSize', 'maxHeaderBytes', 'txBufferSize', 'rxBufferSize'];
-  const otherFields = ['hal', 'origin', 'headers', 'connectTimeout', 'handshakeTimeout', 'closeTimeout', 'pingInterval', 'pongTimeout',
-    'reconnect', 'maxBufferedAmount', 'binaryType', 'tls'];
+  const otherFields = [
+    'hal',
+    'origin',
+    'headers',
+    'connectTimeout',
+    'handshakeTimeout',
+    'closeTimeout',
+    'pingInterval',
+    'pongTimeout',
+    'reconnect',
+    'maxBufferedAmount',
+    'binaryType',
+    'tls',
+  ];
   const bad = function (name: string, rule: string, value: unknown): Error {
     return localError('WS_ERR_BAD_OPTION', 'option ' + name + ' must be ' + rule + ', got ' + JSON.stringify(value));
   };

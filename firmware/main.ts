@@ -79,7 +79,9 @@ function main(): void {
     readSensor: device.readSensor,
     rssi: device.rssi,
     freeVars: device.freeVars,
-    wallClock: function () { return Date.now(); },
+    wallClock: function () {
+      return Date.now();
+    },
     log: log,
   });
   let started = false;

@@ -1,6 +1,14 @@
 import {
-  ClientProtocol, encodeCloseReason, localError, parseWsUrl, ReadyState, utf16TextCodec,
-  type ProtocolError, type ProtocolHandler, type TextCodec, type WsUrl,
+  ClientProtocol,
+  encodeCloseReason,
+  localError,
+  parseWsUrl,
+  ReadyState,
+  utf16TextCodec,
+  type ProtocolError,
+  type ProtocolHandler,
+  type TextCodec,
+  type WsUrl,
 } from '../protocol/index';
 import type { Hal, HalError, TcpHandlers, TcpSocket, TimerId } from '../hal/types';
 import { backoffDelay, type BackoffPolicy, STABLE_CONNECTION_MS } from './backoff';
@@ -13,20 +21,56 @@ declare const __ESPRUINO__: boolean | undefined;
 export type ErrorKind = 'refused' | 'dns' | 'reset' | 'timeout' | 'tls' | 'closed' | 'other' | 'handshake' | 'protocol' | 'heartbeat';
 
 /** What every event carries: its type and the client it comes from, as in the browser. */
-export interface BaseEvent { target: WebSocket }
-export interface ErrorEvent extends BaseEvent { type: 'error'; kind: ErrorKind; code: string | number; message: string; status: number }
-export interface CloseEvent extends BaseEvent { type: 'close'; code: number; reason: string; wasClean: boolean; willReconnect: boolean; unsent: number }
-export interface MessageEvent extends BaseEvent { type: 'message'; data: string | Uint8Array | ArrayBuffer }
-export interface OpenEvent extends BaseEvent { type: 'open'; protocol: string }
-export interface ControlEvent extends BaseEvent { type: 'ping' | 'pong'; data: Uint8Array }
-export interface ReconnectEvent extends BaseEvent { type: 'reconnect'; attempt: number; delay: number }
+export interface BaseEvent {
+  target: WebSocket;
+}
+export interface ErrorEvent extends BaseEvent {
+  type: 'error';
+  kind: ErrorKind;
+  code: string | number;
+  message: string;
+  status: number;
+}
+export interface CloseEvent extends BaseEvent {
+  type: 'close';
+  code: number;
+  reason: string;
+  wasClean: boolean;
+  willReconnect: boolean;
+  unsent: number;
+}
+export interface MessageEvent extends BaseEvent {
+  type: 'message';
+  data: string | Uint8Array | ArrayBuffer;
+}
+export interface OpenEvent extends BaseEvent {
+  type: 'open';
+  protocol: string;
+}
+export interface ControlEvent extends BaseEvent {
+  type: 'ping' | 'pong';
+  data: Uint8Array;
+}
+export interface ReconnectEvent extends BaseEvent {
+  type: 'reconnect';
+  attempt: number;
+  delay: number;
+}
 /** The events by type, so that a listener's event is typed by what it listens to. */
 export interface WebSocketEventMap {
-  open: OpenEvent; message: MessageEvent; close: CloseEvent; error: ErrorEvent; ping: ControlEvent; pong: ControlEvent; reconnect: ReconnectEvent;
+  open: OpenEvent;
+  message: MessageEvent;
+  close: CloseEvent;
+  error: ErrorEvent;
+  ping: ControlEvent;
+  pong: ControlEvent;
+  reconnect: ReconnectEvent;
 }
 export type WebSocketEventType = keyof WebSocketEventMap;
 /** Options of addEventListener: `once` removes the listener after its first call. */
-export interface ListenerOptions { once?: boolean }
+export interface ListenerOptions {
+  once?: boolean;
+}
 /** A stored listener: any event type's (each is typed where it is added). */
 type Listener = (event: never) => void;
 
@@ -42,8 +86,11 @@ function bytesOf(data: unknown): Uint8Array {
   if (view !== null && typeof view === 'object' && view.buffer instanceof ArrayBuffer && typeof view.byteLength === 'number') {
     return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
   }
-  throw localError('WS_ERR_BAD_DATA', 'data must be a string, a Uint8Array, an ArrayBuffer or an ArrayBuffer view, got ' +
-    (data === null ? 'null' : data instanceof Array ? 'an array' : typeof data));
+  throw localError(
+    'WS_ERR_BAD_DATA',
+    'data must be a string, a Uint8Array, an ArrayBuffer or an ArrayBuffer view, got ' +
+      (data === null ? 'null' : data instanceof Array ? 'an array' : typeof data),
+  );
 }
 
 /** WebSocket.defaultHal, read from outside the class: naming the class inside its own body makes esbuild emit a named class expression. */
@@ -145,7 +192,9 @@ export class WebSocket {
       url: this.target,
       handshake: { origin: resolved.origin, protocols: list, headers: resolved.headers },
       options: resolved.protocol,
-      entropy: function (out) { self.hal.entropy.fill(out); },
+      entropy: function (out) {
+        self.hal.entropy.fill(out);
+      },
       sha1: hal.sha1,
       text: hal.text,
       allocate: hal.allocate,
@@ -319,12 +368,17 @@ export class WebSocket {
     const target = this.target;
     if (target.secure && !this.hal.tcp.supportsTls) {
       this.fail('tls', 'WS_ERR_NO_TLS', 'wss:// needs TLS, which this board does not have: use ws://', 0);
-      this.hal.clock.setTimeout(function () { core.connectionClosed(); }, 0);
+      this.hal.clock.setTimeout(function () {
+        core.connectionClosed();
+      }, 0);
       return;
     }
     this.after(this.options.connectTimeout, 'WS_ERR_CONNECT_TIMEOUT', 'no TCP connection within ');
     // This object gets the socket's events (see the handler methods below).
-    this.socket = this.hal.tcp.connect({ host: target.host, port: target.port, tls: target.secure, tlsOptions: this.options.tls }, this as unknown as TcpHandlers);
+    this.socket = this.hal.tcp.connect(
+      { host: target.host, port: target.port, tls: target.secure, tlsOptions: this.options.tls },
+      this as unknown as TcpHandlers,
+    );
   }
 
   /**
@@ -379,11 +433,9 @@ export class WebSocket {
     const status = this.lastError === null ? 0 : this.lastError.status;
     // A failure no retry will fix: HTTP 400, 401, 403 or 404 refusing the handshake, or a close
     // code saying the two sides disagree about the protocol or the data: retrying repeats it.
-    const fatal = status === 400 || status === 401 || status === 403 || status === 404 ||
-      code === 1002 || code === 1003 || (code >= 1007 && code <= 1010);
+    const fatal = status === 400 || status === 401 || status === 403 || status === 404 || code === 1002 || code === 1003 || (code >= 1007 && code <= 1010);
     const policy = this.options.reconnect;
-    if (policy === null || this.stopped || (fatal && !this.options.retryFatal) ||
-      (policy.maxAttempts > 0 && this.attempt >= policy.maxAttempts)) {
+    if (policy === null || this.stopped || (fatal && !this.options.retryFatal) || (policy.maxAttempts > 0 && this.attempt >= policy.maxAttempts)) {
       this.stopped = true;
       const unsent = this.core.discardQueued();
       if (this.done) return;
@@ -403,7 +455,9 @@ export class WebSocket {
     try {
       this.hal.entropy.fill(random);
       draw = ((random[0] << 8) | random[1]) / 65536;
-    } catch (_e) { /* keep Math.random's draw */ }
+    } catch (_e) {
+      /* keep Math.random's draw */
+    }
     const delay = backoffDelay(policy as BackoffPolicy, this.attempt, draw);
     this.attempt++;
     this.dispatch('reconnect', { type: 'reconnect', attempt: this.attempt, delay: delay });
@@ -432,7 +486,10 @@ export class WebSocket {
   protected onBinary(data: Uint8Array): void {
     // An ArrayBuffer of its own: a view may share its buffer with more data.
     const whole = this.binaryType !== 'arraybuffer' || (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength);
-    this.dispatch('message', { type: 'message', data: whole ? (this.binaryType === 'arraybuffer' ? data.buffer as ArrayBuffer : data) : new Uint8Array(data).buffer });
+    this.dispatch('message', {
+      type: 'message',
+      data: whole ? (this.binaryType === 'arraybuffer' ? (data.buffer as ArrayBuffer) : data) : new Uint8Array(data).buffer,
+    });
   }
 
   protected onPing(data: Uint8Array): void {
@@ -465,7 +522,12 @@ export class WebSocket {
     // A transport failure already explained why the connection ended.
     if (this.lastError !== null) return;
     const handshake = failure.handshake;
-    this.fail(handshake !== null ? 'handshake' : failure.closeCode === 1006 ? 'closed' : 'protocol', failure.code, failure.message, handshake === null ? 0 : handshake.status);
+    this.fail(
+      handshake !== null ? 'handshake' : failure.closeCode === 1006 ? 'closed' : 'protocol',
+      failure.code,
+      failure.message,
+      handshake === null ? 0 : handshake.status,
+    );
   }
 
   // Events of a socket that is no longer the current one (none is) are ignored.
@@ -563,7 +625,9 @@ export class WebSocket {
       try {
         ((i < 0 ? handler : (list as Listener[])[i]) as (event: unknown) => void)(event);
       } catch (e) {
-        this.hal.clock.setTimeout(function () { throw e; }, 0);
+        this.hal.clock.setTimeout(function () {
+          throw e;
+        }, 0);
       }
     }
   }

@@ -12,7 +12,16 @@ WebSocket.defaultHal = createNodeHal();
 
 export { WebSocket };
 export type {
-  BaseEvent, CloseEvent, ControlEvent, ErrorEvent, ErrorKind, ListenerOptions, MessageEvent, OpenEvent, ReconnectEvent, WebSocketEventMap,
+  BaseEvent,
+  CloseEvent,
+  ControlEvent,
+  ErrorEvent,
+  ErrorKind,
+  ListenerOptions,
+  MessageEvent,
+  OpenEvent,
+  ReconnectEvent,
+  WebSocketEventMap,
   WebSocketEventType,
 } from '../firmware/websocket';
 export type { WebSocketOptions } from '../firmware/client-options';

@@ -13,8 +13,11 @@ export function base64Encode(data: Uint8Array): string {
   for (let i = 0; i < n; i += 3) {
     // One to three bytes: 2 to 4 characters, then padding to 4.
     const v = (data[i] << 16) | (i + 1 < n ? data[i + 1] << 8 : 0) | (i + 2 < n ? data[i + 2] : 0);
-    out += alphabet.charAt(v >> 18) + alphabet.charAt((v >> 12) & 63) +
-      (i + 1 < n ? alphabet.charAt((v >> 6) & 63) : '=') + (i + 2 < n ? alphabet.charAt(v & 63) : '=');
+    out +=
+      alphabet.charAt(v >> 18) +
+      alphabet.charAt((v >> 12) & 63) +
+      (i + 1 < n ? alphabet.charAt((v >> 6) & 63) : '=') +
+      (i + 2 < n ? alphabet.charAt(v & 63) : '=');
   }
   return out;
 }

@@ -3,8 +3,15 @@ import { isValidCloseCode } from './close-codes';
 import { encodeCloseReason } from './close-frame';
 import { localError, type CloseCodeOf, type FailureCode } from './errors';
 import {
-  acceptKeyFor, buildRequest, checkResponse, generateKey, ResponseReader, validateHandshakeOptions,
-  type HandshakeFailure, type HandshakeOptions, type HttpResponse,
+  acceptKeyFor,
+  buildRequest,
+  checkResponse,
+  generateKey,
+  ResponseReader,
+  validateHandshakeOptions,
+  type HandshakeFailure,
+  type HandshakeOptions,
+  type HttpResponse,
 } from './handshake';
 import { latin1Encode } from './latin1';
 import { Opcode, MAX_CONTROL_PAYLOAD } from './opcodes';
@@ -28,7 +35,12 @@ const MASK_POOL_KEYS = 16;
 const KEY_WORD = (TX_PAYLOAD_OFFSET >> 2) - 1;
 
 /** The connection's state, numbered as the browser's WebSocket.readyState. */
-export const enum ReadyState { Connecting = 0, Open = 1, Closing = 2, Closed = 3 }
+export const enum ReadyState {
+  Connecting = 0,
+  Open = 1,
+  Closing = 2,
+  Closed = 3,
+}
 
 /**
  * The closing handshake beyond readyState, one bit each (RFC 6455 §7): which close frames
@@ -262,7 +274,9 @@ export class ClientProtocol {
         // WS_ERR_HANDSHAKE_<KIND>: every kind has its entry in ERROR_CODES (a test checks it).
         this.failure = {
           code: ('WS_ERR_HANDSHAKE_' + failure.kind.toUpperCase().replace('-', '_')) as FailureCode,
-          message: failure.message, closeCode: 1006, handshake: failure,
+          message: failure.message,
+          closeCode: 1006,
+          handshake: failure,
         };
         this.handler.onError(this.failure);
         return true;
@@ -322,7 +336,8 @@ export class ClientProtocol {
         } else {
           // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
           if (header[2] > 0x7f) return this.fail(1002, 'WS_ERR_LENGTH_TOP_BIT', 'a 64-bit frame length has its top bit set');
-          length = (((header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]) >>> 0) * 4294967296 +
+          length =
+            (((header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]) >>> 0) * 4294967296 +
             (((header[6] << 24) | (header[7] << 16) | (header[8] << 8) | header[9]) >>> 0);
           if (length < 65536) return this.fail(1002, 'WS_ERR_NON_MINIMAL_LENGTH', 'a frame length was not minimally encoded');
         }
@@ -443,7 +458,11 @@ export class ClientProtocol {
             if (length > 0) {
               code = length === 1 ? 0 : (payload[0] << 8) | payload[1];
               if (!isValidCloseCode(code)) {
-                return this.fail(1002, 'WS_ERR_INVALID_CLOSE', length === 1 ? 'a close frame carried a 1-byte payload' : 'a close frame carried the invalid code ' + code);
+                return this.fail(
+                  1002,
+                  'WS_ERR_INVALID_CLOSE',
+                  length === 1 ? 'a close frame carried a 1-byte payload' : 'a close frame carried the invalid code ' + code,
+                );
               }
               if (utf8Scan(0, payload, 2, length) !== 0) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a close reason is not valid UTF-8');
             }
@@ -528,9 +547,15 @@ export class ClientProtocol {
         this.failure = { code: 'WS_ERR_HANDSHAKE_EOF', message: 'the connection closed before the handshake completed', closeCode: 1006, handshake: null };
       } else if ((closing & Close.Received) === 0) {
         // TCP ended without the server's close frame: the connection was lost, not closed.
-        this.failure = this.headerLength > 0 || this.remaining >= 0 || this.messageOpcode >= 0
-          ? { code: 'WS_ERR_TRUNCATED_FRAME', message: 'the connection ended in the middle of a frame or fragmented message', closeCode: 1006, handshake: null }
-          : { code: 'WS_ERR_NO_CLOSE_FRAME', message: 'the connection ended without a close frame', closeCode: 1006, handshake: null };
+        this.failure =
+          this.headerLength > 0 || this.remaining >= 0 || this.messageOpcode >= 0
+            ? {
+                code: 'WS_ERR_TRUNCATED_FRAME',
+                message: 'the connection ended in the middle of a frame or fragmented message',
+                closeCode: 1006,
+                handshake: null,
+              }
+            : { code: 'WS_ERR_NO_CLOSE_FRAME', message: 'the connection ended without a close frame', closeCode: 1006, handshake: null };
       }
       if (this.failure !== null) this.handler.onError(this.failure);
     }
@@ -552,8 +577,15 @@ export class ClientProtocol {
    * connections: they are framed once a connection opens.
    */
   send(data: Uint8Array, text: boolean, now: boolean): boolean {
-    if (now && this.readyState === ReadyState.Open && this.queue.length === 0 && this.closing === 0 && data.length <= this.capacity &&
-      this.pongs.length === 0 && this.ping === null) {
+    if (
+      now &&
+      this.readyState === ReadyState.Open &&
+      this.queue.length === 0 &&
+      this.closing === 0 &&
+      data.length <= this.capacity &&
+      this.pongs.length === 0 &&
+      this.ping === null
+    ) {
       this.frame(text ? Opcode.Text : Opcode.Binary, true, data, 0, data.length);
       return true;
     }
@@ -653,7 +685,7 @@ export class ClientProtocol {
       const ping = this.ping;
       this.ping = null;
       this.frame(Opcode.Ping, true, ping, 0, ping.length);
-    } else if (queue.length > 0 && (closing & Close.Deaf) === 0 || this.closeAfter > 0) {
+    } else if ((queue.length > 0 && (closing & Close.Deaf) === 0) || this.closeAfter > 0) {
       // One frame of the oldest message; larger messages become fragments.
       const data = queue[0] as Uint8Array;
       const sent = this.headSent;
@@ -737,7 +769,6 @@ export class ClientProtocol {
   }
 
   // ---- failures -------------------------------------------------------------------------
-
 
   /**
    * RFC 6455 §7.1.7: fail the connection — send a close with `closeCode` at once, then drop

@@ -64,8 +64,15 @@ export function validateHandshakeOptions(options: HandshakeOptions): void {
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i);
       if (c > 0xff || c === 0x7f || (c < 0x20 && c !== 9)) {
-        throw localError(code, field + ' has character U+' + ('000' + c.toString(16).toUpperCase()).slice(-4) +
-          ' at index ' + i + ': only Latin-1 text without control characters (tab allowed) can be sent');
+        throw localError(
+          code,
+          field +
+            ' has character U+' +
+            ('000' + c.toString(16).toUpperCase()).slice(-4) +
+            ' at index ' +
+            i +
+            ': only Latin-1 text without control characters (tab allowed) can be sent',
+        );
       }
     }
   };
@@ -84,8 +91,11 @@ export function validateHandshakeOptions(options: HandshakeOptions): void {
     const name = names[i];
     if (!isToken(name)) throw localError('WS_ERR_BAD_HEADER', 'header name "' + name + '" is not a valid HTTP token');
     // Headers the handshake itself sets; letting callers override them would break or forge it.
-    if (['host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol',
-      'sec-websocket-extensions'].indexOf(name.toLowerCase()) >= 0) {
+    if (
+      ['host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions'].indexOf(
+        name.toLowerCase(),
+      ) >= 0
+    ) {
       throw localError('WS_ERR_BAD_HEADER', 'header "' + name + '" is set by the WebSocket client and cannot be overridden');
     }
     checkText(options.headers[name], 'header "' + name + '" value', 'WS_ERR_BAD_HEADER');
@@ -101,11 +111,7 @@ export function generateKey(fill: (out: Uint8Array) => void, base64: (data: Uint
 }
 
 /** The Sec-WebSocket-Accept a server must answer to `key`: base64(SHA-1(key + GUID)). */
-export function acceptKeyFor(
-  key: string,
-  sha1fn: (data: Uint8Array) => Uint8Array,
-  base64: (data: Uint8Array) => string,
-): string {
+export function acceptKeyFor(key: string, sha1fn: (data: Uint8Array) => Uint8Array, base64: (data: Uint8Array) => string): string {
   return base64(sha1fn(latin1Encode(key + WS_GUID)));
 }
 
@@ -119,16 +125,23 @@ export function buildRequest(url: WsUrl, key: string, options: HandshakeOptions)
     const value = parts[p];
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i);
-      if (c <= 0x20 || c >= 0x7f) throw localError('WS_ERR_BAD_URL', 'URL ' + (p === 0 ? 'path' : 'host') + ' has a space, control or non-ASCII character at index ' + i);
+      if (c <= 0x20 || c >= 0x7f)
+        throw localError('WS_ERR_BAD_URL', 'URL ' + (p === 0 ? 'path' : 'host') + ' has a space, control or non-ASCII character at index ' + i);
     }
   }
   // RFC 6455 §4.1: GET, HTTP/1.1, Host, Upgrade, Connection, Key and Version 13 are all required.
   let text =
-    'GET ' + url.resource + ' HTTP/1.1\r\n' +
-    'Host: ' + url.hostHeader + '\r\n' +
+    'GET ' +
+    url.resource +
+    ' HTTP/1.1\r\n' +
+    'Host: ' +
+    url.hostHeader +
+    '\r\n' +
     'Upgrade: websocket\r\n' +
     'Connection: Upgrade\r\n' +
-    'Sec-WebSocket-Key: ' + key + '\r\n' +
+    'Sec-WebSocket-Key: ' +
+    key +
+    '\r\n' +
     'Sec-WebSocket-Version: 13\r\n';
   if (options.origin !== undefined) text += 'Origin: ' + options.origin + '\r\n';
   if (options.protocols.length > 0) text += 'Sec-WebSocket-Protocol: ' + options.protocols.join(', ') + '\r\n';
@@ -151,8 +164,13 @@ function parseHead(text: string, kind: HandshakeFailure['kind'] | null, message:
   const line = lines[0];
   const version = line.slice(0, 9);
   const code = line.slice(9, 12);
-  let status = (version === 'HTTP/1.1 ' || version === 'HTTP/1.0 ') && !hasLineBreak(line) && /^[0-9][0-9][0-9]$/.test(code) &&
-    (line.length === 12 || line.charAt(12) === ' ') ? parseInt(code, 10) : 0;
+  let status =
+    (version === 'HTTP/1.1 ' || version === 'HTTP/1.0 ') &&
+    !hasLineBreak(line) &&
+    /^[0-9][0-9][0-9]$/.test(code) &&
+    (line.length === 12 || line.charAt(12) === ' ')
+      ? parseInt(code, 10)
+      : 0;
   if (kind === null && status === 0) {
     kind = 'malformed';
     message = 'bad HTTP status line "' + line + '"';
@@ -259,11 +277,7 @@ export class ResponseReader {
  * Checks a complete response against what the client sent, in RFC 6455 §4.1 order.
  * Returns the chosen subprotocol ('' for none) and null, or the first failure.
  */
-export function checkResponse(
-  response: HttpResponse,
-  expectedAccept: string,
-  offered: string[],
-): { protocol: string; failure: HandshakeFailure | null } {
+export function checkResponse(response: HttpResponse, expectedAccept: string, offered: string[]): { protocol: string; failure: HandshakeFailure | null } {
   const status = response.status;
   const reason = response.reason;
   const h = response.headers;
@@ -284,24 +298,26 @@ export function checkResponse(
     message = 'server answered ' + status + (reason ? ' ' + reason : '') + ', not 101';
   } else if (typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') {
     kind = 'upgrade';
-    message = upgrade === undefined
-      ? 'server response has no Upgrade header (expected "websocket")'
-      : 'server sent Upgrade "' + upgrade + '", expected "websocket"';
+    message =
+      upgrade === undefined ? 'server response has no Upgrade header (expected "websocket")' : 'server sent Upgrade "' + upgrade + '", expected "websocket"';
   } else if (!upgradeToken) {
     kind = 'connection';
-    message = connection === undefined
-      ? 'server response has no Connection header (expected "Upgrade")'
-      : 'server sent Connection "' + connection + '", expected it to contain "Upgrade"';
+    message =
+      connection === undefined
+        ? 'server response has no Connection header (expected "Upgrade")'
+        : 'server sent Connection "' + connection + '", expected it to contain "Upgrade"';
   } else if (accept !== expectedAccept) {
     kind = 'accept';
-    message = accept === undefined
-      ? 'server response has no Sec-WebSocket-Accept header'
-      : 'server sent Sec-WebSocket-Accept "' + accept + '", expected "' + expectedAccept + '"';
+    message =
+      accept === undefined
+        ? 'server response has no Sec-WebSocket-Accept header'
+        : 'server sent Sec-WebSocket-Accept "' + accept + '", expected "' + expectedAccept + '"';
   } else if (protocol !== undefined && offered.indexOf(protocol) < 0) {
     kind = 'subprotocol';
-    message = offered.length === 0
-      ? 'server chose subprotocol "' + protocol + '" but none was offered'
-      : 'server chose subprotocol "' + protocol + '", which is not one of the offered "' + offered.join('", "') + '"';
+    message =
+      offered.length === 0
+        ? 'server chose subprotocol "' + protocol + '" but none was offered'
+        : 'server chose subprotocol "' + protocol + '", which is not one of the offered "' + offered.join('", "') + '"';
   } else if (extensions !== undefined && extensions !== '') {
     // We offer no extensions, so the server may not enable any.
     kind = 'extension';

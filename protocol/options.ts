@@ -56,8 +56,7 @@ export function resolveOptions(options: ProtocolOptions | undefined): Limits {
       continue;
     }
     if (typeof value !== 'number' || !isFinite(value) || Math.floor(value) !== value || value < field[2] || value > field[3]) {
-      throw localError('WS_ERR_BAD_OPTION',
-        `option ${name} must be a whole number from ${field[2]} to ${field[3]}, got ${JSON.stringify(value)}`);
+      throw localError('WS_ERR_BAD_OPTION', `option ${name} must be a whole number from ${field[2]} to ${field[3]}, got ${JSON.stringify(value)}`);
     }
     out[name] = value;
   }

@@ -3,7 +3,6 @@
  * Only the handshake uses it (RFC 6455 §4.1 Sec-WebSocket-Accept), so it favours small code.
  */
 
-
 /** Returns the 20-byte SHA-1 digest of `data`. */
 export function sha1(data: Uint8Array): Uint8Array {
   const h = new Int32Array([0x67452301, -0x10325477, -0x67452302, 0x10325476, -0x3c2d1e10]);
@@ -27,7 +26,8 @@ export function sha1(data: Uint8Array): Uint8Array {
       let f: number;
       if (t < 20) f = ((b & c) | (~b & d)) + 0x5a827999;
       else if (t < 40) f = (b ^ c ^ d) + 0x6ed9eba1;
-      else if (t < 60) f = ((b & c) | (b & d) | (c & d)) - 0x70e44324; // 0x8F1BBCDC as int32
+      else if (t < 60)
+        f = ((b & c) | (b & d) | (c & d)) - 0x70e44324; // 0x8F1BBCDC as int32
       else f = (b ^ c ^ d) - 0x359d3e2a; // 0xCA62C1D6 as int32
       // The sum stays below 2^53, so one |0 at the end wraps it exactly.
       const tmp = (((a << 5) | (a >>> 27)) + f + e + W[t]) | 0;

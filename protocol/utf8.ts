@@ -53,11 +53,13 @@ export function utf8Scan(state: number, bytes: Uint8Array, start: number, end: n
     } else if (b >= 0xc2 && b <= 0xdf) need = 1;
     else if (b >= 0xe0 && b <= 0xef) {
       need = 2;
-      if (b === 0xe0) lower = 0xa0; // overlong below U+0800
+      if (b === 0xe0)
+        lower = 0xa0; // overlong below U+0800
       else if (b === 0xed) upper = 0x9f; // surrogates U+D800..U+DFFF
     } else if (b >= 0xf0 && b <= 0xf4) {
       need = 3;
-      if (b === 0xf0) lower = 0x90; // overlong below U+10000
+      if (b === 0xf0)
+        lower = 0x90; // overlong below U+10000
       else if (b === 0xf4) upper = 0x8f; // above U+10FFFF
     } else return UTF8_INVALID;
   }

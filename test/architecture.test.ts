@@ -23,9 +23,15 @@ function scan(file: string, text = readFileSync(join(root, file), 'utf8')): { im
     if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) imports.push('import()');
     if (ts.isIdentifier(node)) {
       const parent = node.parent;
-      const isPropertyName = (ts.isPropertyAccessExpression(parent) && parent.name === node)
-        || ((ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent) || ts.isMethodDeclaration(parent)
-          || ts.isPropertySignature(parent) || ts.isMethodSignature(parent) || ts.isGetAccessor(parent)) && parent.name === node);
+      const isPropertyName =
+        (ts.isPropertyAccessExpression(parent) && parent.name === node) ||
+        ((ts.isPropertyAssignment(parent) ||
+          ts.isPropertyDeclaration(parent) ||
+          ts.isMethodDeclaration(parent) ||
+          ts.isPropertySignature(parent) ||
+          ts.isMethodSignature(parent) ||
+          ts.isGetAccessor(parent)) &&
+          parent.name === node);
       if (!isPropertyName) globals.push(node.text);
       if (ts.isPropertyAccessExpression(parent) && parent.name === node && ts.isIdentifier(parent.expression)) {
         globals.push(parent.expression.text + '.' + node.text);
@@ -37,8 +43,26 @@ function scan(file: string, text = readFileSync(join(root, file), 'utf8')): { im
   return { imports, globals };
 }
 
-const PLATFORM_GLOBALS = ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'Date', 'Math.random',
-  'require', 'E', 'Buffer', 'process', 'global', 'globalThis', 'TextEncoder', 'TextDecoder', 'console', 'performance', 'crypto'];
+const PLATFORM_GLOBALS = [
+  'setTimeout',
+  'setInterval',
+  'setImmediate',
+  'clearTimeout',
+  'clearInterval',
+  'Date',
+  'Math.random',
+  'require',
+  'E',
+  'Buffer',
+  'process',
+  'global',
+  'globalThis',
+  'TextEncoder',
+  'TextDecoder',
+  'console',
+  'performance',
+  'crypto',
+];
 
 describe('architecture', () => {
   describe('protocol/ is pure', () => {
@@ -52,7 +76,10 @@ describe('architecture', () => {
   });
 
   it('the scan itself catches a platform global and an outside import', () => {
-    const { imports, globals } = scan('fixture.ts', "import { x } from '../hal/types';\nconst o = { setTimeout: 1 };\nsetTimeout(() => o.setTimeout, Math.random());");
+    const { imports, globals } = scan(
+      'fixture.ts',
+      "import { x } from '../hal/types';\nconst o = { setTimeout: 1 };\nsetTimeout(() => o.setTimeout, Math.random());",
+    );
     expect(imports).to.deep.equal(['../hal/types']);
     expect(globals.filter((g) => g === 'setTimeout')).to.have.length(1);
     expect(globals).to.include('Math.random');

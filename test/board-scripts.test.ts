@@ -12,7 +12,12 @@ import { BOARD_SCRIPTS, boardScriptEntry, buildBoardScript, wrapInFunction } fro
 
 /** The error `promise` rejects with; fails the test if it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(() => { throw new Error('expected a rejection'); }, (error: Error) => error);
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: Error) => error,
+  );
 }
 
 describe('board scripts (tools/board-scripts)', function () {
@@ -24,7 +29,13 @@ describe('board scripts (tools/board-scripts)', function () {
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
   const variants: [string, Record<string, string> | undefined][] = BOARD_SCRIPTS.flatMap((name): [string, Record<string, string> | undefined][] =>
-    name === 'bench-harness' ? [[name, { __BENCH_INSTRUMENT__: 'false' }], [name, { __BENCH_INSTRUMENT__: 'true' }]] : [[name, undefined]]);
+    name === 'bench-harness'
+      ? [
+          [name, { __BENCH_INSTRUMENT__: 'false' }],
+          [name, { __BENCH_INSTRUMENT__: 'true' }],
+        ]
+      : [[name, undefined]],
+  );
   for (const [name, define] of variants) {
     it(`${name}${define ? ` (${JSON.stringify(define)})` : ''} builds into a flat program with no construct Espruino lacks`, async () => {
       // A fresh cache: built and gated here, never read from an earlier build.
@@ -37,20 +48,24 @@ describe('board scripts (tools/board-scripts)', function () {
 
   it('refuses a script with constructs Espruino cannot run, naming each at its place in the source', async () => {
     const entry = path.join(scratch, 'bad.ts');
-    writeFileSync(entry, [
-      'declare const SETTINGS: { a: number; b: number };',
-      'var m = new Map<string, number>();',
-      'console.log(m.size + SETTINGS.a, process.memory);',
-      'export {};',
-    ].join('\n'));
+    writeFileSync(
+      entry,
+      [
+        'declare const SETTINGS: { a: number; b: number };',
+        'var m = new Map<string, number>();',
+        'console.log(m.size + SETTINGS.a, process.memory);',
+        'export {};',
+      ].join('\n'),
+    );
     const error = await rejection(buildBoardScript(entry, undefined, path.join(scratch, 'cache')));
     expect(error.message).to.match(/Espruino gate failed/);
     expect(error.message).to.match(/Map \(not available on Espruino.*\) at .*bad\.ts:2:/);
     expect(error.message).to.match(/process \(Node's process does not exist on Espruino\) at .*bad\.ts:3:/);
     const destructuring = path.join(scratch, 'destructuring.ts');
     writeFileSync(destructuring, 'declare const SETTINGS: { a: number; b: number };\nvar { a, b } = SETTINGS;\nconsole.log(a + b);\nexport {};\n');
-    expect((await rejection(buildBoardScript(destructuring, undefined, path.join(scratch, 'cache')))).message)
-      .to.match(/destructuring is not supported by Espruino .* at .*destructuring\.ts:2:/);
+    expect((await rejection(buildBoardScript(destructuring, undefined, path.join(scratch, 'cache')))).message).to.match(
+      /destructuring is not supported by Espruino .* at .*destructuring\.ts:2:/,
+    );
   });
 
   it('refuses a script that exports: it would not run as a flat program', async () => {

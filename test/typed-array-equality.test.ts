@@ -13,14 +13,28 @@ const root = join(import.meta.dirname, '..');
  * a comparison against null or undefined is cheap (the types differ, so it stops at once).
  */
 const BINARY_TYPES = new Set([
-  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
-  'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
-  'DataView', 'ArrayBuffer', 'SharedArrayBuffer', 'ArrayBufferLike',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+  'DataView',
+  'ArrayBuffer',
+  'SharedArrayBuffer',
+  'ArrayBufferLike',
 ]);
 
 const EQUALITY = new Set([
-  ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken,
-  ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken,
+  ts.SyntaxKind.EqualsEqualsEqualsToken,
+  ts.SyntaxKind.ExclamationEqualsEqualsToken,
+  ts.SyntaxKind.EqualsEqualsToken,
+  ts.SyntaxKind.ExclamationEqualsToken,
 ]);
 
 function unwrap(node: ts.Expression): ts.Expression {
@@ -31,9 +45,7 @@ function unwrap(node: ts.Expression): ts.Expression {
 /** `null`, `undefined` or `void <anything>`: the comparisons Espruino settles on the type alone. */
 function isNullishLiteral(node: ts.Expression): boolean {
   const e = unwrap(node);
-  return e.kind === ts.SyntaxKind.NullKeyword
-    || (ts.isIdentifier(e) && e.text === 'undefined')
-    || ts.isVoidExpression(e);
+  return e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined') || ts.isVoidExpression(e);
 }
 
 /** Whether a type is, contains (union/intersection), extends or is constrained to a typed array, DataView or ArrayBuffer. */
@@ -49,8 +61,7 @@ function isBinaryType(checker: ts.TypeChecker, type: ts.Type, seen = new Set<ts.
   const symbol = type.getSymbol();
   if (symbol && BINARY_TYPES.has(symbol.name)) return true;
   // A class or interface extending one (Node's Buffer extends Uint8Array, say).
-  const target = (type.flags & ts.TypeFlags.Object) && ((type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference)
-    ? (type as ts.TypeReference).target : type;
+  const target = type.flags & ts.TypeFlags.Object && (type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference ? (type as ts.TypeReference).target : type;
   if (target.isClassOrInterface()) {
     return (checker.getBaseTypes(target) ?? []).some((t) => isBinaryType(checker, t, seen));
   }
@@ -106,35 +117,34 @@ describe('typed-array equality', function () {
     const files = boardFiles();
     expect(files.length).to.be.greaterThan(20);
     const violations = findTypedArrayComparisons(files).map((v) => relative(root, v));
-    expect(violations, 'Espruino compares these by converting both sides to strings; '
-      + 'compare against null/undefined or track identity another way:\n  ' + violations.join('\n  ')).to.deep.equal([]);
+    expect(
+      violations,
+      'Espruino compares these by converting both sides to strings; ' +
+        'compare against null/undefined or track identity another way:\n  ' +
+        violations.join('\n  '),
+    ).to.deep.equal([]);
   });
 
   it('the check reports comparisons of binary data and nothing else', () => {
     const dir = mkdtempSync(join(tmpdir(), 'typed-array-equality-'));
     try {
       const file = join(dir, 'fixture.ts');
-      writeFileSync(file, [
-        'type Bytes = Uint8Array;',
-        'export function f(a: Uint8Array, b: Uint8Array | null, c: ArrayBuffer, d: number[]) {',
-        '  return [a === b, a !== null, b === undefined, c == c, d === d, a.buffer === c];',
-        '}',
-        'export function g(x: Bytes | undefined, y: Bytes, v: DataView, n: number, s: string, u: unknown) {',
-        '  return [x != y, (x) === (void 0), undefined !== x, typeof x === s, v === v, n === n, s == s, u === u, x === null];',
-        '}',
-        'export function h<T extends Int32Array>(t: T, m: Int32Array | number) { return [t === t, m === 0, t === null]; }',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        file,
+        [
+          'type Bytes = Uint8Array;',
+          'export function f(a: Uint8Array, b: Uint8Array | null, c: ArrayBuffer, d: number[]) {',
+          '  return [a === b, a !== null, b === undefined, c == c, d === d, a.buffer === c];',
+          '}',
+          'export function g(x: Bytes | undefined, y: Bytes, v: DataView, n: number, s: string, u: unknown) {',
+          '  return [x != y, (x) === (void 0), undefined !== x, typeof x === s, v === v, n === n, s == s, u === u, x === null];',
+          '}',
+          'export function h<T extends Int32Array>(t: T, m: Int32Array | number) { return [t === t, m === 0, t === null]; }',
+          '',
+        ].join('\n'),
+      );
       const found = findTypedArrayComparisons([file]).map((v) => v.slice(file.length + 1));
-      expect(found).to.deep.equal([
-        '3:11: a === b',
-        '3:49: c == c',
-        '3:66: a.buffer === c',
-        '6:11: x != y',
-        '6:70: v === v',
-        '8:81: t === t',
-        '8:90: m === 0',
-      ]);
+      expect(found).to.deep.equal(['3:11: a === b', '3:49: c == c', '3:66: a.buffer === c', '6:11: x != y', '6:70: v === v', '8:81: t === t', '8:90: m === 0']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -69,9 +69,13 @@ function session(url: string, timeoutMs: number, onMessage: (ws: WebSocket, data
       ws.close();
       resolve(end);
     }, timeoutMs);
-    ws.onopen = () => { end.opened = true; };
+    ws.onopen = () => {
+      end.opened = true;
+    };
     ws.onmessage = (event) => onMessage(ws, event.data as string | Uint8Array);
-    ws.onerror = (event) => { end.error = `${event.kind} ${event.code}: ${event.message}`; };
+    ws.onerror = (event) => {
+      end.error = `${event.kind} ${event.code}: ${event.message}`;
+    };
     ws.onclose = (event) => {
       clearTimeout(timer);
       end.close = { code: event.code, reason: event.reason, wasClean: event.wasClean };
@@ -98,16 +102,22 @@ export async function runAutobahn(opts: AutobahnOptions): Promise<AutobahnSummar
   const agent = encodeURIComponent(opts.agent);
   const timeoutMs = opts.caseTimeoutMs ?? CASE_TIMEOUT_MS;
   let count = -1;
-  await session(`${base}/getCaseCount`, timeoutMs, (_ws, data) => { count = Number(data); });
+  await session(`${base}/getCaseCount`, timeoutMs, (_ws, data) => {
+    count = Number(data);
+  });
   if (!(count >= 0)) throw new Error(`${base}/getCaseCount did not answer with a number`);
   opts.log(`${count} cases`);
   const summary: AutobahnSummary = { cases: count, incomplete: [], reportsUpdated: false };
   for (let n = 1; n <= count; n++) {
     const started = Date.now();
-    const end = await session(`${base}/runCase?case=${n}&agent=${agent}`, timeoutMs, (ws, data) => { ws.send(data); });
+    const end = await session(`${base}/runCase?case=${n}&agent=${agent}`, timeoutMs, (ws, data) => {
+      ws.send(data);
+    });
     const why = incompleteReason(end, timeoutMs);
     if (why) summary.incomplete.push({ case: n, why });
-    opts.log(`case ${n}/${count}: ${why ? `NOT COMPLETED: ${why}` : `closed ${end.close!.code}${end.close!.wasClean ? '' : ' (not clean)'}`} in ${Date.now() - started} ms`);
+    opts.log(
+      `case ${n}/${count}: ${why ? `NOT COMPLETED: ${why}` : `closed ${end.close!.code}${end.close!.wasClean ? '' : ' (not clean)'}`} in ${Date.now() - started} ms`,
+    );
   }
   const report = await session(`${base}/updateReports?agent=${agent}`, timeoutMs, () => undefined);
   summary.reportsUpdated = incompleteReason(report, timeoutMs) === '';
@@ -134,7 +144,11 @@ export function parseAutobahnArgs(argv: string[], print: (text: string) => void)
   const timeout = line.values['case-timeout'] as string | undefined;
   const caseTimeoutMs = timeout === undefined ? CASE_TIMEOUT_MS : Number(timeout);
   if (!(caseTimeoutMs > 0)) throw new Error(`--case-timeout must be a positive number of ms, got "${timeout}"`);
-  return { url: (line.values.url as string | undefined) ?? 'ws://127.0.0.1:9001', agent: (line.values.agent as string | undefined) ?? 'espruino-wsclient', caseTimeoutMs };
+  return {
+    url: (line.values.url as string | undefined) ?? 'ws://127.0.0.1:9001',
+    agent: (line.values.agent as string | undefined) ?? 'espruino-wsclient',
+    caseTimeoutMs,
+  };
 }
 
 if (process.argv[1] && /autobahn\.ts$/.test(process.argv[1])) {

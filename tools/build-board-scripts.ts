@@ -80,7 +80,8 @@ async function cachedBuild(entry: string, define: Record<string, string> | undef
     }
     const code = bundle.code.replace(/\n$/, '');
     // Older builds of the same script and variant go.
-    for (const old of await readdir(cacheDir)) if (old.startsWith(`${stem}.`) && /^[0-9a-f]{16}\.js(\.map)?$/.test(old.slice(stem.length + 1))) await rm(path.join(cacheDir, old), { force: true });
+    for (const old of await readdir(cacheDir))
+      if (old.startsWith(`${stem}.`) && /^[0-9a-f]{16}\.js(\.map)?$/.test(old.slice(stem.length + 1))) await rm(path.join(cacheDir, old), { force: true });
     // Kept exactly as returned (the map stays valid: only the final newline is gone).
     await writeFile(out, code);
     await rename(`${out}.map`, `${file}.map`);
@@ -94,9 +95,17 @@ async function cachedBuild(entry: string, define: Record<string, string> | undef
 /** A hash of every input of a script's build: its source files (as esbuild resolves them), define, the toolchain. */
 async function sourceHash(entry: string, define: Record<string, string> | undefined): Promise<string> {
   const probe = await esbuild.build({
-    entryPoints: [entry], bundle: true, write: false, metafile: true, format: 'esm', logLevel: 'silent', external: [...ESPRUINO_BUILTIN_MODULES],
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    logLevel: 'silent',
+    external: [...ESPRUINO_BUILTIN_MODULES],
   });
-  const inputs = Object.keys(probe.metafile.inputs).map((f) => path.resolve(f)).sort();
+  const inputs = Object.keys(probe.metafile.inputs)
+    .map((f) => path.resolve(f))
+    .sort();
   const hash = createHash('sha256').update(JSON.stringify([esbuild.version, define ?? {}, inputs.map((f) => path.relative(TOOLS, f))]));
   for (const f of [...inputs, ...TOOLCHAIN]) hash.update(await readFile(f));
   return hash.digest('hex').slice(0, 16);

@@ -54,7 +54,11 @@ export function buildPackage(configFile = CONFIG): string[] {
   const rootDir = parsed.options.rootDir;
   if (!outDir || !rootDir) throw new Error(`${configFile}: compilerOptions.outDir and rootDir are required`);
   rmSync(outDir, { recursive: true, force: true });
-  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options, ...(parsed.projectReferences ? { projectReferences: parsed.projectReferences } : {}) });
+  const program = ts.createProgram({
+    rootNames: parsed.fileNames,
+    options: parsed.options,
+    ...(parsed.projectReferences ? { projectReferences: parsed.projectReferences } : {}),
+  });
   const written: string[] = [];
   const result = program.emit(undefined, (file, text, bom) => {
     // The source is the emitted file's twin under rootDir: lib/protocol/utf8.d.ts ← protocol/utf8.ts.
@@ -64,11 +68,13 @@ export function buildPackage(configFile = CONFIG): string[] {
   });
   const diagnostics = ts.getPreEmitDiagnostics(program).concat(result.diagnostics);
   if (diagnostics.length > 0) {
-    throw new Error(ts.formatDiagnostics(diagnostics, {
-      getCanonicalFileName: (f) => f,
-      getCurrentDirectory: () => ROOT,
-      getNewLine: () => '\n',
-    }));
+    throw new Error(
+      ts.formatDiagnostics(diagnostics, {
+        getCanonicalFileName: (f) => f,
+        getCurrentDirectory: () => ROOT,
+        getNewLine: () => '\n',
+      }),
+    );
   }
   return written;
 }

@@ -108,8 +108,10 @@ export async function buildBoard(boardName: string, outDir?: string): Promise<Bo
   }
   for (const b of result.bundles) {
     if (b.residentBudget !== null && b.residentVars > b.residentBudget.target) {
-      result.warnings.push(`${path.basename(b.file)} holds about ${b.residentVars} JsVars once required, over the target of ` +
-        `${b.residentBudget.target} (${board.vars} planned on ${board.name}; the build fails above ${b.residentBudget.limit})`);
+      result.warnings.push(
+        `${path.basename(b.file)} holds about ${b.residentVars} JsVars once required, over the target of ` +
+          `${b.residentBudget.target} (${board.vars} planned on ${board.name}; the build fails above ${b.residentBudget.limit})`,
+      );
     }
   }
   return result;
@@ -149,12 +151,12 @@ async function moveMap(file: string, target: string): Promise<string> {
 export function formatReport(build: BoardBuild): string {
   const lines = build.bundles.map((b) => {
     const shown = path.relative(process.cwd(), b.file) || b.file;
-    const resident = `resident ≈ ${String(b.residentVars).padStart(5)} vars` +
+    const resident =
+      `resident ≈ ${String(b.residentVars).padStart(5)} vars` +
       (b.residentBudget ? ` (target ${b.residentBudget.target}, limit ${b.residentBudget.limit})` : '');
     return `  ${shown.padEnd(28)} ${String(b.bytes).padStart(7)} bytes  budget ${String(b.budget).padStart(7)}  ${b.percent.toFixed(1).padStart(5)}%  ${resident}`;
   });
-  return [`${build.board}:`, ...lines, ...build.notes.map((n) => `  note: ${n}`),
-    ...build.warnings.map((w) => `  WARNING: ${w}`)].join('\n');
+  return [`${build.board}:`, ...lines, ...build.notes.map((n) => `  note: ${n}`), ...build.warnings.map((w) => `  WARNING: ${w}`)].join('\n');
 }
 
 /** Parses `--board NAME` (or `--board=NAME`); 'all' means every board. */

@@ -19,7 +19,14 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Folders (relative to the repository) whose code runs on the board, or tests it only there. */
 export const BOARD_PATHS: readonly string[] = [
-  'protocol/', 'firmware/', 'hal/espruino/', 'tools/board-scripts/', 'test/protocol/', 'test/firmware/', 'test/espruino/', 'test/hal/espruino-',
+  'protocol/',
+  'firmware/',
+  'hal/espruino/',
+  'tools/board-scripts/',
+  'test/protocol/',
+  'test/firmware/',
+  'test/espruino/',
+  'test/hal/espruino-',
 ];
 
 /** True for a file (relative path, forward slashes) that the rule does not cover. */

@@ -51,5 +51,10 @@ export function checkFlags<S extends z.ZodType>(schema: S, values: { [name: stri
 /** A flag holding a whole number from `min` to `max` (as typed: digits only), `fallback` when absent. */
 export function wholeFlag(min: number, max: number, fallback: number) {
   const rule = says(`must be a whole number from ${min} to ${max}`);
-  return z.string(rule).regex(/^\d+$/, rule).refine((text) => Number(text) >= min && Number(text) <= max, rule).transform(Number).default(fallback);
+  return z
+    .string(rule)
+    .regex(/^\d+$/, rule)
+    .refine((text) => Number(text) >= min && Number(text) <= max, rule)
+    .transform(Number)
+    .default(fallback);
 }

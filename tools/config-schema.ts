@@ -78,7 +78,12 @@ function problemOf(schema: z.ZodType, issue: z.core.$ZodIssue): Problem {
     // A record's key (a device id in the sink's token file): the key's own rule says what is wrong.
     const inner = issue.issues[0];
     const parent = segments.slice(0, -1);
-    return { path: jsonPath(parent), segments: parent, rule: `has a key that ${inner ? inner.message : 'is not allowed'}`, got: show(segments[segments.length - 1]) };
+    return {
+      path: jsonPath(parent),
+      segments: parent,
+      rule: `has a key that ${inner ? inner.message : 'is not allowed'}`,
+      got: show(segments[segments.length - 1]),
+    };
   }
   if (issue.code === 'invalid_type' && !hasInput) return { path, segments, rule: `is required; it ${issue.message}` };
   return { path, segments, rule: issue.message, got: hasInput ? show(issue.input) : undefined };
@@ -97,7 +102,9 @@ function knownFields(schema: z.ZodType, segments: readonly PropertyKey[]): strin
   }
   if (!(at instanceof z.ZodObject)) return [];
   const prefix = jsonPath(segments);
-  return Object.keys(at.shape).filter((name) => !name.startsWith('$')).map((name) => (prefix === '' ? name : `${prefix}.${name}`));
+  return Object.keys(at.shape)
+    .filter((name) => !name.startsWith('$'))
+    .map((name) => (prefix === '' ? name : `${prefix}.${name}`));
 }
 
 /** The schema under optional, default, pipe and refinement wrappers. */

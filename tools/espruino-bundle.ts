@@ -19,7 +19,17 @@ import { manglePropsPattern } from './private-names.ts';
 
 /** Espruino's built-in modules: they must stay `require('x')` calls, never be bundled. */
 export const ESPRUINO_BUILTIN_MODULES: readonly string[] = [
-  'net', 'tls', 'Wifi', 'crypto', 'Storage', 'http', 'dgram', 'Flash', 'TelnetServer', 'ESP8266', 'ESP32',
+  'net',
+  'tls',
+  'Wifi',
+  'crypto',
+  'Storage',
+  'http',
+  'dgram',
+  'Flash',
+  'TelnetServer',
+  'ESP8266',
+  'ESP32',
 ];
 
 /**
@@ -150,10 +160,7 @@ async function exportShim(entry: string, common: esbuild.BuildOptions): Promise<
   const names = Object.values(probe.metafile?.outputs ?? {}).flatMap((o) => o.exports);
   const absolute = path.resolve(entry);
   const imports = names.map((n, i) => `${/^[A-Za-z_$][\w$]*$/.test(n) ? n : JSON.stringify(n)} as e${i}`);
-  const lines = [
-    `import { ${imports.join(', ')} } from ${JSON.stringify(absolute)};`,
-    ...names.map((n, i) => `exports[${JSON.stringify(n)}] = e${i};`),
-  ];
+  const lines = [`import { ${imports.join(', ')} } from ${JSON.stringify(absolute)};`, ...names.map((n, i) => `exports[${JSON.stringify(n)}] = e${i};`)];
   return {
     contents: names.length ? lines.join('\n') : `import ${JSON.stringify(absolute)};`,
     resolveDir: path.dirname(absolute),

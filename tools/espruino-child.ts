@@ -68,12 +68,18 @@ let finished = false;
 function finish(result: { [K in keyof EspruinoResult]?: EspruinoResult[K] | undefined }): void {
   if (finished) return;
   finished = true;
-  process.send!(Object.assign({ type: 'done', fetched: fetched, errors: errors }, result), function () { process.exit(0); });
+  process.send!(Object.assign({ type: 'done', fetched: fetched, errors: errors }, result), function () {
+    process.exit(0);
+  });
 }
 // E.g. the serial port's 'error' event, which the tools do not listen to: report, don't crash.
-process.on('uncaughtException', function (e: Error) { finish({ error: e.message }); });
+process.on('uncaughtException', function (e: Error) {
+  finish({ error: e.message });
+});
 console.log = console.info = console.warn = console.debug = function () {};
-console.error = function (...args: unknown[]) { errors.push(args.map(String).join(' ')); };
+console.error = function (...args: unknown[]) {
+  errors.push(args.map(String).join(' '));
+};
 
 // Nothing may reach the network but the board's own tcp:// console during an upload.
 function blocked(what: string): never {
@@ -87,7 +93,9 @@ for (const mod of [http, https]) {
   };
   Object.assign(mod, { request: refuse, get: refuse });
 }
-globalThis.fetch = function (url: unknown) { return Promise.reject(blocked('fetch ' + String(url))); };
+globalThis.fetch = function (url: unknown) {
+  return Promise.reject(blocked('fetch ' + String(url)));
+};
 const connect = net.createConnection;
 // The upload's hooks for the board's tcp:// console: the tools' socket device reports neither a
 // failed connect nor a reset connection (only a clean end), so the upload watches the socket.
@@ -101,14 +109,20 @@ const createConnection = function (...args: unknown[]): net.Socket {
   // core/serial_node_socket.js writes strings of bytes with the default encoding, UTF-8, which
   // would send each byte >= 0x80 as two; latin1 sends one byte per char, as the serial port does.
   socket.setDefaultEncoding('latin1');
-  socket.on('error', function (e) { if (socket === currentSocket) onSocketError(e); });
-  socket.on('close', function () { if (socket === currentSocket) onSocketClose(); });
+  socket.on('error', function (e) {
+    if (socket === currentSocket) onSocketError(e);
+  });
+  socket.on('close', function () {
+    if (socket === currentSocket) onSocketClose();
+  });
   return socket;
 };
 Object.assign(net, { createConnection: createConnection, connect: createConnection });
 
 function start(): void {
-  (require(job.espruinoPath) as { init(callback: () => void): void }).init(function () { configure((globalThis as unknown as { Espruino: EspruinoTools }).Espruino); });
+  (require(job.espruinoPath) as { init(callback: () => void): void }).init(function () {
+    configure((globalThis as unknown as { Espruino: EspruinoTools }).Espruino);
+  });
 }
 
 function configure(E: EspruinoTools): void {
@@ -116,11 +130,25 @@ function configure(E: EspruinoTools): void {
   Object.assign(E.Core.Env.getData(), job.env);
   E.Core.Env.setFirmwareVersion(job.env.VERSION);
   const ignore = function () {};
-  E.Core.Notifications = { success: ignore, info: ignore, warning: ignore, error: function (m: unknown) { errors.push(String(m)); } };
-  E.Core.Utils.getURL = E.Core.Utils.getJSONURL = function (url: string, callback: (data: unknown) => void) { fetched.push(url); callback(undefined); };
-  E.Core.Utils.getBinaryURL = function (url: string, callback: (error: unknown) => void) { fetched.push(url); callback('blocked'); };
+  E.Core.Notifications = {
+    success: ignore,
+    info: ignore,
+    warning: ignore,
+    error: function (m: unknown) {
+      errors.push(String(m));
+    },
+  };
+  E.Core.Utils.getURL = E.Core.Utils.getJSONURL = function (url: string, callback: (data: unknown) => void) {
+    fetched.push(url);
+    callback(undefined);
+  };
+  E.Core.Utils.getBinaryURL = function (url: string, callback: (error: unknown) => void) {
+    fetched.push(url);
+    callback('blocked');
+  };
   errors.length = 0; // loading reports missing optional parts (BLE, WebRTC): not our concern
-  if (job.action === 'transform') transform(E); else upload(E);
+  if (job.action === 'transform') transform(E);
+  else upload(E);
 }
 
 function transform(E: EspruinoTools): void {
@@ -131,7 +159,8 @@ function transform(E: EspruinoTools): void {
   const lex = E.Core.Utils.getLexer(job.code);
   let twoBack: LexToken | undefined, oneBack: LexToken | undefined;
   for (let tok = lex.next(); tok !== undefined; tok = lex.next()) {
-    if (twoBack && oneBack && twoBack.str === 'require' && oneBack.str === '(' && tok.type === 'STRING' && requires.indexOf(tok.value) < 0) requires.push(tok.value);
+    if (twoBack && oneBack && twoBack.str === 'require' && oneBack.str === '(' && tok.type === 'STRING' && requires.indexOf(tok.value) < 0)
+      requires.push(tok.value);
     twoBack = oneBack;
     oneBack = tok;
   }
@@ -148,7 +177,9 @@ function upload(E: EspruinoTools): void {
   const Serial = E.Core.Serial;
   const port = job.port ?? '';
   const tcp = port.indexOf('tcp://') === 0;
-  const device = Serial.devices.filter(function (d) { return d.name === (tcp ? 'Node Socket' : 'Node Serial'); })[0];
+  const device = Serial.devices.filter(function (d) {
+    return d.name === (tcp ? 'Node Socket' : 'Node Serial');
+  })[0];
   if (!device) return finish({ error: "no serial support: the optional 'serialport' package did not load (reinstall it, or use a tcp:// port)" });
   Serial.devices.splice(0, Serial.devices.length, device); // no BLE scans, no web bridges
   // serialport's list() misses ports on systems without udev, and /dev/serial/by-id links;
@@ -157,11 +188,18 @@ function upload(E: EspruinoTools): void {
   device.getPorts = function (callback) {
     getPorts(function (ports) {
       ports = ports || [];
-      if (!ports.some(function (p) { return p.path === port; })) ports = ports.concat([{ path: port, description: 'configured' }]);
+      if (
+        !ports.some(function (p) {
+          return p.path === port;
+        })
+      )
+        ports = ports.concat([{ path: port, description: 'configured' }]);
       callback(ports, true);
     });
   };
-  const detail = function () { return errors.length ? ' (' + errors.join('; ') + ')' : ''; };
+  const detail = function () {
+    return errors.length ? ' (' + errors.join('; ') + ')' : '';
+  };
   // connect: first connection; check: RAM check; write: sending; verify: reading the status back
   let phase: 'connect' | 'check' | 'write' | 'verify' = 'connect';
   let board: EspruinoResult['board'];
@@ -179,13 +217,17 @@ function upload(E: EspruinoTools): void {
   });
   const timeoutMs = job.timeoutMs ?? 0;
   const reconnectMs = job.reconnectMs ?? 0;
-  setTimeout(function () { finish({ error: 'timed out after ' + Math.round(timeoutMs / 1000) + ' s' + detail(), board: board }); }, timeoutMs);
+  setTimeout(function () {
+    finish({ error: 'timed out after ' + Math.round(timeoutMs / 1000) + ' s' + detail(), board: board });
+  }, timeoutMs);
 
   onSocketError = function (e) {
     if (phase === 'connect') finish({ error: 'cannot reach ' + port + ': ' + e.message });
     // later: a reset connection (load() restarts the board) or a refused reconnect; 'close' follows
   };
-  onSocketClose = function () { lost(); };
+  onSocketClose = function () {
+    lost();
+  };
 
   function lost(): void {
     const was = connected;
@@ -202,17 +244,26 @@ function upload(E: EspruinoTools): void {
   function reconnect(): void {
     if (reconnectUntil === 0) reconnectUntil = Date.now() + reconnectMs;
     if (Date.now() > reconnectUntil) {
-      return finish({ board: board, check: { answered: false, reason: 'no console at ' + port + ' for ' + Math.round(reconnectMs / 1000) + ' s after load()' } });
+      return finish({
+        board: board,
+        check: { answered: false, reason: 'no console at ' + port + ' for ' + Math.round(reconnectMs / 1000) + ' s after load()' },
+      });
     }
     const gen = generation;
     setTimeout(function () {
       if (gen !== generation) return;
-      Serial.open(port, function (status) {
-        if (gen !== generation) return;
-        if (status === undefined) return lost();
-        connected = true;
-        settle(gen, askStatus);
-      }, function () { if (!tcp && gen === generation) lost(); });
+      Serial.open(
+        port,
+        function (status) {
+          if (gen !== generation) return;
+          if (status === undefined) return lost();
+          connected = true;
+          settle(gen, askStatus);
+        },
+        function () {
+          if (!tcp && gen === generation) lost();
+        },
+      );
     }, 1000);
   }
 
@@ -239,7 +290,11 @@ function upload(E: EspruinoTools): void {
       if (answer === undefined && Date.now() - since < timeoutMs) return;
       clearInterval(poll);
       let value: unknown;
-      try { value = answer === undefined ? undefined : JSON.parse(answer); } catch { value = undefined; }
+      try {
+        value = answer === undefined ? undefined : JSON.parse(answer);
+      } catch {
+        value = undefined;
+      }
       callback(value, answer !== undefined);
     }, 50);
   }
@@ -258,7 +313,9 @@ function upload(E: EspruinoTools): void {
     E.Core.CodeWriter.writeToEspruino(job.code, function () {
       if (phase !== 'write') return;
       // "RECEIVE ERROR" is the socket reporting that load() reset the connection: expected.
-      const reported = errors.filter(function (e) { return e.indexOf('RECEIVE ERROR') < 0; });
+      const reported = errors.filter(function (e) {
+        return e.indexOf('RECEIVE ERROR') < 0;
+      });
       if (reported.length) return finish({ error: reported.join('; '), board: board });
       phase = 'verify';
       if (connected) settle(generation, askStatus);
@@ -275,28 +332,42 @@ function upload(E: EspruinoTools): void {
         const memory = answer as BoardMemory | null | undefined;
         if (!memory || typeof memory.free !== 'number') return finish({ error: 'the board did not answer process.memory()', board: board });
         process.once('message', function (verdict: { fits: boolean }) {
-          if (verdict.fits) write(); else finish({ board: board, refused: memory });
+          if (verdict.fits) write();
+          else finish({ board: board, refused: memory });
         });
         process.send!({ type: 'memory', memory: memory });
       });
     });
   }
 
-  Serial.open(port, function (status) {
-    if (status === undefined) return finish({ error: 'could not open the port' + detail() });
-    connected = true;
-    // Ask the board what it is before sending anything; this also proves the console answers.
-    E.Core.Utils.executeExpression('{BOARD:process.env.BOARD,VERSION:process.env.VERSION}', function (result: string) {
-      try { board = JSON.parse(result); } catch { board = undefined; }
-      if (!board || !board.BOARD) {
-        board = undefined;
-        return finish({ error: 'no answer from an Espruino console at ' + E.Config.BAUD_RATE + ' baud (is Espruino flashed? ESP32 and ESP8266 consoles run at 115200 baud)' });
-      }
-      if (!new RegExp(job.boardPattern ?? '').test(board.BOARD)) {
-        return finish({ error: 'the board is ' + board.BOARD + ' ' + board.VERSION + ', not the configured board (' + job.env.BOARD + ')', board: board });
-      }
-      phase = 'check';
-      if (job.checkMemory) checkMemory(generation); else write();
-    });
-  }, function () { if (!tcp) lost(); });
+  Serial.open(
+    port,
+    function (status) {
+      if (status === undefined) return finish({ error: 'could not open the port' + detail() });
+      connected = true;
+      // Ask the board what it is before sending anything; this also proves the console answers.
+      E.Core.Utils.executeExpression('{BOARD:process.env.BOARD,VERSION:process.env.VERSION}', function (result: string) {
+        try {
+          board = JSON.parse(result);
+        } catch {
+          board = undefined;
+        }
+        if (!board || !board.BOARD) {
+          board = undefined;
+          return finish({
+            error: 'no answer from an Espruino console at ' + E.Config.BAUD_RATE + ' baud (is Espruino flashed? ESP32 and ESP8266 consoles run at 115200 baud)',
+          });
+        }
+        if (!new RegExp(job.boardPattern ?? '').test(board.BOARD)) {
+          return finish({ error: 'the board is ' + board.BOARD + ' ' + board.VERSION + ', not the configured board (' + job.env.BOARD + ')', board: board });
+        }
+        phase = 'check';
+        if (job.checkMemory) checkMemory(generation);
+        else write();
+      });
+    },
+    function () {
+      if (!tcp) lost();
+    },
+  );
 }

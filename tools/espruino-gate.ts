@@ -214,7 +214,11 @@ function checkNode(node: AnyNode, walkType: string, ancestors: AnyNode[], flag: 
       break;
     case 'ThisExpression':
       if (nearestFunction(ancestors)?.type === 'ArrowFunctionExpression') {
-        flag('this in an arrow function', node, 'Espruino mishandles `this` inside an arrow function (an assertion fails when such an arrow sits in a skipped `a&&(…)`): capture `const self = this` instead');
+        flag(
+          'this in an arrow function',
+          node,
+          'Espruino mishandles `this` inside an arrow function (an assertion fails when such an arrow sits in a skipped `a&&(…)`): capture `const self = this` instead',
+        );
       }
       break;
     case 'ClassDeclaration':
@@ -244,7 +248,8 @@ function checkNode(node: AnyNode, walkType: string, ancestors: AnyNode[], flag: 
     case 'AssignmentExpression':
       if (node.operator === '**=') flag('**');
       if (node.operator === '??=' || node.operator === '||=' || node.operator === '&&=') flag('logical assignment');
-      if (node.left.type === 'MemberExpression' && !node.left.computed && (node.left.property as { name?: string }).name === 'length') flag('length assignment');
+      if (node.left.type === 'MemberExpression' && !node.left.computed && (node.left.property as { name?: string }).name === 'length')
+        flag('length assignment');
       break;
     case 'ChainExpression':
       flag('optional chaining');
@@ -319,7 +324,7 @@ function staticMember(object: Expression | { type: 'Super' }, property: Expressi
 
 function propertyName(property: AnyNode, computed: boolean): string | null {
   if (!computed && property.type === 'Identifier') return property.name;
-  return computed ? stringValue(property) ?? null : null;
+  return computed ? (stringValue(property) ?? null) : null;
 }
 
 function stringValue(node: AnyNode | undefined): string | undefined {
@@ -354,7 +359,8 @@ function guardedByTypeof(name: string, ancestors: readonly AnyNode[]): boolean {
   for (let i = ancestors.length - 1; i > 0; i--) {
     const child = ancestors[i]!;
     const parent = ancestors[i - 1]!;
-    if ((parent.type === 'ConditionalExpression' || parent.type === 'IfStatement') && parent.consequent === child && provesDefined(parent.test, name)) return true;
+    if ((parent.type === 'ConditionalExpression' || parent.type === 'IfStatement') && parent.consequent === child && provesDefined(parent.test, name))
+      return true;
     if (parent.type === 'LogicalExpression' && parent.operator === '&&' && parent.right === child && provesDefined(parent.left, name)) return true;
   }
   return false;

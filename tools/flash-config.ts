@@ -51,31 +51,51 @@ const TOKEN_RULE = says("must be the sink's token for this device: 16 to 256 let
 /** Every field's rule, once: a layer's fields, the merged configuration's and the JSON Schema's come from these. */
 const field = {
   board: z.enum(BOARDS, oneOf(BOARDS)).describe('The board the firmware is built for and uploaded to.'),
-  port: z.string(PORT_RULE)
+  port: z
+    .string(PORT_RULE)
     .regex(/^(?!tcp:\/\/)|^tcp:\/\/[^:/\s]+(:\d{1,5})?$/, TCP_RULE)
     // An empty port is unset: the committed file says "" so that the field shows.
     .transform((port) => (port === '' ? undefined : port))
     .describe('Serial device (/dev/ttyUSB0, COM3) or tcp://host[:port] (the telnet console, port 23); "" for unset.'),
-  baud: z.number(BAUD_RULE).int(BAUD_RULE).positive(BAUD_RULE)
-    .describe('Serial speed.').meta({ default: DEFAULT_BAUD }),
-  save: z.enum(SAVE_MODES, oneOf(SAVE_MODES))
-    .describe('"storage": the code goes to Storage as .bootcde and runs at every boot; "ram": until reset.').meta({ default: DEFAULT_SAVE }),
-  wifi: z.strictObject({
-    // Bytes, not characters: an SSID is at most 32 octets (IEEE 802.11).
-    ssid: z.string(SSID_RULE).min(1, SSID_RULE).max(32, SSID_RULE).refine((ssid) => Buffer.byteLength(ssid) <= 32, SSID_RULE)
-      .describe('The network to join (at most 32 bytes).'),
-    password: z.string(PASSWORD_RULE).max(64, PASSWORD_RULE).describe('Its password; "" for an open network.'),
-  }, says('must be an object {"ssid": …, "password": …}')).describe('The WiFi network the board joins.'),
-  server: z.string(SERVER_RULE).regex(/^wss?:\/\//i, SERVER_RULE).refine(isWsUrl, SERVER_RULE)
-    .describe('The sink\'s ws:// or wss:// URL (wss:// on esp32 only), e.g. ws://192.168.1.10:8080/ws.'),
+  baud: z.number(BAUD_RULE).int(BAUD_RULE).positive(BAUD_RULE).describe('Serial speed.').meta({ default: DEFAULT_BAUD }),
+  save: z
+    .enum(SAVE_MODES, oneOf(SAVE_MODES))
+    .describe('"storage": the code goes to Storage as .bootcde and runs at every boot; "ram": until reset.')
+    .meta({ default: DEFAULT_SAVE }),
+  wifi: z
+    .strictObject(
+      {
+        // Bytes, not characters: an SSID is at most 32 octets (IEEE 802.11).
+        ssid: z
+          .string(SSID_RULE)
+          .min(1, SSID_RULE)
+          .max(32, SSID_RULE)
+          .refine((ssid) => Buffer.byteLength(ssid) <= 32, SSID_RULE)
+          .describe('The network to join (at most 32 bytes).'),
+        password: z.string(PASSWORD_RULE).max(64, PASSWORD_RULE).describe('Its password; "" for an open network.'),
+      },
+      says('must be an object {"ssid": …, "password": …}'),
+    )
+    .describe('The WiFi network the board joins.'),
+  server: z
+    .string(SERVER_RULE)
+    .regex(/^wss?:\/\//i, SERVER_RULE)
+    .refine(isWsUrl, SERVER_RULE)
+    .describe("The sink's ws:// or wss:// URL (wss:// on esp32 only), e.g. ws://192.168.1.10:8080/ws."),
   deviceId: DeviceId.describe("This board's name at the sink: 1 to 32 letters, digits, '-', '_' or '.'."),
   app: AppSettingsSchema,
-  telnet: z.boolean(says('must be true or false'))
-    .describe("Leave Espruino's unauthenticated telnet console (port 23) open; see README, Security.").meta({ default: false }),
-  credentials: z.enum(CREDENTIAL_MODES, oneOf(CREDENTIAL_MODES))
-    .describe('"code": the WiFi credentials go in the FLASH_CONFIG statement; "wifi-save": Espruino\'s Wifi.save() stores them.').meta({ default: 'code' }),
-  token: z.string(TOKEN_RULE).regex(TOKEN_PATTERN, TOKEN_RULE)
-    .describe('This device\'s sink token (tools/sink --add-device prints it); the firmware sends it as Authorization: Bearer.'),
+  telnet: z
+    .boolean(says('must be true or false'))
+    .describe("Leave Espruino's unauthenticated telnet console (port 23) open; see README, Security.")
+    .meta({ default: false }),
+  credentials: z
+    .enum(CREDENTIAL_MODES, oneOf(CREDENTIAL_MODES))
+    .describe('"code": the WiFi credentials go in the FLASH_CONFIG statement; "wifi-save": Espruino\'s Wifi.save() stores them.')
+    .meta({ default: 'code' }),
+  token: z
+    .string(TOKEN_RULE)
+    .regex(TOKEN_PATTERN, TOKEN_RULE)
+    .describe("This device's sink token (tools/sink --add-device prints it); the firmware sends it as Authorization: Bearer."),
 };
 
 function isWsUrl(url: string): boolean {
@@ -91,20 +111,23 @@ function isWsUrl(url: string): boolean {
  * What one layer (a file, the environment, the flags) may hold: every field optional, `wifi`
  * field by field. Keys starting with `_` ("_comment") document a file and are ignored.
  */
-export const FlashFileSchema = z.strictObject({
-  $schema: z.string().describe('The JSON Schema of this file, for editors: "./flash.schema.json".').optional(),
-  board: field.board.optional(),
-  port: field.port.optional(),
-  baud: field.baud.optional(),
-  save: field.save.optional(),
-  wifi: field.wifi.partial().optional(),
-  server: field.server.optional(),
-  deviceId: field.deviceId.optional(),
-  app: field.app.optional(),
-  telnet: field.telnet.optional(),
-  credentials: field.credentials.optional(),
-  token: field.token.optional(),
-}, says('must be a JSON object'));
+export const FlashFileSchema = z.strictObject(
+  {
+    $schema: z.string().describe('The JSON Schema of this file, for editors: "./flash.schema.json".').optional(),
+    board: field.board.optional(),
+    port: field.port.optional(),
+    baud: field.baud.optional(),
+    save: field.save.optional(),
+    wifi: field.wifi.partial().optional(),
+    server: field.server.optional(),
+    deviceId: field.deviceId.optional(),
+    app: field.app.optional(),
+    telnet: field.telnet.optional(),
+    credentials: field.credentials.optional(),
+    token: field.token.optional(),
+  },
+  says('must be a JSON object'),
+);
 type Layer = z.output<typeof FlashFileSchema>;
 
 /** The merged configuration: what a layer may hold, with the required fields required and the defaults filled in. */
@@ -207,9 +230,14 @@ export function loadFlashConfig(configPath: string, env: Record<string, string |
 
   const config = complete(merged, label(configPath), sources);
   const settings: Record<string, string> = {
-    'wifi.ssid': config.wifi.ssid, 'wifi.password': config.wifi.password, server: config.server, deviceId: config.deviceId,
+    'wifi.ssid': config.wifi.ssid,
+    'wifi.password': config.wifi.password,
+    server: config.server,
+    deviceId: config.deviceId,
   };
-  const placeholders = Object.entries(settings).filter(([, value]) => isPlaceholder(value)).map(([name]) => name);
+  const placeholders = Object.entries(settings)
+    .filter(([, value]) => isPlaceholder(value))
+    .map(([name]) => name);
   return { config, placeholders, localPath };
 }
 
@@ -293,7 +321,14 @@ function checkSensors(config: FlashConfig, source: string): void {
   const sensors = config.app?.sensors ?? [];
   sensors.forEach((name, i) => {
     if (!known.includes(name)) {
-      throw new ConfigError(fileMessage(source, { path: `app.sensors[${i}]`, segments: ['app', 'sensors', i], rule: `must be one of ${board.name}'s sensors: ${known.join(', ')}`, got: show(name) }));
+      throw new ConfigError(
+        fileMessage(source, {
+          path: `app.sensors[${i}]`,
+          segments: ['app', 'sensors', i],
+          rule: `must be one of ${board.name}'s sensors: ${known.join(', ')}`,
+          got: show(name),
+        }),
+      );
     }
   });
 }

@@ -62,7 +62,8 @@ export async function wifiSaveStatement(wifi: AppSettings['wifi']): Promise<stri
 /** JSON with non-ASCII characters as their UTF-8 bytes (`\xNN`): Espruino strings are bytes. */
 function byteJson(value: unknown): string {
   return JSON.stringify(value).replace(/[^\x00-\x7f]+/g, (text) =>
-    [...Buffer.from(text, 'utf8')].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join(''));
+    [...Buffer.from(text, 'utf8')].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join(''),
+  );
 }
 
 /** What main() needs from the outside world; tests replace parts of it. */
@@ -115,7 +116,15 @@ const FLAGS = ['--board', '--port', '--baud', '--dry-run', '--library-only', '--
  * @returns the process exit code: 0 on success, 1 after printing one readable error
  */
 export async function main(argv: string[], env: Record<string, string | undefined> = process.env, io: Partial<FlashIO> = {}): Promise<number> {
-  const fullIO: FlashIO = { log: console.log, error: console.error, root: REPO_ROOT, build: buildWithBuildTs, listPorts: listSerialPorts, reconnectMs: RECONNECT_MS, ...io };
+  const fullIO: FlashIO = {
+    log: console.log,
+    error: console.error,
+    root: REPO_ROOT,
+    build: buildWithBuildTs,
+    listPorts: listSerialPorts,
+    reconnectMs: RECONNECT_MS,
+    ...io,
+  };
   try {
     await flash(argv, env, fullIO);
     return 0;
@@ -162,12 +171,14 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
   const plan = uploadPlan(config, libraryOnly);
   const prepared = await prepare(code, plan, config.board);
   const notBuiltIn = prepared.notBuiltIn;
-  for (const name of notBuiltIn) io.log(`flash: note: the code requires "${name}", which is not built into Espruino; it must already be in the board's Storage.`);
+  for (const name of notBuiltIn)
+    io.log(`flash: note: the code requires "${name}", which is not built into Espruino; it must already be in the board's Storage.`);
   // The credentials go first, on a line of their own that runs in RAM and is not stored with the code.
   const saveWifi = !libraryOnly && config.credentials === 'wifi-save';
   const sent = saveWifi ? `${await wifiSaveStatement(config.wifi)}\n${prepared.sent}` : prepared.sent;
-  const contents = `${saveWifi ? 'the WiFi credentials, stored with Wifi.save() in Storage file ".wificfg", then ' : ''}`
-    + `${libraryOnly ? '' : `the ${FLASH_CONFIG_GLOBAL} statement${saveWifi ? ' (without credentials)' : ''} + `}${shown(bundleFile)} (${bundle.length} bytes, unchanged), ${plan.description}`;
+  const contents =
+    `${saveWifi ? 'the WiFi credentials, stored with Wifi.save() in Storage file ".wificfg", then ' : ''}` +
+    `${libraryOnly ? '' : `the ${FLASH_CONFIG_GLOBAL} statement${saveWifi ? ' (without credentials)' : ''} + `}${shown(bundleFile)} (${bundle.length} bytes, unchanged), ${plan.description}`;
 
   if (dryRun || port === undefined) {
     const outFile = path.join(distDir, libraryOnly ? `upload-${LIBRARY_MODULE}.js` : 'upload.js');
@@ -185,22 +196,26 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
   io.log(`flash: uploading to ${port} at ${config.baud} baud: ${contents}`);
   const boardOutput: string[] = [];
   const printer = boardPrinter(io);
-  const result = await runEspruino({
-    action: 'upload',
-    code: sent,
-    config: { ...plan.espruino, BAUD_RATE: config.baud, SERIAL_TCPIP: port.startsWith('tcp://') ? [port] : [] },
-    env: boardEnv(config.board),
-    port,
-    boardPattern: BOARD_ENV[config.board].pattern,
-    checkMemory: plan.storageFile === undefined,
-    loads: plan.loads,
-    statusGlobal: FIRMWARE_STATUS_GLOBAL,
-    reconnectMs: io.reconnectMs,
-    timeoutMs: 90_000 + 3 * sent.length,
-  }, (text) => {
-    boardOutput.push(text);
-    printer(text);
-  }, (memory) => ramVerdict(sent.length, memory));
+  const result = await runEspruino(
+    {
+      action: 'upload',
+      code: sent,
+      config: { ...plan.espruino, BAUD_RATE: config.baud, SERIAL_TCPIP: port.startsWith('tcp://') ? [port] : [] },
+      env: boardEnv(config.board),
+      port,
+      boardPattern: BOARD_ENV[config.board].pattern,
+      checkMemory: plan.storageFile === undefined,
+      loads: plan.loads,
+      statusGlobal: FIRMWARE_STATUS_GLOBAL,
+      reconnectMs: io.reconnectMs,
+      timeoutMs: 90_000 + 3 * sent.length,
+    },
+    (text) => {
+      boardOutput.push(text);
+      printer(text);
+    },
+    (memory) => ramVerdict(sent.length, memory),
+  );
   const lines = consoleLines(boardOutput.join(''));
   if (result.refused) throw new FlashError(ramRefusal(sent.length, result.refused));
   if (result.error) throw new FlashError(`upload to ${port} failed: ${result.error}${failureDetail(lines)}`);
@@ -208,9 +223,13 @@ async function flash(argv: string[], env: Record<string, string | undefined>, io
   if (problem) throw new FlashError(`upload to ${port}: the code was sent, but ${problem}`);
   if (libraryOnly && !result.check?.answered) {
     // The app in .bootcde, restarted by load(), may close the telnet console ("telnet": false).
-    io.log(`flash: note: the console did not answer after load() (${result.check?.reason ?? 'no check'}), so whether the app in .bootcde restarted cleanly is unchecked; \`npm run monitor\` shows what the board prints.`);
+    io.log(
+      `flash: note: the console did not answer after load() (${result.check?.reason ?? 'no check'}), so whether the app in .bootcde restarted cleanly is unchecked; \`npm run monitor\` shows what the board prints.`,
+    );
   }
-  io.log(`flash: done, ${result.board?.BOARD} ${result.board?.VERSION} at ${port} ${plan.outcome}${libraryOnly ? '' : `; it reports ${FIRMWARE_STATUS_GLOBAL} = "${result.check?.status}"`}.`);
+  io.log(
+    `flash: done, ${result.board?.BOARD} ${result.board?.VERSION} at ${port} ${plan.outcome}${libraryOnly ? '' : `; it reports ${FIRMWARE_STATUS_GLOBAL} = "${result.check?.status}"`}.`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,8 +268,14 @@ export interface BootCheck {
  * (Espruino prints ">" before what follows it on the same line), no answers to the tool's queries.
  */
 export function consoleLines(output: string): string[] {
-  return output.split('\n')
-    .map((line) => line.replace(/\x1b\[[0-9;]*[A-Za-z]|[\x00-\x1f]/g, '').replace(/^>+/, '').trim())
+  return output
+    .split('\n')
+    .map((line) =>
+      line
+        .replace(/\x1b\[[0-9;]*[A-Za-z]|[\x00-\x1f]/g, '')
+        .replace(/^>+/, '')
+        .trim(),
+    )
     .filter((line) => line !== '' && !/^< << .* >> >$/.test(line));
 }
 
@@ -280,17 +305,20 @@ export function bootProblem(lines: string[], check: BootCheck | undefined, firmw
   else if (failed.some((line) => /cannot start/.test(line))) what = 'the firmware could not start';
   else if (failed.some((line) => /ASSERT\(|HARD FAULT|Guru Meditation/.test(line))) what = 'the interpreter crashed';
   else if (failed.length > 0) what = 'the code threw an error';
-  else if (!firmware) what = undefined; // the library: a console that stays away is noted by the caller
+  else if (!firmware)
+    what = undefined; // the library: a console that stays away is noted by the caller
   else if (!check || !check.answered) what = `the board's console did not answer afterwards (${check?.reason ?? 'no check'})`;
-  else if (check.status !== 'started') what = `the firmware did not report that it started (${FIRMWARE_STATUS_GLOBAL} is ${JSON.stringify(check.status ?? null)}, expected "started")`;
+  else if (check.status !== 'started')
+    what = `the firmware did not report that it started (${FIRMWARE_STATUS_GLOBAL} is ${JSON.stringify(check.status ?? null)}, expected "started")`;
   if (what === undefined) return undefined;
-  const advice = what === 'the board ran out of memory'
-    ? 'Free memory: upload with "save": "storage" (FLASH_SAVE=storage) so that the code stays in flash, '
-      + 'lower the buffers in "app" (bufferCapacity, window), and remove other code from the board (reset(); require("Storage").eraseAll() erases all of Storage).'
-    : what === 'the firmware could not start'
-      ? 'The line above names the setting: fix it in flash.local.json ("app") and upload again.'
-      : 'Open the board\'s console with `npm run monitor` to see what it prints; if the board keeps restarting, stop the app with '
-        + 'reset(); require("Storage").erase(".bootcde") and check the free memory with process.memory().';
+  const advice =
+    what === 'the board ran out of memory'
+      ? 'Free memory: upload with "save": "storage" (FLASH_SAVE=storage) so that the code stays in flash, ' +
+        'lower the buffers in "app" (bufferCapacity, window), and remove other code from the board (reset(); require("Storage").eraseAll() erases all of Storage).'
+      : what === 'the firmware could not start'
+        ? 'The line above names the setting: fix it in flash.local.json ("app") and upload again.'
+        : "Open the board's console with `npm run monitor` to see what it prints; if the board keeps restarting, stop the app with " +
+          'reset(); require("Storage").erase(".bootcde") and check the free memory with process.memory().';
   const said = failed.length > 0 ? failed : lines.slice(-8);
   return `${what}.${said.length > 0 ? `\nThe board said:\n${said.map((line) => `  board| ${line}`).join('\n')}` : ''}\n${advice}`;
 }
@@ -334,10 +362,12 @@ export function ramVerdict(bytes: number, memory: BoardMemory): boolean {
 
 function ramRefusal(bytes: number, memory: BoardMemory): string {
   const need = ramVarsNeeded(bytes, memory.blocksize ?? 16);
-  return `refusing to upload in RAM mode: ${bytes} bytes of code need about ${need} variables there `
-    + `(the code is held as text in RAM, and the firmware needs its own), but the board has ${memory.free} of ${memory.total} free `
-    + `after reset(). Upload to Storage instead ("save": "storage" in flash.local.json, or FLASH_SAVE=storage): the code then stays in flash. `
-    + 'Nothing was sent; the board was reset (code in its Storage runs again at the next power-up or load()).';
+  return (
+    `refusing to upload in RAM mode: ${bytes} bytes of code need about ${need} variables there ` +
+    `(the code is held as text in RAM, and the firmware needs its own), but the board has ${memory.free} of ${memory.total} free ` +
+    `after reset(). Upload to Storage instead ("save": "storage" in flash.local.json, or FLASH_SAVE=storage): the code then stays in flash. ` +
+    'Nothing was sent; the board was reset (code in its Storage runs again at the next power-up or load()).'
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,9 +402,12 @@ function parseFlags(argv: string[]): Flags {
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     const quoted = /'([^']*)'/.exec(message)?.[1];
-    const problem = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option "${quoted}"`
-      : code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? `unexpected argument "${quoted}"`
-        : message.split('.')[0];
+    const problem =
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? `unknown option "${quoted}"`
+        : code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+          ? `unexpected argument "${quoted}"`
+          : message.split('.')[0];
     throw new FlashError(`${problem}; valid options: ${FLAGS.join(', ')} (see --help)`);
   }
 }
@@ -393,7 +426,10 @@ export function listSerialPorts(platform: NodeJS.Platform = process.platform): s
       const out = execFileSync('reg', ['query', 'HKLM\\HARDWARE\\DEVICEMAP\\SERIALCOMM'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       return out.match(/(?<=REG_SZ\s+)COM\d+/gi) ?? []; // null when no line names a COM port
     }
-    return readdirSync('/dev').filter((name) => /^(ttyUSB\d+|ttyACM\d+|cu\..+)$/.test(name)).sort().map((name) => `/dev/${name}`);
+    return readdirSync('/dev')
+      .filter((name) => /^(ttyUSB\d+|ttyACM\d+|cu\..+)$/.test(name))
+      .sort()
+      .map((name) => `/dev/${name}`);
   } catch {
     return []; // no /dev, no reg.exe: nothing to offer
   }
@@ -401,11 +437,16 @@ export function listSerialPorts(platform: NodeJS.Platform = process.platform): s
 
 /** Returns `port` if it is set and exists; otherwise throws, listing the serial ports that exist. */
 export function checkPort(port: string | undefined, ports: string[]): string {
-  const found = ports.length > 0 ? `Serial ports on this computer: ${ports.join(', ')}.` : 'No serial ports found: is the board plugged in (with a data cable), and is its USB-serial driver (CP210x, CH340) installed?';
+  const found =
+    ports.length > 0
+      ? `Serial ports on this computer: ${ports.join(', ')}.`
+      : 'No serial ports found: is the board plugged in (with a data cable), and is its USB-serial driver (CP210x, CH340) installed?';
   if (port === undefined) {
-    throw new FlashError('no port given. Set "port" in flash.local.json, pass --port, or set FLASH_PORT to the board\'s serial device '
-      + '(/dev/ttyUSB0 on Linux, /dev/cu.usbserial-… on macOS, COM3 on Windows) or to tcp://<board-ip>:23 for its telnet console over WiFi.\n'
-      + found);
+    throw new FlashError(
+      'no port given. Set "port" in flash.local.json, pass --port, or set FLASH_PORT to the board\'s serial device ' +
+        '(/dev/ttyUSB0 on Linux, /dev/cu.usbserial-… on macOS, COM3 on Windows) or to tcp://<board-ip>:23 for its telnet console over WiFi.\n' +
+        found,
+    );
   }
   if (port.startsWith('tcp://')) return port;
   const exists = process.platform === 'win32' ? ports.some((p) => p.toUpperCase() === port.toUpperCase()) : ports.includes(port) || existsSync(port);
@@ -414,17 +455,21 @@ export function checkPort(port: string | undefined, ports: string[]): string {
 }
 
 function telnetOffMessage(port: string, localPath: string): string {
-  return `refusing to upload over the telnet console (${port}) while "telnet" is false: the firmware turns that console off when it starts, `
-    + 'so this tool could not check that it started, and the board would then answer on its USB serial port only. '
-    + `Set "telnet": true in ${path.basename(localPath)} (anyone on the network can then run code on the board: see README, Security), or upload over the serial port.`;
+  return (
+    `refusing to upload over the telnet console (${port}) while "telnet" is false: the firmware turns that console off when it starts, ` +
+    'so this tool could not check that it started, and the board would then answer on its USB serial port only. ' +
+    `Set "telnet": true in ${path.basename(localPath)} (anyone on the network can then run code on the board: see README, Security), or upload over the serial port.`
+  );
 }
 
 function placeholderMessage(fields: string[], localPath: string): string {
   const envFor = (field: string): string => Object.keys(ENV_VARS).find((name) => ENV_VARS[name] === field) ?? field;
-  return `refusing to upload: ${fields.join(', ')} still hold placeholder values (YOUR_…) from flash.config.json. `
-    + `Set them in ${path.basename(localPath)} (git-ignored, next to flash.config.json), e.g.\n`
-    + '  { "wifi": { "ssid": "MyNetwork", "password": "secret" }, "server": "ws://192.168.1.10:8080/ws", "deviceId": "kitchen-1", "port": "/dev/ttyUSB0" }\n'
-    + `or with the environment variables ${fields.map(envFor).join(', ')}. (--dry-run works with placeholders.)`;
+  return (
+    `refusing to upload: ${fields.join(', ')} still hold placeholder values (YOUR_…) from flash.config.json. ` +
+    `Set them in ${path.basename(localPath)} (git-ignored, next to flash.config.json), e.g.\n` +
+    '  { "wifi": { "ssid": "MyNetwork", "password": "secret" }, "server": "ws://192.168.1.10:8080/ws", "deviceId": "kitchen-1", "port": "/dev/ttyUSB0" }\n' +
+    `or with the environment variables ${fields.map(envFor).join(', ')}. (--dry-run works with placeholders.)`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -553,8 +598,10 @@ async function prepare(code: string, plan: UploadPlan, board: BoardName): Promis
   // The writer replaces control characters with "?" and CRLF with LF (core/codeWriter.js
   // reformatCode). Storage uploads escape them; in RAM mode they would reach the board altered.
   const bad = /[\x00-\x08\x0b\x0c\x0e-\x1f]|\r\n/.exec(sent);
-  if (bad) throw new FlashError(`the code has ${JSON.stringify(bad[0])} at offset ${bad.index}, which Espruino's code writer would alter; use "save": "storage"`);
-  if (!result.writerOk) throw new FlashError('Espruino\'s code writer cannot send this code line by line (its lexer counts unbalanced brackets); use "save": "storage"');
+  if (bad)
+    throw new FlashError(`the code has ${JSON.stringify(bad[0])} at offset ${bad.index}, which Espruino's code writer would alter; use "save": "storage"`);
+  if (!result.writerOk)
+    throw new FlashError('Espruino\'s code writer cannot send this code line by line (its lexer counts unbalanced brackets); use "save": "storage"');
   if (result.errors.length > 0) throw new FlashError(`the Espruino tools reported: ${result.errors.join('; ')}`);
   const known = [...ESPRUINO_BUILTIN_MODULES, LIBRARY_MODULE];
   return { sent, notBuiltIn: result.requires.filter((name) => !known.includes(name)) };
@@ -578,10 +625,15 @@ function storedContent(sent: string, file: string): string | undefined {
 /** Decodes a string literal as written by the tools' toJSONishString (core/utils.js). */
 function decodeEspruinoString(literal: string): string {
   const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r' };
-  return literal.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]|.)/g, (_match, sequence: string) =>
-    sequence.length > 1 ? String.fromCharCode(parseInt(sequence.slice(1), 16))
-      : /[0-7]/.test(sequence) ? String.fromCharCode(Number(sequence))
-        : simple[sequence] ?? sequence);
+  return literal
+    .slice(1, -1)
+    .replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]|.)/g, (_match, sequence: string) =>
+      sequence.length > 1
+        ? String.fromCharCode(parseInt(sequence.slice(1), 16))
+        : /[0-7]/.test(sequence)
+          ? String.fromCharCode(Number(sequence))
+          : (simple[sequence] ?? sequence),
+    );
 }
 
 /** Prints the board's console output line by line, without prompts and control characters. */
@@ -675,7 +727,10 @@ function runEspruino(job: EspruinoJob, onOutput?: (text: string) => void, fits?:
 let espruinoChild: string | undefined;
 function espruinoChildCode(): string {
   espruinoChild ??= transformSync(readFileSync(path.join(import.meta.dirname, 'espruino-child.ts'), 'utf8'), {
-    loader: 'ts', format: 'cjs', target: 'node20', sourcefile: 'tools/espruino-child.ts',
+    loader: 'ts',
+    format: 'cjs',
+    target: 'node20',
+    sourcefile: 'tools/espruino-child.ts',
   }).code;
   return espruinoChild;
 }

@@ -112,7 +112,9 @@ export function estimateResidentVars(source: string, blocksize: number, file = '
   const counts = { functions: 0, parameters: 0, classes: 0, properties: 0, bindings: 0, strings: 0, boxed: 0, containers: 0 };
   const breakdown = { module: costs.module, functions: 0, parameters: 0, classes: 0, names: 0, literals: 0, tables: 0 };
 
-  const name = (length: number): void => { breakdown.names += nameVars(length, costs); };
+  const name = (length: number): void => {
+    breakdown.names += nameVars(length, costs);
+  };
   const keyLength = (key: AnyNode, computed: boolean): number => {
     if (computed) return 4;
     if (key.type === 'Identifier') return key.name.length;
@@ -173,16 +175,28 @@ export function estimateResidentVars(source: string, blocksize: number, file = '
       case 'Literal':
         if (typeof node.value === 'number') number(node.value);
         else if (typeof node.value === 'string') string(Buffer.byteLength(node.value, 'latin1'));
-        else if (typeof node.value === 'boolean' || node.value === null) { counts.boxed++; breakdown.literals += costs.boxed; }
-        else if (node.regex) { counts.boxed++; breakdown.literals += costs.boxed + stringVars(node.regex.pattern.length, costs); }
+        else if (typeof node.value === 'boolean' || node.value === null) {
+          counts.boxed++;
+          breakdown.literals += costs.boxed;
+        } else if (node.regex) {
+          counts.boxed++;
+          breakdown.literals += costs.boxed + stringVars(node.regex.pattern.length, costs);
+        }
         return;
       case 'TemplateLiteral':
         if (node.expressions.length === 0) string(node.quasis[0].value.cooked.length);
         return;
       case 'UnaryExpression':
         if (node.operator === 'void') return;
-        if (node.operator === '!') { counts.boxed++; breakdown.literals += costs.boxed; return; }
-        if (node.operator === '-' && node.argument.type === 'Literal' && typeof node.argument.value === 'number') { number(-node.argument.value); return; }
+        if (node.operator === '!') {
+          counts.boxed++;
+          breakdown.literals += costs.boxed;
+          return;
+        }
+        if (node.operator === '-' && node.argument.type === 'Literal' && typeof node.argument.value === 'number') {
+          number(-node.argument.value);
+          return;
+        }
         return;
       case 'ObjectExpression':
         counts.containers++;
@@ -249,8 +263,14 @@ export function estimateResidentVars(source: string, blocksize: number, file = '
   // whose scope plays the module scope's part.
   let body = (ast.body as AnyNode[]).filter((statement) => !statement.directive);
   const [only] = body;
-  if (body.length === 1 && only && only.type === 'ExpressionStatement' && only.expression.type === 'CallExpression'
-    && /^(Arrow)?FunctionExpression$/.test(only.expression.callee.type) && only.expression.callee.body.type === 'BlockStatement') {
+  if (
+    body.length === 1 &&
+    only &&
+    only.type === 'ExpressionStatement' &&
+    only.expression.type === 'CallExpression' &&
+    /^(Arrow)?FunctionExpression$/.test(only.expression.callee.type) &&
+    only.expression.callee.body.type === 'BlockStatement'
+  ) {
     body = only.expression.callee.body.body;
   }
   type Breakdown = typeof breakdown;
@@ -300,8 +320,7 @@ export function estimateResidentVars(source: string, blocksize: number, file = '
       const child = node[key];
       if (Array.isArray(child)) {
         for (const c of child) if (c && typeof c === 'object') collectRoots(c);
-      }
-      else if (child && typeof child === 'object' && typeof child.type === 'string') collectRoots(child);
+      } else if (child && typeof child === 'object' && typeof child.type === 'string') collectRoots(child);
     }
   }
 

@@ -63,35 +63,58 @@ Options take "--name value" or "--name=value".`;
 const ENCODING = says('must be json or binary');
 
 /** The command line, as node:util parseArgs gives it (keyed by flag), checked and typed by one schema. */
-const StartArgsSchema = z.object({
-  help: z.boolean().default(false),
-  board: z.string().default('esp32').refine((board) => boardNames().includes(board), says(`must be one of ${boardNames().join(', ')}`)),
-  devices: wholeFlag(1, 100, 1),
-  host: z.string().min(1, says('must not be empty')).default('127.0.0.1'),
-  port: wholeFlag(0, 65535, 8080),
-  interval: wholeFlag(INTERVAL_MIN, INTERVAL_MAX, 1000),
-  encoding: z.enum(['json', 'binary'], ENCODING).default('json'),
-  file: z.string().optional(),
-  tokens: z.string().optional(),
-  duration: wholeFlag(0, 31_536_000, 0),
-  rebuild: z.boolean().default(false),
-}).transform(({ tokens, ...args }) => ({ ...args, tokensFile: tokens, log: (line: string) => console.log(line) }));
+const StartArgsSchema = z
+  .object({
+    help: z.boolean().default(false),
+    board: z
+      .string()
+      .default('esp32')
+      .refine((board) => boardNames().includes(board), says(`must be one of ${boardNames().join(', ')}`)),
+    devices: wholeFlag(1, 100, 1),
+    host: z.string().min(1, says('must not be empty')).default('127.0.0.1'),
+    port: wholeFlag(0, 65535, 8080),
+    interval: wholeFlag(INTERVAL_MIN, INTERVAL_MAX, 1000),
+    encoding: z.enum(['json', 'binary'], ENCODING).default('json'),
+    file: z.string().optional(),
+    tokens: z.string().optional(),
+    duration: wholeFlag(0, 31_536_000, 0),
+    rebuild: z.boolean().default(false),
+  })
+  .transform(({ tokens, ...args }) => ({ ...args, tokensFile: tokens, log: (line: string) => console.log(line) }));
 
 export type StartArgs = z.output<typeof StartArgsSchema>;
 
 /** Parses the arguments with node:util parseArgs; an unknown flag or a bad value is an error naming it. */
 export function parseStartArgs(argv: string[]): StartArgs {
   const { values } = parseStrict(argv, {
-    board: { type: 'string' }, devices: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
-    interval: { type: 'string' }, encoding: { type: 'string' }, file: { type: 'string' }, tokens: { type: 'string' },
-    duration: { type: 'string' }, rebuild: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    board: { type: 'string' },
+    devices: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    interval: { type: 'string' },
+    encoding: { type: 'string' },
+    file: { type: 'string' },
+    tokens: { type: 'string' },
+    duration: { type: 'string' },
+    rebuild: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   return checkFlags(StartArgsSchema, values);
 }
 
 /** What the firmware bundle is built from: a change to any of these makes dist/ stale. */
-export const BUILD_INPUTS = ['firmware', 'hal', 'protocol', 'boards', 'tools/build.ts', 'tools/espruino-bundle.ts',
-  'tools/espruino-gate.ts', 'tools/private-names.ts', 'package-lock.json', 'tsconfig.json'];
+export const BUILD_INPUTS = [
+  'firmware',
+  'hal',
+  'protocol',
+  'boards',
+  'tools/build.ts',
+  'tools/espruino-bundle.ts',
+  'tools/espruino-gate.ts',
+  'tools/private-names.ts',
+  'package-lock.json',
+  'tsconfig.json',
+];
 
 /** The newest modification time (ms) of the files under `paths` (files or folders); 0 when none exist. */
 export function newestMtime(paths: string[]): { mtime: number; file: string | null } {
@@ -155,8 +178,9 @@ export function summaryLine(stats: Stats, previousReceived: number, seconds: num
   const gaps = devices.reduce((sum, d) => sum + d.gaps, 0);
   const missing = devices.reduce((sum, d) => sum + d.missing, 0);
   const rate = seconds > 0 ? (received - previousReceived) / seconds : 0;
-  const line = `${connected}/${devices.length} device${devices.length === 1 ? '' : 's'} connected · ${rate.toFixed(1)} readings/s · ${received} received · `
-    + `${gaps} gap${gaps === 1 ? '' : 's'} (${missing} missing)`;
+  const line =
+    `${connected}/${devices.length} device${devices.length === 1 ? '' : 's'} connected · ${rate.toFixed(1)} readings/s · ${received} received · ` +
+    `${gaps} gap${gaps === 1 ? '' : 's'} (${missing} missing)`;
   return { line, received };
 }
 
@@ -180,20 +204,28 @@ export async function start(options: StartOptions): Promise<Running> {
   const sinkTokens = tokens ? { admin: tokens.admin, devices: { ...tokens.devices, ...simTokens } } : undefined;
 
   // The sink first: a busy port is reported at once, not after a build.
-  const sink = await startSink({ host: options.host, port: options.port, file: options.file, tokens: sinkTokens, log: (line) => log(`sink: ${line}`) })
-    .catch((error: NodeJS.ErrnoException) => {
+  const sink = await startSink({ host: options.host, port: options.port, file: options.file, tokens: sinkTokens, log: (line) => log(`sink: ${line}`) }).catch(
+    (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        throw new Error(`port ${options.port} on ${options.host} is already in use, probably by another sink or npm start. `
-          + `Stop that one (Ctrl-C in its terminal), or pick another port: npm start -- --port ${options.port + 1} (--port 0 picks a free one)`);
+        throw new Error(
+          `port ${options.port} on ${options.host} is already in use, probably by another sink or npm start. ` +
+            `Stop that one (Ctrl-C in its terminal), or pick another port: npm start -- --port ${options.port + 1} (--port 0 picks a free one)`,
+        );
       }
       throw error;
-    });
+    },
+  );
   let firmwareFile: string;
   try {
     const dist = path.join(ROOT, 'dist', options.board);
     const firmware = path.join(dist, 'firmware.js');
     const outputs = [firmware, path.join(dist, 'wsclient.js')];
-    const state = options.rebuild ? { fresh: false, reason: '--rebuild' } : upToDate(outputs, BUILD_INPUTS.map((p) => path.join(ROOT, p)));
+    const state = options.rebuild
+      ? { fresh: false, reason: '--rebuild' }
+      : upToDate(
+          outputs,
+          BUILD_INPUTS.map((p) => path.join(ROOT, p)),
+        );
     if (state.fresh) {
       firmwareFile = firmware;
       log(`dist/${options.board}/firmware.js is up to date (${state.reason}): not rebuilding`);
@@ -212,18 +244,27 @@ export async function start(options: StartOptions): Promise<Running> {
   const boards: SimBoard[] = [];
   let stopping = false;
   for (const deviceId of ids) {
-    const board = createSimBoard({ board: options.board as 'esp32' | 'esp8266', console: (line) => { if (!stopping) log(`${deviceId}: ${line}`); } });
+    const board = createSimBoard({
+      board: options.board as 'esp32' | 'esp8266',
+      console: (line) => {
+        if (!stopping) log(`${deviceId}: ${line}`);
+      },
+    });
     // As `npm run flash` leaves a board (storage mode): .bootcde, its code in flash.
     board.boot(prelude(server, deviceId, simTokens[deviceId], options) + code);
     boards.push(board);
     const memory = board.memory();
-    log(memory.outOfMemory > 0
-      ? `${deviceId}: OUT OF MEMORY while booting: the firmware needs more than the ${options.board}'s ${memory.total} JsVars (the simulated board counts memory as the chip does)`
-      : `${deviceId}: ${memory.free} of ${memory.total} JsVars free after boot`);
+    log(
+      memory.outOfMemory > 0
+        ? `${deviceId}: OUT OF MEMORY while booting: the firmware needs more than the ${options.board}'s ${memory.total} JsVars (the simulated board counts memory as the chip does)`
+        : `${deviceId}: ${memory.free} of ${memory.total} JsVars free after boot`,
+    );
   }
   const failed = boards.filter((board) => board.memory().outOfMemory > 0).length;
-  log(`${options.devices} simulated ${options.board} board${options.devices === 1 ? '' : 's'} streaming to ${server}` +
-    (failed > 0 ? ` (${failed} out of memory: expect nothing from ${failed === 1 ? 'it' : 'them'})` : ''));
+  log(
+    `${options.devices} simulated ${options.board} board${options.devices === 1 ? '' : 's'} streaming to ${server}` +
+      (failed > 0 ? ` (${failed} out of memory: expect nothing from ${failed === 1 ? 'it' : 'them'})` : ''),
+  );
   log(`dashboard: ${sink.url}/${sinkTokens ? `?token=${sinkTokens.admin}` : ''}   stats: ${sink.url}/api/stats`);
   if (!isLoopback(options.host)) log(`real boards: ${sink.deviceUrls.join('  ') || 'this machine has no LAN address'}`);
 
@@ -267,13 +308,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${why}: closing the boards' connections…`);
-    running.stop().then(() => {
-      console.log('stopped');
-      process.exit(0);
-    }, (error: Error) => {
-      console.error(`start: ${error.message}`);
-      process.exit(1);
-    });
+    running.stop().then(
+      () => {
+        console.log('stopped');
+        process.exit(0);
+      },
+      (error: Error) => {
+        console.error(`start: ${error.message}`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('Ctrl-C'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -103,8 +103,10 @@ export function resolveAppConfig(given: { [field: string]: unknown }, known: str
       throw bad(field[0], `a whole number from ${field[1]} to ${field[2]}`, value);
     }
   }
-  if ((out.reconnectMaxDelay as number) < (out.reconnectMinDelay as number)) throw bad('reconnectMaxDelay', 'at least reconnectMinDelay', out.reconnectMaxDelay);
-  if ((out.fatalRetryMaxDelay as number) < (out.fatalRetryMinDelay as number)) throw bad('fatalRetryMaxDelay', 'at least fatalRetryMinDelay', out.fatalRetryMaxDelay);
+  if ((out.reconnectMaxDelay as number) < (out.reconnectMinDelay as number))
+    throw bad('reconnectMaxDelay', 'at least reconnectMinDelay', out.reconnectMaxDelay);
+  if ((out.fatalRetryMaxDelay as number) < (out.fatalRetryMinDelay as number))
+    throw bad('fatalRetryMaxDelay', 'at least fatalRetryMinDelay', out.fatalRetryMaxDelay);
   if (typeof out.server !== 'string') throw bad('server', 'a ws:// or wss:// URL', out.server);
   try {
     parseWsUrl(out.server as string);
@@ -118,7 +120,8 @@ export function resolveAppConfig(given: { [field: string]: unknown }, known: str
   }
   // RFC 6750 token68 characters: nothing that could break the handshake's header line.
   const token = out.token;
-  if (typeof token !== 'string' || token.length > 256 || !/^[A-Za-z0-9._~+\/=-]*$/.test(token)) throw bad('token', 'up to 256 letters, digits or ._~+/=-', token);
+  if (typeof token !== 'string' || token.length > 256 || !/^[A-Za-z0-9._~+\/=-]*$/.test(token))
+    throw bad('token', 'up to 256 letters, digits or ._~+/=-', token);
   if (out.encoding !== 'json' && out.encoding !== 'binary') throw bad('encoding', '"json" or "binary"', out.encoding);
   const sensors = out.sensors as string[];
   if (!(sensors instanceof Array) || sensors.length === 0 || sensors.length > 16) throw bad('sensors', 'a list of 1 to 16 sensor names', sensors);

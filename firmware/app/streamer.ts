@@ -95,9 +95,15 @@ export class SensorStreamer {
       headers: config.token === '' ? {} : { Authorization: 'Bearer ' + config.token },
     });
     this.ws = ws;
-    ws.on('open', function () { self.opened(); });
-    ws.on('message', function (event) { self.received(event.data); });
-    ws.on('close', function (event) { self.closed(ws, event); });
+    ws.on('open', function () {
+      self.opened();
+    });
+    ws.on('message', function (event) {
+      self.received(event.data);
+    });
+    ws.on('close', function (event) {
+      self.closed(ws, event);
+    });
     ws.on('error', function (event) {
       if (self.lastError === null) self.lastError = event;
       self.platform.log(`connection error: ${event.kind} ${event.message}`);
@@ -125,13 +131,16 @@ export class SensorStreamer {
       const random = new Uint8Array(2);
       this.platform.hal.entropy.fill(random);
       draw = ((random[0] << 8) | random[1]) / 65536;
-    } catch (_e) { /* keep Math.random's draw */ }
+    } catch (_e) {
+      /* keep Math.random's draw */
+    }
     const config = this.config;
-    const delay = backoffDelay({ minDelay: config.fatalRetryMinDelay, maxDelay: config.fatalRetryMaxDelay, maxAttempts: 0 },
-      this.fatalAttempt++, draw);
+    const delay = backoffDelay({ minDelay: config.fatalRetryMinDelay, maxDelay: config.fatalRetryMaxDelay, maxAttempts: 0 }, this.fatalAttempt++, draw);
     this.platform.log(`connection refused for good (${fatal.code} ${fatal.message}): trying again in ${Math.round(delay / 1000)} s`);
     const self = this;
-    this.retryTimer = this.platform.hal.clock.setTimeout(function () { self.connect(); }, delay);
+    this.retryTimer = this.platform.hal.clock.setTimeout(function () {
+      self.connect();
+    }, delay);
   }
 
   // ---- sampling -------------------------------------------------------------------------
@@ -169,8 +178,13 @@ export class SensorStreamer {
     this.opens++;
     const ws = this.ws as WebSocket;
     const hello: Hello = {
-      type: 'hello', device: config.deviceId, board: this.platform.board, boot: this.boot,
-      sensors: config.sensors, encoding: config.encoding, interval: config.sampleInterval,
+      type: 'hello',
+      device: config.deviceId,
+      board: this.platform.board,
+      boot: this.boot,
+      sensors: config.sensors,
+      encoding: config.encoding,
+      interval: config.sampleInterval,
     };
     ws.send(JSON.stringify(hello));
     this.helloSent = true;
@@ -186,9 +200,10 @@ export class SensorStreamer {
     const buffer = this.buffer;
     let next = buffer.indexAfter(this.lastSent);
     while (next < buffer.size && next < this.config.window && ws.bufferedAmount < QUEUE_HIGH_WATER) {
-      const message = this.config.encoding === 'binary'
-        ? readingBinary(buffer, next, this.boot)
-        : readingJson(buffer, next, this.config.deviceId, this.boot, this.config.sensors);
+      const message =
+        this.config.encoding === 'binary'
+          ? readingBinary(buffer, next, this.boot)
+          : readingJson(buffer, next, this.config.deviceId, this.boot, this.config.sensors);
       if (!ws.send(message)) return;
       this.lastSent = buffer.seqAt(next);
       next++;
@@ -240,9 +255,17 @@ export class SensorStreamer {
     const ws = this.ws;
     if (ws === null) return;
     const metrics: Metrics = {
-      type: 'metrics', device: this.config.deviceId, boot: this.boot, rssi: this.platform.rssi(),
-      freeVars: this.platform.freeVars(), reconnects: this.opens > 0 ? this.opens - 1 : 0, dropped: this.buffer.dropped,
-      rtt: ws.rtt, uptime: Math.round(this.platform.hal.clock.now() - this.started), buffered: this.buffer.size, fatal: this.fatal,
+      type: 'metrics',
+      device: this.config.deviceId,
+      boot: this.boot,
+      rssi: this.platform.rssi(),
+      freeVars: this.platform.freeVars(),
+      reconnects: this.opens > 0 ? this.opens - 1 : 0,
+      dropped: this.buffer.dropped,
+      rtt: ws.rtt,
+      uptime: Math.round(this.platform.hal.clock.now() - this.started),
+      buffered: this.buffer.size,
+      fatal: this.fatal,
     };
     this.reply(metrics);
   }

@@ -58,16 +58,24 @@ export interface Metrics {
 }
 
 /** The device's replies to a command. */
-export interface CommandAck { type: 'ack'; id: string }
-export interface CommandError { type: 'error'; id: string | null; error: string }
+export interface CommandAck {
+  type: 'ack';
+  id: string;
+}
+export interface CommandError {
+  type: 'error';
+  id: string | null;
+  error: string;
+}
 
 /** The sink's cumulative acknowledgement: every reading up to `seq` is stored. */
-export interface ReadingAck { type: 'ack'; seq: number }
+export interface ReadingAck {
+  type: 'ack';
+  seq: number;
+}
 
 /** What the sink may ask of a device. */
-export type Command =
-  | { command: 'set-interval'; interval: number }
-  | { command: 'report-metrics' };
+export type Command = { command: 'set-interval'; interval: number } | { command: 'report-metrics' };
 
 /** A command as sent: the sink adds the type and an id the reply carries back. */
 export type CommandMessage = Command & { type: 'command'; id: string };

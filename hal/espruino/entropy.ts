@@ -10,7 +10,10 @@
  * does one register read and a handful of integer operations per 4 bytes.
  */
 /** The start-up test's defaults: 32 register reads (128 bytes, a moment's work on the board), and the byte cut-off. */
-const enum Health { Reads = 32, ByteCutoff = 10 }
+const enum Health {
+  Reads = 32,
+  ByteCutoff = 10,
+}
 
 /**
  * The start-up test, on `reads` words of `read` (at least 3; default 32), run once at the first
@@ -55,8 +58,8 @@ export function registerLooksRandom(read: () => number, reads?: number, byteCuto
       }
       prev = w;
       // Adaptive proportion over the bytes so far.
-      if (++counts[w & 255] >= cutoff || ++counts[(w >> 8) & 255] >= cutoff ||
-        ++counts[(w >> 16) & 255] >= cutoff || ++counts[(w >> 24) & 255] >= cutoff) return false;
+      if (++counts[w & 255] >= cutoff || ++counts[(w >> 8) & 255] >= cutoff || ++counts[(w >> 16) & 255] >= cutoff || ++counts[(w >> 24) & 255] >= cutoff)
+        return false;
     }
   } catch (_e) {
     return false;

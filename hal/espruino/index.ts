@@ -46,10 +46,17 @@ export interface EspruinoHalOptions {
 }
 
 /** Bytes written since the socket's queue was last empty before write() returns false, when the board names none. */
-const enum Default { WriteWindow = 1024 }
+const enum Default {
+  WriteWindow = 1024,
+}
 
 /** The entropy source's state: the start-up test has not run yet, passed, failed but weak entropy is allowed, failed. */
-const enum Rng { Untested = 0, Healthy = 1, Weak = 2, Refused = 3 }
+const enum Rng {
+  Untested = 0,
+  Healthy = 1,
+  Weak = 2,
+  Refused = 3,
+}
 
 /**
  * `require('crypto').SHA1` as a HAL sha1 (it returns a 20-byte ArrayBuffer). The module is
@@ -108,9 +115,11 @@ export function createEspruinoHal(board: HalBoard, options?: EspruinoHalOptions)
           }
         }
         if (rng === Rng.Refused) {
-          throw localError('WS_ERR_WEAK_ENTROPY',
+          throw localError(
+            'WS_ERR_WEAK_ENTROPY',
             'the hardware random number register failed its start-up test, so WebSocket keys and masks would be predictable; ' +
-            'pass { allowWeakEntropy: true } to connect anyway');
+              'pass { allowWeakEntropy: true } to connect anyway',
+          );
         }
         // One add-rotate-xor round per fresh word. The protocol draws 256 bytes at a time, so
         // this is one register read and a handful of integer operations per 4 bytes.

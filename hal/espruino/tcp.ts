@@ -41,7 +41,9 @@ const enum Conn {
 }
 
 /** mbedTLS's "peer sent close_notify": an orderly TLS shutdown, not a failure. */
-const enum Code { TlsPeerCloseNotify = -30848 }
+const enum Code {
+  TlsPeerCloseNotify = -30848,
+}
 
 /** An Espruino socket 'error' payload, or one made here for a failure Espruino throws. */
 interface SocketError {
@@ -215,7 +217,8 @@ export class EspruinoTcpSocket implements TcpSocket {
     }
     this.connState |= Conn.Dead | Conn.Ended;
     const self = this;
-    setTimeout(function () { self.feed(false); }, 0);
+    setTimeout(function () {
+      self.feed(false);
+    }, 0);
   }
-
 }

@@ -126,8 +126,12 @@ export function createWifiLink(options?: WifiLinkOptions): WifiLink {
   }
 
   return {
-    isUp: function () { return up; },
-    onChange: function (fn) { listeners.push(fn); },
+    isUp: function () {
+      return up;
+    },
+    onChange: function (fn) {
+      listeners.push(fn);
+    },
     start: function (name?: string, pass?: string) {
       stop();
       wifi = o.wifi || (require('Wifi') as EspruinoWifi);

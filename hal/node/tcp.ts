@@ -26,7 +26,10 @@ class NodeTcpSocket implements TcpSocket {
   private errored = false;
   private closed = false;
 
-  constructor(target: TcpTarget, private readonly handlers: TcpHandlers) {
+  constructor(
+    target: TcpTarget,
+    private readonly handlers: TcpHandlers,
+  ) {
     try {
       this.socket = open(target);
     } catch (err) {

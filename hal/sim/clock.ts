@@ -62,9 +62,7 @@ export class SimClock implements Clock {
 
   /** One line per pending timer ("label due at 12ms"), in due order, for leak reports. */
   describePending(): string[] {
-    return [...this.live.values()]
-      .sort(compare)
-      .map((t) => `${t.label} (#${t.id}) due at ${t.due}ms`);
+    return [...this.live.values()].sort(compare).map((t) => `${t.label} (#${t.id}) due at ${t.due}ms`);
   }
 
   /** Moves virtual time forward by `ms`, running every timer that falls due on the way. */

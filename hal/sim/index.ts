@@ -51,10 +51,7 @@ export function createSimHal(options: SimHalOptions = {}): SimHal {
       const open = network.openConnections();
       const timers = clock.describePending();
       if (open.length === 0 && timers.length === 0) return;
-      const lines = [
-        ...open.map((s) => `  open socket: ${s}`),
-        ...timers.map((t) => `  pending timer: ${t}`),
-      ];
+      const lines = [...open.map((s) => `  open socket: ${s}`), ...timers.map((t) => `  pending timer: ${t}`)];
       throw new Error(`sim HAL is not quiescent at ${clock.now()}ms:\n${lines.join('\n')}`);
     },
   };

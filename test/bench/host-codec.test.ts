@@ -1,7 +1,13 @@
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import {
-  createSubjects, formatSummary, formatWorkloadTable, hostCodecSection, runHostCodecBench, WORKLOADS, wsPaths,
+  createSubjects,
+  formatSummary,
+  formatWorkloadTable,
+  hostCodecSection,
+  runHostCodecBench,
+  WORKLOADS,
+  wsPaths,
   type HostCodecOptions,
 } from '../../tools/bench/host-codec';
 import { runBench, SECTIONS } from '../../tools/bench/index';
@@ -27,8 +33,7 @@ describe('bench: host codec', () => {
   it('measures every workload and size with finite figures', async function () {
     this.timeout(60000);
     const results = await runHostCodecBench(TINY);
-    expect(results.map((m) => `${m.workload} ${m.size}`)).to.deep.equal(
-      WORKLOADS.flatMap((workload) => TINY.sizes.map((size) => `${workload} ${size}`)));
+    expect(results.map((m) => `${m.workload} ${m.size}`)).to.deep.equal(WORKLOADS.flatMap((workload) => TINY.sizes.map((size) => `${workload} ${size}`)));
     for (const m of results) {
       for (const value of [m.ratio, m.ours.messagesPerSecond, m.ws.messagesPerSecond, m.ours.megabytesPerSecond, m.ws.megabytesPerSecond]) {
         expect(value, `${m.workload} ${m.size}`).to.be.finite.and.greaterThan(0);
@@ -36,10 +41,21 @@ describe('bench: host codec', () => {
       expect(m.ours.bytesPerMessage, `${m.workload} ${m.size} ours B/msg`).to.be.finite.and.at.least(0);
       expect(m.ws.bytesPerMessage, `${m.workload} ${m.size} ws B/msg`).to.be.finite.and.at.least(0);
     }
-    const lines = [...WORKLOADS.flatMap((w) => formatWorkloadTable(w, results.filter((m) => m.workload === w))), ...formatSummary(results)];
+    const lines = [
+      ...WORKLOADS.flatMap((w) =>
+        formatWorkloadTable(
+          w,
+          results.filter((m) => m.workload === w),
+        ),
+      ),
+      ...formatSummary(results),
+    ];
     for (const m of results) {
       const summary = new RegExp(`^${m.workload} ${formatSize(m.size)}: ours [\\d.]+ MB/s, ws [\\d.]+ MB/s, ratio \\d+\\.\\d\\d$`);
-      expect(lines.some((line) => summary.test(line)), `summary line for ${m.workload} ${m.size}`).to.equal(true);
+      expect(
+        lines.some((line) => summary.test(line)),
+        `summary line for ${m.workload} ${m.size}`,
+      ).to.equal(true);
     }
     for (const workload of WORKLOADS) expect(lines).to.include(`${workload}:`);
   });
@@ -56,7 +72,9 @@ describe('bench: host codec', () => {
     expect(SECTIONS).to.include(hostCodecSection);
     expect(hostCodecSection.name).to.equal('host');
     let error: Error | null = null;
-    await runBench(['--quick', 'no-such-section'], () => {}).catch((e: Error) => { error = e; });
+    await runBench(['--quick', 'no-such-section'], () => {}).catch((e: Error) => {
+      error = e;
+    });
     expect(String(error)).to.match(/unknown section no-such-section; known: host/);
   });
 });

@@ -13,12 +13,41 @@ import { buildBoard } from '../../tools/build';
 import { checkEspruinoSubset } from '../../tools/espruino-gate';
 import { parseBenchArgs, runBench, SECTIONS } from '../../tools/bench/index';
 import {
-  caseName, casesFor, estimateLines, findNodelay, formatReport, inFlashVars, interpreterCandidates, interpreterSection, jsTime, libraryVars, messageVars,
-  NORMAL_OPTIONS, nodelayPair, poolKind, probeInterpreter, runInterpreterBench, runInterpreterSection, siblingBinary, targetRows,
-  type Pool, type PoolResult, type SizeMeasurement, type SubjectResult,
+  caseName,
+  casesFor,
+  estimateLines,
+  findNodelay,
+  formatReport,
+  inFlashVars,
+  interpreterCandidates,
+  interpreterSection,
+  jsTime,
+  libraryVars,
+  messageVars,
+  NORMAL_OPTIONS,
+  nodelayPair,
+  poolKind,
+  probeInterpreter,
+  runInterpreterBench,
+  runInterpreterSection,
+  siblingBinary,
+  targetRows,
+  type Pool,
+  type PoolResult,
+  type SizeMeasurement,
+  type SubjectResult,
 } from '../../tools/bench/interpreter';
 import {
-  byteStringLiteral, harnessScript, probeScript, residentScript, interpreterFailure, markerLines, parseHarnessOutput, storageCheckScript, storageWriteScripts, type HarnessOptions,
+  byteStringLiteral,
+  harnessScript,
+  probeScript,
+  residentScript,
+  interpreterFailure,
+  markerLines,
+  parseHarnessOutput,
+  storageCheckScript,
+  storageWriteScripts,
+  type HarnessOptions,
 } from '../../tools/bench/interpreter-harness';
 import { at } from '../helpers/at';
 
@@ -33,7 +62,12 @@ function consoleText(lines: string[]): string {
 
 /** The error `promise` rejects with; fails the test if it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(() => { throw new Error('expected a rejection'); }, (error: Error) => error);
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: Error) => error,
+  );
 }
 
 /** Runs a bench script in a Node context standing in for Espruino; returns what it printed. */
@@ -44,8 +78,16 @@ function runScript(script: string, context: Record<string, unknown>): string[] {
 }
 
 const GOOD_RUN = [
-  'loaded free=12000 total=16383 usage=4383 blocksize=14 resident=1339', 'api wsclient', 'open usage=5600', 'payload usage=5612 length=125',
-  'begin', 'end ms=150.5 median=20.25 rounds=7 bad=0', 'mem peak=5700 rounds=3 bad=0', 'after usage=5560', 'code vars=2700 fns=140', 'done',
+  'loaded free=12000 total=16383 usage=4383 blocksize=14 resident=1339',
+  'api wsclient',
+  'open usage=5600',
+  'payload usage=5612 length=125',
+  'begin',
+  'end ms=150.5 median=20.25 rounds=7 bad=0',
+  'mem peak=5700 rounds=3 bad=0',
+  'after usage=5560',
+  'code vars=2700 fns=140',
+  'done',
 ];
 
 describe('bench: interpreter', () => {
@@ -59,7 +101,9 @@ describe('bench: interpreter', () => {
         expect(script).to.include('IBENCH ');
         // Samples without a garbage collection (process.memory(false), reached through `global`).
         expect(script).to.match(/\.memory\(!1\)\.usage/);
-        expect(script).to.match(/^var BENCH=\{"module":"bench_subject","host":"127\.0\.0\.1","port":4567,"path":"\/echo","size":125,"rounds":7,"memRounds":3,"settle":50,/m);
+        expect(script).to.match(
+          /^var BENCH=\{"module":"bench_subject","host":"127\.0\.0\.1","port":4567,"path":"\/echo","size":125,"rounds":7,"memRounds":3,"settle":50,/m,
+        );
         expect(() => new vm.Script(script)).to.not.throw();
         // The module is left alone; the harness around it must pass the same gate as the bundles.
         expect(checkEspruinoSubset(script, null, 'harness.js')).to.deep.equal([]);
@@ -78,7 +122,7 @@ describe('bench: interpreter', () => {
       expect(timed).to.include('global.setTimeout').and.include('calib outer=').and.include('busy=');
     });
 
-    it('drives both APIs: a module exporting WebSocket, and a function like Espruino\'s ws', async () => {
+    it("drives both APIs: a module exporting WebSocket, and a function like Espruino's ws", async () => {
       const script = await harnessScript(BASE);
       expect(script).to.include('api espruino-ws').and.include('api wsclient');
       expect(script).to.include('protocolVersion:13').and.include('keepAlive:60');
@@ -98,7 +142,7 @@ describe('bench: interpreter', () => {
       expect((await rejection(harnessScript({ ...BASE, storage: 'a/b' }))).message).to.match(/storage must be a Storage file name/);
     });
 
-    it('echoes binary as a Uint8Array (opcode 0x82 for Espruino\'s ws) and checks it byte by byte', async () => {
+    it("echoes binary as a Uint8Array (opcode 0x82 for Espruino's ws) and checks it byte by byte", async () => {
       const script = await harnessScript({ ...BASE, binary: true });
       expect(script).to.include('"binary":true');
       expect(script).to.include('130'); // 0x82, minified
@@ -123,8 +167,24 @@ describe('bench: interpreter', () => {
     it('reads every figure from marker lines among prompts and escapes', () => {
       const result = parseHarnessOutput(consoleText(GOOD_RUN));
       expect(result).to.deep.include({
-        api: 'wsclient', loadedFree: 12000, resident: 1339, medianMs: 20.25, total: 16383, blocksize: 14, codeVars: 2700, codeFunctions: 140, usageOpen: 5600, usagePayload: 5612,
-        usagePeak: 5700, usageAfter: 5560, wallMs: 150.5, rounds: 7, bad: 0, memRounds: 3, done: true, failure: '',
+        api: 'wsclient',
+        loadedFree: 12000,
+        resident: 1339,
+        medianMs: 20.25,
+        total: 16383,
+        blocksize: 14,
+        codeVars: 2700,
+        codeFunctions: 140,
+        usageOpen: 5600,
+        usagePayload: 5612,
+        usagePeak: 5700,
+        usageAfter: 5560,
+        wallMs: 150.5,
+        rounds: 7,
+        bad: 0,
+        memRounds: 3,
+        done: true,
+        failure: '',
       });
       expect(result.busyMs).to.be.NaN;
       expect(markerLines(consoleText(['a x=1', 'b']))).to.deep.equal(['a x=1', 'b']);
@@ -150,13 +210,14 @@ describe('bench: interpreter', () => {
       expect(interpreterFailure('Execution Interrupted during event processing.')).to.equal('Execution Interrupted');
     });
 
-    it('says where a run stopped: the loop, a timeout, an early exit, the harness\'s own failure, bad echoes', () => {
+    it("says where a run stopped: the loop, a timeout, an early exit, the harness's own failure, bad echoes", () => {
       const oom = consoleText(GOOD_RUN.slice(0, 5)) + 'OUT OF MEMORY\r\nExecution Interrupted\r\n';
       expect(parseHarnessOutput(oom, null).failure).to.equal('OUT OF MEMORY (Execution Interrupted) in the timed loop');
       expect(parseHarnessOutput(consoleText(GOOD_RUN.slice(0, 6)), null, true).failure).to.equal('timed out in the memory loop');
       expect(parseHarnessOutput(consoleText(GOOD_RUN.slice(0, 2)), 1).failure).to.equal('the interpreter exited (code 1) in the timed loop');
-      expect(parseHarnessOutput(consoleText([...GOOD_RUN.slice(0, 3), 'fail closed during phase 1 after 3 round trips'])).failure)
-        .to.equal('closed during phase 1 after 3 round trips');
+      expect(parseHarnessOutput(consoleText([...GOOD_RUN.slice(0, 3), 'fail closed during phase 1 after 3 round trips'])).failure).to.equal(
+        'closed during phase 1 after 3 round trips',
+      );
       const bad = GOOD_RUN.map((l) => (l.startsWith('end ') ? 'end ms=1 rounds=7 bad=2' : l));
       expect(parseHarnessOutput(consoleText(bad)).failure).to.equal('2 echoes differed from what was sent');
       expect(interpreterFailure('ASSERT(jsvHasChildren(target)) FAILED AT src/x.c:1\n')).to.match(/^internal ASSERT/);
@@ -172,8 +233,11 @@ describe('bench: interpreter', () => {
         { bin: '/b/espruino-esp32', source: 'ESPRUINO_BIN' },
         { bin: '/b/espruino-esp8266', source: 'next to ESPRUINO_BIN' },
       ]);
-      expect(interpreterCandidates({ ESPRUINO_BIN_ESP8266: '/x/e8' }, '/b/espruino-esp32', exists).map((c) => c.source))
-        .to.deep.equal(['--bin', 'ESPRUINO_BIN_ESP8266', 'next to --bin']);
+      expect(interpreterCandidates({ ESPRUINO_BIN_ESP8266: '/x/e8' }, '/b/espruino-esp32', exists).map((c) => c.source)).to.deep.equal([
+        '--bin',
+        'ESPRUINO_BIN_ESP8266',
+        'next to --bin',
+      ]);
       expect(interpreterCandidates({}, undefined, exists)).to.deep.equal([]);
       expect(siblingBinary('/b/espruino-esp8266-nodelay')).to.equal('/b/espruino-esp32-nodelay');
       expect(siblingBinary('/b/espruino')).to.equal(null);
@@ -219,14 +283,16 @@ describe('bench: interpreter', () => {
       // What the writes put together, read as Espruino would: the source, byte for byte.
       const file = Buffer.alloc(3002);
       const writes: string[] = [];
-      const printed = scripts.map((script) => runScript(script, {
-        require: (module: string) => ({
-          write: (name: string, data: string, offset: number, size: number) => {
-            writes.push(`${module} ${name} ${offset} ${size}`);
-            file.write(data, offset, 'latin1');
-          },
+      const printed = scripts.map((script) =>
+        runScript(script, {
+          require: (module: string) => ({
+            write: (name: string, data: string, offset: number, size: number) => {
+              writes.push(`${module} ${name} ${offset} ${size}`);
+              file.write(data, offset, 'latin1');
+            },
+          }),
         }),
-      }));
+      );
       expect(writes).to.deep.equal(['Storage bench0 0 3002', 'Storage bench0 1536 3002']);
       expect(file.toString('latin1')).to.equal(source);
       expect(printed).to.deep.equal([['IBENCH wrote offset=0'], ['IBENCH wrote offset=1536']]);
@@ -246,17 +312,41 @@ describe('bench: interpreter', () => {
 
   describe('the report', () => {
     const pool = (kind: 'esp32' | 'esp8266'): Pool => ({
-      kind, label: kind === 'esp32' ? 'ESP32-like' : 'ESP8266-like', board: kind,
-      nagle: { bin: `/b/${kind}`, source: 'ESPRUINO_BIN' }, nodelay: null,
-      total: kind === 'esp32' ? 16383 : 1600, blocksize: kind === 'esp32' ? 14 : 12, freeAtStart: kind === 'esp32' ? 16330 : 1550,
+      kind,
+      label: kind === 'esp32' ? 'ESP32-like' : 'ESP8266-like',
+      board: kind,
+      nagle: { bin: `/b/${kind}`, source: 'ESPRUINO_BIN' },
+      nodelay: null,
+      total: kind === 'esp32' ? 16383 : 1600,
+      blocksize: kind === 'esp32' ? 14 : 12,
+      freeAtStart: kind === 'esp32' ? 16330 : 1550,
       freeWithHarness: kind === 'esp32' ? 16000 : 1250,
     });
     const size = (n: number, median: number, peak: number, failure = '', binary = false): SizeMeasurement => ({
-      size: n, binary, rounds: 9, medianMs: median, nagle: { wallMsPerRt: median * 1.1, cpuMsPerRt: median }, nodelay: null,
-      jsMsPerRt: median * 0.9, waitMsPerRt: median * 0.1, callbacksPerRt: 2, memory: { open: 1000, payload: 1000 + n / 14, peak, after: 1010 }, failure, notes: [],
+      size: n,
+      binary,
+      rounds: 9,
+      medianMs: median,
+      nagle: { wallMsPerRt: median * 1.1, cpuMsPerRt: median },
+      nodelay: null,
+      jsMsPerRt: median * 0.9,
+      waitMsPerRt: median * 0.1,
+      callbacksPerRt: 2,
+      memory: { open: 1000, payload: 1000 + n / 14, peak, after: 1010 },
+      failure,
+      notes: [],
     });
-    const subject = (name: string, resident: number, sizes: SizeMeasurement[], loadFailure = ''): SubjectResult =>
-      ({ subject: name, origin: name, bytes: 1234, loadedFree: 16000 - resident, resident, codeVars: 10, codeFunctions: 10, loadFailure, sizes });
+    const subject = (name: string, resident: number, sizes: SizeMeasurement[], loadFailure = ''): SubjectResult => ({
+      subject: name,
+      origin: name,
+      bytes: 1234,
+      loadedFree: 16000 - resident,
+      resident,
+      codeVars: 10,
+      codeFunctions: 10,
+      loadFailure,
+      sizes,
+    });
 
     it('judges the ESP32 targets on what was measured: ratios of medians, resident vars, the 64 KiB peak in copies', () => {
       const big = 65536;
@@ -265,8 +355,14 @@ describe('bench: interpreter', () => {
       const result: PoolResult = {
         pool: pool('esp32'),
         subjects: [
-          subject('ours', 350, [size(16, 1, 1100), size(125, 2, 1100), size(1000, 10, 1200), size(8000, 10, 1500),
-            size(big, 100, 1000 + Math.floor(2.2 * copy)), size(big, 100, 1000 + Math.ceil(2.2 * copy) + 1, '', true)]),
+          subject('ours', 350, [
+            size(16, 1, 1100),
+            size(125, 2, 1100),
+            size(1000, 10, 1200),
+            size(8000, 10, 1500),
+            size(big, 100, 1000 + Math.floor(2.2 * copy)),
+            size(big, 100, 1000 + Math.ceil(2.2 * copy) + 1, '', true),
+          ]),
           subject('ws.min.js', 85, [size(16, 3, 3000), size(125, 10, 3000), size(1000, 50, 3000), size(8000, 400, 3100)]),
         ],
       };
@@ -297,7 +393,10 @@ describe('bench: interpreter', () => {
       expect(report).to.match(/wsclient resident after require ≤ 400 vars +did not load \(OUT OF MEMORY .* FAIL/);
       expect(report).to.match(/every echo .* +library did not load +FAIL/);
       expect(report).to.include('interpreter ESP8266-like: ours FAILED to load (OUT OF MEMORY (Execution Interrupted) in loading the module)');
-      const loaded: PoolResult = { pool: pool('esp8266'), subjects: [subject('ours', 390, [size(8000, 100, 1500), size(8000, NaN, NaN, 'OUT OF MEMORY', true)])] };
+      const loaded: PoolResult = {
+        pool: pool('esp8266'),
+        subjects: [subject('ours', 390, [size(8000, 100, 1500), size(8000, NaN, NaN, 'OUT OF MEMORY', true)])],
+      };
       expect(targetRows(loaded)).to.deep.equal([
         { target: 'wsclient resident after require ≤ 400 vars', measured: '390 vars', pass: true },
         { target: 'every echo (0–8000 B, text and binary), every byte checked', measured: 'failed: 8000B binary', pass: false },
@@ -308,10 +407,14 @@ describe('bench: interpreter', () => {
 
     it('tabulates the resident estimate against the measured figure, per pool, with the error and the 20 % verdict', async () => {
       const results: PoolResult[] = [
-        { pool: pool('esp32'), subjects: [], estimates: [
-          { module: 'wsclient.js (esp32)', bytes: 38694, estimate: 1257, measured: 1339, failure: '' },
-          { module: 'ws.min.js', bytes: 3865, estimate: 81, measured: 60, failure: '' },
-        ] },
+        {
+          pool: pool('esp32'),
+          subjects: [],
+          estimates: [
+            { module: 'wsclient.js (esp32)', bytes: 38694, estimate: 1257, measured: 1339, failure: '' },
+            { module: 'ws.min.js', bytes: 3865, estimate: 81, measured: 60, failure: '' },
+          ],
+        },
         { pool: pool('esp8266'), subjects: [], estimates: [{ module: 'synthetic', bytes: 900, estimate: 228, measured: NaN, failure: 'OUT OF MEMORY' }] },
       ];
       const lines = estimateLines(results);
@@ -322,7 +425,7 @@ describe('bench: interpreter', () => {
       expect(estimateLines([{ pool: pool('esp32'), subjects: [] }])).to.deep.equal([]);
       // The resident script: JsVars in use after require minus before, both garbage collected.
       const usage = [1000, 1390];
-      const memory = (gc?: boolean) => ({ usage: gc === false ? NaN : usage.shift() ?? NaN, free: 14000 });
+      const memory = (gc?: boolean) => ({ usage: gc === false ? NaN : (usage.shift() ?? NaN), free: 14000 });
       const required: string[] = [];
       const printed = runScript(await residentScript('bench0'), { global: { process: { memory } }, require: (name: string) => required.push(name) });
       expect(required).to.deep.equal(['bench0']);
@@ -332,8 +435,18 @@ describe('bench: interpreter', () => {
 
     it('lists text then binary for every size, and the big sizes on the ESP32-like pool only', () => {
       expect(casesFor(pool('esp8266'), NORMAL_OPTIONS).map(caseName)).to.deep.equal([
-        '0B text', '16B text', '125B text', '126B text', '1000B text', '8000B text',
-        '0B binary', '16B binary', '125B binary', '126B binary', '1000B binary', '8000B binary',
+        '0B text',
+        '16B text',
+        '125B text',
+        '126B text',
+        '1000B text',
+        '8000B text',
+        '0B binary',
+        '16B binary',
+        '125B binary',
+        '126B binary',
+        '1000B binary',
+        '8000B binary',
       ]);
       expect(casesFor(pool('esp32'), NORMAL_OPTIONS).slice(12).map(caseName)).to.deep.equal(['64KiB text', '64KiB binary']);
       expect(NORMAL_OPTIONS.sizes.every((n) => NORMAL_OPTIONS.rounds[n] === 9)).to.equal(true);
@@ -345,7 +458,9 @@ describe('bench: interpreter', () => {
       expect(SECTIONS).to.include(interpreterSection);
       expect(interpreterSection.name).to.equal('interpreter');
       expect(parseBenchArgs(['interpreter', '--quick', '--bin', '/x', '--compare=/y.js'])).to.deep.equal({
-        names: ['interpreter'], quick: true, flags: { bin: '/x', compare: '/y.js' },
+        names: ['interpreter'],
+        quick: true,
+        flags: { bin: '/x', compare: '/y.js' },
       });
       expect(() => parseBenchArgs(['--bin'])).to.throw(/--bin <value>' argument missing/);
       expect(() => parseBenchArgs(['--bin='])).to.throw(/--bin needs a value/);
@@ -363,7 +478,9 @@ describe('bench: interpreter', () => {
 
     it('rejects an unknown section before running anything', async () => {
       let error: Error | null = null;
-      await runBench(['no-such-section'], () => {}).catch((e: Error) => { error = e; });
+      await runBench(['no-such-section'], () => {}).catch((e: Error) => {
+        error = e;
+      });
       expect(String(error)).to.match(/known: host, interpreter/);
     });
   });
@@ -389,12 +506,27 @@ describe('bench: interpreter', () => {
       const build = await buildBoard(board, scratch);
       const source = readFileSync(build.bundles[0].file, 'latin1');
       const testPool: Pool = {
-        kind, label: 'test', board, nagle: { bin: BIN!, source: 'ESPRUINO_BIN' }, nodelay: null,
-        total: probe.total, blocksize: probe.blocksize, freeAtStart: probe.free, freeWithHarness: probe.freeWithHarness,
+        kind,
+        label: 'test',
+        board,
+        nagle: { bin: BIN!, source: 'ESPRUINO_BIN' },
+        nodelay: null,
+        total: probe.total,
+        blocksize: probe.blocksize,
+        freeAtStart: probe.free,
+        freeWithHarness: probe.freeWithHarness,
       };
       const subjects = ['ours', 'again'].map((name) => ({ name, source: { esp32: source, esp8266: source }, origin: { esp32: name, esp8266: name } }));
       const results = await runInterpreterBench([testPool], subjects, {
-        sizes: [16], rounds: { 16: 3 }, binaryRounds: 1, memRounds: 2, instrumentSizes: [16], bigSizes: [], echoTimeoutMs: 20000, settleMs: 20, runTimeoutMs: 60000,
+        sizes: [16],
+        rounds: { 16: 3 },
+        binaryRounds: 1,
+        memRounds: 2,
+        instrumentSizes: [16],
+        bigSizes: [],
+        echoTimeoutMs: 20000,
+        settleMs: 20,
+        runTimeoutMs: 60000,
       });
       const result = at(results, 0, 'results of the one pool');
       const report = formatReport([result]);

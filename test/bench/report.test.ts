@@ -3,12 +3,15 @@ import { formatTable, median } from '../../tools/bench/report';
 
 describe('bench: report helpers', () => {
   it('formatTable aligns every column, the first to the left', () => {
-    expect(formatTable(['name', 'n'], [['a', '1'], ['bbbbb', '22']])).to.deep.equal([
-      'name    n',
-      '-----  --',
-      'a       1',
-      'bbbbb  22',
-    ]);
+    expect(
+      formatTable(
+        ['name', 'n'],
+        [
+          ['a', '1'],
+          ['bbbbb', '22'],
+        ],
+      ),
+    ).to.deep.equal(['name    n', '-----  --', 'a       1', 'bbbbb  22']);
   });
 
   it('formatTable refuses a row without one cell per column, naming the row and the columns', () => {

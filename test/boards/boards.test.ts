@@ -64,7 +64,18 @@ describe('boards', () => {
       });
 
       it('keeps only what the board needs in its runtime part', () => {
-        expect(Object.keys(runtimeOf(board)).sort()).to.deep.equal(['analogPins', 'limits', 'maxBufferedAmount', 'name', 'nativeSha1', 'readingCapacity', 'rngRegister', 'sensors', 'tls', 'writeWindow']);
+        expect(Object.keys(runtimeOf(board)).sort()).to.deep.equal([
+          'analogPins',
+          'limits',
+          'maxBufferedAmount',
+          'name',
+          'nativeSha1',
+          'readingCapacity',
+          'rngRegister',
+          'sensors',
+          'tls',
+          'writeWindow',
+        ]);
       });
 
       it('gives the streaming app its own sensors as the default, and refuses others by name', () => {
@@ -73,8 +84,9 @@ describe('boards', () => {
         expect(config.sensors).to.deep.equal(board.sensors);
         expect(config.bufferCapacity).to.equal(board.readingCapacity);
         for (const missing of ['analog', 'temperature', 'memory'].filter((s) => !board.sensors.includes(s))) {
-          expect(() => resolveAppConfig({ server: 'ws://h/ws', deviceId: 'd', sensors: [missing] }, known, board.readingCapacity, board.sensors))
-            .to.throw(`config field sensors must be names from ${known.join(', ')}, got "${missing}"`);
+          expect(() => resolveAppConfig({ server: 'ws://h/ws', deviceId: 'd', sensors: [missing] }, known, board.readingCapacity, board.sensors)).to.throw(
+            `config field sensors must be names from ${known.join(', ')}, got "${missing}"`,
+          );
         }
       });
 

@@ -183,7 +183,9 @@ describe('tools/build', function () {
       board.budget.residentVars = { target: top.residentVars - 1, limit: top.residentVars };
       const warned = await buildBoard('esp32', out);
       expect(warned.warnings.filter((w) => w.startsWith(name))).to.have.length(1);
-      expect(formatReport(warned)).to.include(`WARNING: ${name} holds about ${top.residentVars} JsVars once required, over the target of ${top.residentVars - 1}`);
+      expect(formatReport(warned)).to.include(
+        `WARNING: ${name} holds about ${top.residentVars} JsVars once required, over the target of ${top.residentVars - 1}`,
+      );
 
       board.budget.residentVars = { target: 10, limit: top.residentVars - 1 };
       let message = '';

@@ -48,7 +48,11 @@ describe('tools/memory-estimate', () => {
   });
 
   it('functions: four JsVars and one per parameter (measured: 50 methods of 0, 1 and 4 parameters: 264, 314, 464)', () => {
-    for (const [params, measured] of [['', 264], ['a', 314], ['a,b,c,d', 464]] as const) {
+    for (const [params, measured] of [
+      ['', 264],
+      ['a', 314],
+      ['a,b,c,d', 464],
+    ] as const) {
       expect(vars('exports.o={' + repeat(50, (i) => `m${i}:function(${params}){return 1}`, ',') + '};')).to.equal(measured);
     }
     // arrows cost the same; long parameter names take further JsVars
@@ -86,8 +90,9 @@ describe('tools/memory-estimate', () => {
     expect(vars(`"use strict";(()=>{${inner}})();`)).to.equal(vars(inner));
     const estimate = estimateResidentVars('var t={a:"abcdefghijk",b:[1,2.5]};exports.f=function(x){return t};', 12);
     const { breakdown } = estimate;
-    expect(breakdown.module + breakdown.functions + breakdown.parameters + breakdown.classes + breakdown.names + breakdown.literals + breakdown.tables)
-      .to.equal(estimate.vars);
+    expect(
+      breakdown.module + breakdown.functions + breakdown.parameters + breakdown.classes + breakdown.names + breakdown.literals + breakdown.tables,
+    ).to.equal(estimate.vars);
     expect(estimate.counts).to.deep.include({ functions: 1, parameters: 1, properties: 3, bindings: 1, strings: 1, boxed: 1, containers: 2 });
   });
 

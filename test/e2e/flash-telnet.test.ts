@@ -89,7 +89,12 @@ async function flashOverTelnet(board: 'esp32' | 'esp8266', save: 'storage' | 'ra
     const logs: string[] = [];
     const errors: string[] = [];
     const env = { WIFI_SSID: 'none', WIFI_PASSWORD: 'none', WS_SERVER_URL: server, DEVICE_ID: deviceId, FLASH_SAVE: save };
-    const code = await flash(['--board', board, '--port', PORT], env, { root, log: (line) => logs.push(line), error: (line) => errors.push(line), listPorts: () => [] });
+    const code = await flash(['--board', board, '--port', PORT], env, {
+      root,
+      log: (line) => logs.push(line),
+      error: (line) => errors.push(line),
+      listPorts: () => [],
+    });
     return { code, logs, errors };
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -110,7 +115,7 @@ describe('npm run flash over telnet to a real Espruino interpreter', function ()
   /** Readings the sink has accepted from `id`. */
   const received = (id: string): number => sink!.stats().devices[id]?.received ?? 0;
   async function readings(id: string, count: number, ms: number): Promise<number> {
-    for (const deadline = Date.now() + ms; received(id) < count && Date.now() < deadline;) await sleep(200);
+    for (const deadline = Date.now() + ms; received(id) < count && Date.now() < deadline; ) await sleep(200);
     return received(id);
   }
   function report(what: string, result: Flashed, id: string): void {
@@ -127,7 +132,7 @@ describe('npm run flash over telnet to a real Espruino interpreter', function ()
         }
       });
 
-      it('storage mode: done exactly when the firmware streams; otherwise the failure, with the board\'s words', async () => {
+      it("storage mode: done exactly when the firmware streams; otherwise the failure, with the board's words", async () => {
         interpreter = await Interpreter.start(BINS[board]!);
         sink = await startSink({ host: '127.0.0.1', port: 0, log: () => {} });
         const id = `e2e-${board}-storage`;
@@ -135,7 +140,9 @@ describe('npm run flash over telnet to a real Espruino interpreter', function ()
         const got = await readings(id, 3, result.code === 0 ? 60_000 : 10_000);
         report(`${board} storage`, result, id);
         if (result.code === 0) {
-          expect(result.logs.at(-1)).to.match(/^flash: done, ESP\w+ \S+ at tcp:\/\/127\.0\.0\.1:2323 has the firmware in Storage \(\.bootcde\) and is running it; it reports WSCLIENT_STATUS = "started"\.$/);
+          expect(result.logs.at(-1)).to.match(
+            /^flash: done, ESP\w+ \S+ at tcp:\/\/127\.0\.0\.1:2323 has the firmware in Storage \(\.bootcde\) and is running it; it reports WSCLIENT_STATUS = "started"\.$/,
+          );
           expect(got, 'readings at the sink after "done"').to.be.at.least(3);
         } else {
           // E.g. the ESP8266-like interpreter, which runs out of memory at boot with this firmware.
@@ -159,7 +166,9 @@ describe('npm run flash over telnet to a real Espruino interpreter', function ()
           expect(got).to.be.at.least(3);
         } else {
           expect(result.errors).to.have.length(1);
-          expect(result.errors[0]).to.match(/^flash: (refusing to upload in RAM mode: \d+ bytes of code need about \d+ variables there .* the board has \d+ of \d+ free after reset\(\)\.|upload to tcp:\/\/127\.0\.0\.1:2323: the code was sent, but )/);
+          expect(result.errors[0]).to.match(
+            /^flash: (refusing to upload in RAM mode: \d+ bytes of code need about \d+ variables there .* the board has \d+ of \d+ free after reset\(\)\.|upload to tcp:\/\/127\.0\.0\.1:2323: the code was sent, but )/,
+          );
           expect(got).to.equal(0);
         }
       });
@@ -167,7 +176,10 @@ describe('npm run flash over telnet to a real Espruino interpreter', function ()
       it('npm run monitor: the console of the interpreter, over telnet', async () => {
         interpreter = await Interpreter.start(BINS[board]!);
         const { spawn } = await import('node:child_process');
-        const monitor = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'tools/monitor.ts'), '--port', PORT], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+        const monitor = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'tools/monitor.ts'), '--port', PORT], {
+          cwd: REPO_ROOT,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
         let output = '';
         monitor.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
         monitor.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));

@@ -85,7 +85,7 @@ describe('main job: simulated boards streaming to the sink', function () {
 
   // Pending until the core fits the ESP8266: the simulated ESP8266 counts JsVars now, and today's
   // firmware runs out of memory while booting there (as on the real interpreter), so no reading arrives.
-  it.skip('counts drops only when the board\'s buffer really overflowed (ESP8266, 64 readings)', async () => {
+  it.skip("counts drops only when the board's buffer really overflowed (ESP8266, 64 readings)", async () => {
     const file = join(dir, 'readings.jsonl');
     running = await start(options({ board: 'esp8266', interval: 50, file, app: { reconnectMinDelay: 200, reconnectMaxDelay: 500, metricsInterval: 500 } }));
     const sink = running.sink;
@@ -126,7 +126,10 @@ describe('main job: simulated boards streaming to the sink', function () {
     running = await start(options({ interval: 1000 }));
     const sink = running.sink;
     await until(() => sink.stats().devices['sim-esp32-1']?.connected === true, 'the board');
-    const response = await fetch(`${sink.url}/api/devices/sim-esp32-1/command`, { method: 'POST', body: JSON.stringify({ command: 'set-interval', interval: 100 }) });
+    const response = await fetch(`${sink.url}/api/devices/sim-esp32-1/command`, {
+      method: 'POST',
+      body: JSON.stringify({ command: 'set-interval', interval: 100 }),
+    });
     expect(response.status).to.equal(200);
     await until(() => logs.some((l) => /sample interval set to 100 ms/.test(l)), 'the board to take the new interval', 5000);
     const from = entry(sink.stats().devices, 'sim-esp32-1', 'devices').received;
@@ -140,7 +143,19 @@ describe('main job: simulated boards streaming to the sink', function () {
       this.skip();
     }
     running = await start(options({ interval: 100 }));
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       await page.goto(running.sink.url + '/');

@@ -25,10 +25,14 @@ describe('npm start', function () {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
     let error: Error | undefined;
-    await start({ ...base, port }).catch((e: Error) => { error = e; });
+    await start({ ...base, port }).catch((e: Error) => {
+      error = e;
+    });
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
-    expect(error?.message).to.equal(`port ${port} on 127.0.0.1 is already in use, probably by another sink or npm start. `
-      + `Stop that one (Ctrl-C in its terminal), or pick another port: npm start -- --port ${port + 1} (--port 0 picks a free one)`);
+    expect(error?.message).to.equal(
+      `port ${port} on 127.0.0.1 is already in use, probably by another sink or npm start. ` +
+        `Stop that one (Ctrl-C in its terminal), or pick another port: npm start -- --port ${port + 1} (--port 0 picks a free one)`,
+    );
     expect(logs.some((l) => /build/.test(l))).to.equal(false);
   });
 
@@ -47,11 +51,17 @@ describe('npm start', function () {
   });
 
   it('closes the boards with 1001 on Ctrl-C (SIGINT to a running npm start) and exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'tools', 'start.ts'), '--port=0', '--interval', '100', '--devices', '2'],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'tools', 'start.ts'), '--port=0', '--interval', '100', '--devices', '2'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    child.stdout.on('data', (chunk) => { out += chunk; });
-    child.stderr.on('data', (chunk) => { out += chunk; });
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      out += chunk;
+    });
     const killer = setTimeout(() => child.kill('SIGKILL'), 50000);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     while ((out.match(/: hello \(/g) ?? []).length < 2) {
@@ -76,7 +86,9 @@ describe('npm start', function () {
 
 describe('npm start: is the bundle up to date?', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'start-fresh-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'start-fresh-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is when every output is newer than every source, and names what changed otherwise', () => {
@@ -98,7 +110,14 @@ describe('npm start: is the bundle up to date?', () => {
 
 describe('npm start: arguments', () => {
   it('takes --name value and --name=value, -h, and refuses unknown flags and bad values naming them', () => {
-    expect(parseStartArgs(['--devices=3', '--port', '0', '--encoding=binary'])).to.include({ devices: 3, port: 0, encoding: 'binary', board: 'esp32', interval: 1000, help: false });
+    expect(parseStartArgs(['--devices=3', '--port', '0', '--encoding=binary'])).to.include({
+      devices: 3,
+      port: 0,
+      encoding: 'binary',
+      board: 'esp32',
+      interval: 1000,
+      help: false,
+    });
     expect(parseStartArgs(['-h']).help).to.equal(true);
     expect(() => parseStartArgs(['--device', '3'])).to.throw(/Unknown option '--device'.*--help/);
     expect(() => parseStartArgs(['--interval', '10'])).to.throw('--interval must be a whole number from 50 to 86400000, got "10"');
@@ -107,6 +126,13 @@ describe('npm start: arguments', () => {
     expect(() => parseStartArgs(['--encoding', 'cbor'])).to.throw('--encoding must be json or binary, got "cbor"');
     expect(() => parseStartArgs(['--devices', '2x'])).to.throw('--devices must be a whole number from 1 to 100, got "2x"');
     expect(() => parseStartArgs(['--host='])).to.throw('--host must not be empty');
-    expect(parseStartArgs(['--tokens', 't.json', '--rebuild'])).to.include({ tokensFile: 't.json', rebuild: true, devices: 1, port: 8080, duration: 0, host: '127.0.0.1' });
+    expect(parseStartArgs(['--tokens', 't.json', '--rebuild'])).to.include({
+      tokensFile: 't.json',
+      rebuild: true,
+      devices: 1,
+      port: 8080,
+      duration: 0,
+      host: '127.0.0.1',
+    });
   });
 });

@@ -25,9 +25,7 @@ import { transform } from 'esbuild';
 import { buildBoard } from '../../tools/build';
 import { measureResident, poolKind, runInterpreter, writeToStorage } from '../../tools/bench/interpreter';
 import { interpreterFailure } from '../../tools/bench/interpreter-harness';
-import {
-  CLOSE_HANDSHAKE_CASES, CONTROL_CASES, REJECTION_CASES, SMALL_MAX_MESSAGE, type ConformanceCase,
-} from '../helpers/conformance-cases';
+import { CLOSE_HANDSHAKE_CASES, CONTROL_CASES, REJECTION_CASES, SMALL_MAX_MESSAGE, type ConformanceCase } from '../helpers/conformance-cases';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-ws-server';
 
 const MARKER = 'WSCONF';
@@ -87,7 +85,7 @@ function eventsByCase(output: string): Map<number, string[]> {
 /** An interpreter's board, from its pool's block size, and the pool's JsVars. */
 async function poolOf(bin: string): Promise<{ board: 'esp32' | 'esp8266'; total: number }> {
   const run = await runInterpreter(bin, "var m=process.memory();console.log('POOL '+m.blocksize+' '+m.total);setTimeout(quit,1);", 30000);
-  const [blocksize, total] = ((/POOL (\d+) (\d+)/.exec(run.output) || []).slice(1)).map(Number);
+  const [blocksize, total] = (/POOL (\d+) (\d+)/.exec(run.output) || []).slice(1).map(Number);
   if (!(blocksize > 0)) throw new Error(`could not probe ${bin} (exit code ${run.code}):\n${run.output.slice(-500)}`);
   return { board: poolKind(blocksize) === 'esp8266' ? 'esp8266' : 'esp32', total };
 }
@@ -115,7 +113,11 @@ for (const variable of ['ESPRUINO_BIN', 'ESPRUINO8266_BIN']) {
       const build = await buildBoard(board, path.join(scratch, 'dist'));
       const source = readFileSync(build.bundles[0].file, 'latin1');
       await writeToStorage(bin!, scratch, 'wsclient', source);
-      server = await startScriptedServer(CASES.map((c) => c.steps), PAUSE_MS, GIVE_UP_MS);
+      server = await startScriptedServer(
+        CASES.map((c) => c.steps),
+        PAUSE_MS,
+        GIVE_UP_MS,
+      );
       const kinds = CASES.map((c) => (c.clientCloses ? 'c' : c.options === 'small' ? 's' : 'd')).join('');
       const script = (await transform(clientScript(server.port, kinds), { minifyWhitespace: true, minifyIdentifiers: true, target: 'es2015' })).code;
       const started = Date.now();
@@ -123,13 +125,16 @@ for (const variable of ['ESPRUINO_BIN', 'ESPRUINO8266_BIN']) {
       byCase = eventsByCase(run.output);
       // `<marker> loaded|end … <n> of <total>` (not the interpreter quoting the script in an error).
       const said = (what: string): string => (new RegExp(`${MARKER} (${what} [a-z ]+\\d+ of \\d+)\\s*$`, 'm').exec(run.output) || ['', ''])[1];
-      console.log(`      [${board}] wsclient.js ${source.length} B from Storage; ${said('loaded') || 'no line after require'}; ` +
-        `${CASES.length} cases in ${((Date.now() - started) / 1000).toFixed(1)} s; ${said('end') || 'did not finish'}`);
+      console.log(
+        `      [${board}] wsclient.js ${source.length} B from Storage; ${said('loaded') || 'no line after require'}; ` +
+          `${CASES.length} cases in ${((Date.now() - started) / 1000).toFixed(1)} s; ${said('end') || 'did not finish'}`,
+      );
       if (!said('end')) {
         const why = interpreterFailure(run.output) || (run.timedOut ? 'killed at the timeout' : `exited with code ${run.code}`);
         const alone = await measureResident(bin!, scratch, 'wsclient');
         const room = alone.failure ? `required alone: ${alone.failure}` : `required alone, the module holds ${alone.vars} of ${pool.total} JsVars`;
-        diagnosis = `the interpreter did not run every case (${why}; ${said('loaded') || 'no line after require'}; ${room}; ` +
+        diagnosis =
+          `the interpreter did not run every case (${why}; ${said('loaded') || 'no line after require'}; ${room}; ` +
           `cases that printed nothing are skipped); last output:\n${run.output.split('\n').slice(-12).join('\n')}`;
       }
     });
@@ -160,10 +165,16 @@ for (const variable of ['ESPRUINO_BIN', 'ESPRUINO8266_BIN']) {
         const connection = server!.done.get(index);
         expect(connection, `the server saw no finished connection for case ${index}`).to.not.equal(undefined);
         expect(connection!.problem).to.equal('');
-        expect(connection!.frames.every((f) => f.masked), 'every client frame is masked').to.equal(true);
+        expect(
+          connection!.frames.every((f) => f.masked),
+          'every client frame is masked',
+        ).to.equal(true);
         // Pongs answer the script's syncs; nothing else but the one close frame may come.
         const frames = connection!.frames.filter((f) => f.opcode !== 0xa);
-        expect(frames.map((f) => f.opcode), 'the client sends one close frame and nothing else').to.deep.equal([8]);
+        expect(
+          frames.map((f) => f.opcode),
+          'the client sends one close frame and nothing else',
+        ).to.deep.equal([8]);
         const payload = frames[0].payload;
         expect(payload.length, 'a close frame with a code').to.be.at.least(2);
         expect((payload[0] << 8) | payload[1]).to.equal(c.sent.code);

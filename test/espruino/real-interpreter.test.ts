@@ -84,10 +84,12 @@ function diagnose(run: EspruinoRun, bundleBytes: number): string {
   const tail = run.output.split('\n').slice(-25).join('\n');
   let why = '';
   if (/OUT OF MEMORY/.test(run.output)) {
-    why = `the interpreter ran out of JsVars. The Linux build copies the whole script (${bundleBytes} bytes of bundle) into ` +
+    why =
+      `the interpreter ran out of JsVars. The Linux build copies the whole script (${bundleBytes} bytes of bundle) into ` +
       'JsVars before running it; a real board runs an uploaded module from flash instead.\n';
   } else if (/ASSERT\(/.test(run.output)) {
-    why = 'the interpreter hit an internal ASSERT (Linux builds keep asserts; release firmware does not). A known cause: ' +
+    why =
+      'the interpreter hit an internal ASSERT (Linux builds keep asserts; release firmware does not). A known cause: ' +
       'an arrow function that uses `this` inside an expression that is not evaluated (esbuild minifies `if (c) {…}` into `c&&(…)`).\n';
   } else if (run.code === null) {
     why = 'the interpreter was killed at the timeout.\n';
@@ -270,7 +272,6 @@ setTimeout(reportWhenDone, 100);
 `;
 }
 
-
 /** The interpreter side of the echo test: the module as a user would load and use it. */
 function echoScript(bundle: string, url: string): string {
   return `Modules.addCached('wsclient', function () {
@@ -354,12 +355,16 @@ describe('the board code on a real Espruino interpreter', function () {
     const entry = join(scratch, 'hal-entry.ts');
     writeFileSync(entry, `export { ${names.join(', ')} } from ${JSON.stringify(join(root, 'hal', 'espruino', 'index.ts'))};\n`);
     const hal = await buildChecked({
-      entry, outfile: join(scratch, 'hal.js'), format: 'module', minify: true, define: boardDefines(getBoard(board)),
+      entry,
+      outfile: join(scratch, 'hal.js'),
+      format: 'module',
+      minify: true,
+      define: boardDefines(getBoard(board)),
     });
     // The file only loads the module (and keeps the interpreter alive: it exits when no timer
     // is left); the checks are typed afterwards (see runScript).
-    const file = `Modules.addCached('hal', function () {\n${hal.code}\n});\nvar H = require('hal');\n` +
-      `setInterval(function () {}, 1000);\nconsole.log('${READY}');\n`;
+    const file =
+      `Modules.addCached('hal', function () {\n${hal.code}\n});\nvar H = require('hal');\n` + `setInterval(function () {}, 1000);\nconsole.log('${READY}');\n`;
     const run = await runScript(file, 60000, await formatted(script));
     const lines = markerLines(run.output, 'HALTEST');
     console.log(`      [${board}] ${lines.filter((l) => /^(free|chunks|fill)/.test(l)).join(', ')}`);

@@ -18,7 +18,11 @@ function open(): { ws: WebSocket; advance: (ms: number) => void; finish: () => v
   return {
     ws,
     advance: (ms) => sim.clock.advance(ms),
-    finish: () => { ws.close(); sim.clock.runUntilIdle(); sim.assertQuiescent(); },
+    finish: () => {
+      ws.close();
+      sim.clock.runUntilIdle();
+      sim.assertQuiescent();
+    },
   };
 }
 
@@ -49,8 +53,12 @@ describe('WebSocket: the browser-shaped API', () => {
   it('removeEventListener removes a listener, also one added with once before it fired', () => {
     const { ws, advance, finish } = open();
     const got: string[] = [];
-    const plain = (e: MessageEvent): void => { got.push(`plain ${e.data}`); };
-    const onceOnly = (e: MessageEvent): void => { got.push(`once ${e.data}`); };
+    const plain = (e: MessageEvent): void => {
+      got.push(`plain ${e.data}`);
+    };
+    const onceOnly = (e: MessageEvent): void => {
+      got.push(`once ${e.data}`);
+    };
     ws.addEventListener('message', plain);
     ws.addEventListener('message', onceOnly, { once: true });
     ws.removeEventListener('message', onceOnly);
@@ -74,12 +82,19 @@ describe('WebSocket: the browser-shaped API', () => {
     ws.send('hi');
     advance(10);
     finish();
-    expect(seen).to.deep.equal([['open', true], ['message', true], ['close', true]]);
+    expect(seen).to.deep.equal([
+      ['open', true],
+      ['message', true],
+      ['close', true],
+    ]);
   });
 
   it('types each listener by its event', () => {
     const { ws, finish } = open();
-    ws.on('close', (e) => { const code: number = e.code; void code; });
+    ws.on('close', (e) => {
+      const code: number = e.code;
+      void code;
+    });
     // @ts-expect-error a message event has no close code
     ws.on('message', (e) => e.code);
     // @ts-expect-error no such event

@@ -57,11 +57,16 @@ function randomOptions(r: Random, sim: SimHal): WebSocketOptions {
 function randomData(r: Random): unknown {
   const size = r.pick([0, 1, 10, 125, 126, 300, 1500, 5000]);
   switch (r.int(5)) {
-    case 0: return 'é'.repeat(size >> 1) + 'x'.repeat(size & 1);
-    case 1: return new Uint8Array(size).map((_, i) => i & 0xff);
-    case 2: return new Uint8Array(size + 8).subarray(4, 4 + size);
-    case 3: return new Uint16Array(size >> 1).buffer;
-    default: return new DataView(new ArrayBuffer(size));
+    case 0:
+      return 'é'.repeat(size >> 1) + 'x'.repeat(size & 1);
+    case 1:
+      return new Uint8Array(size).map((_, i) => i & 0xff);
+    case 2:
+      return new Uint8Array(size + 8).subarray(4, 4 + size);
+    case 3:
+      return new Uint16Array(size >> 1).buffer;
+    default:
+      return new DataView(new ArrayBuffer(size));
   }
 }
 
@@ -77,18 +82,46 @@ function serverAction(r: Random, sim: SimHal, server: SimWsServer, listening: { 
   const connection = server.connections[server.connections.length - 1];
   const peer: SimPeer | undefined = connection && !connection.peer.closed && !connection.peer.ended ? connection.peer : undefined;
   switch (r.int(12)) {
-    case 0: server.crash(); listening.on = false; break;
-    case 1: if (!listening.on) { server.start(); listening.on = true; } break;
-    case 2: if (peer) peer.end(); break; // FIN, perhaps mid-frame
-    case 3: if (peer) peer.reset(); break;
-    case 4: if (peer) peer.send(serverFrame(r.pick([3, 0xb]), 'bad opcode')); break;
-    case 5: if (peer) peer.send(serverFrame(1, new Uint8Array([0xc3, 0x28]))); break; // invalid UTF-8
-    case 6: if (peer) peer.send(serverFrame(8, closePayload(r.pick([1000, 1001, 1008, 4000])))); break;
-    case 7: if (peer) for (let i = 0; i < r.int(15); i++) peer.send(serverFrame(9, `p${i}`)); break;
-    case 8: if (peer) peer.send(serverFrame(2, new Uint8Array(r.pick([10, 600, 5000])))); break;
-    case 9: if (peer) peer.send(serverFrame(2, new Uint8Array(300)).subarray(0, r.int(300))); break; // a frame cut short
-    case 10: sim.network.configure({ chunkSize: r.pick([1, 7, 536, Infinity]), latencyMs: r.pick([0, 5, 50]) }); break;
-    default: sim.network.resetAfterBytes(r.chance(0.5) ? undefined : r.pick([2, 200, 2000])); break;
+    case 0:
+      server.crash();
+      listening.on = false;
+      break;
+    case 1:
+      if (!listening.on) {
+        server.start();
+        listening.on = true;
+      }
+      break;
+    case 2:
+      if (peer) peer.end();
+      break; // FIN, perhaps mid-frame
+    case 3:
+      if (peer) peer.reset();
+      break;
+    case 4:
+      if (peer) peer.send(serverFrame(r.pick([3, 0xb]), 'bad opcode'));
+      break;
+    case 5:
+      if (peer) peer.send(serverFrame(1, new Uint8Array([0xc3, 0x28])));
+      break; // invalid UTF-8
+    case 6:
+      if (peer) peer.send(serverFrame(8, closePayload(r.pick([1000, 1001, 1008, 4000]))));
+      break;
+    case 7:
+      if (peer) for (let i = 0; i < r.int(15); i++) peer.send(serverFrame(9, `p${i}`));
+      break;
+    case 8:
+      if (peer) peer.send(serverFrame(2, new Uint8Array(r.pick([10, 600, 5000]))));
+      break;
+    case 9:
+      if (peer) peer.send(serverFrame(2, new Uint8Array(300)).subarray(0, r.int(300)));
+      break; // a frame cut short
+    case 10:
+      sim.network.configure({ chunkSize: r.pick([1, 7, 536, Infinity]), latencyMs: r.pick([0, 5, 50]) });
+      break;
+    default:
+      sim.network.resetAfterBytes(r.chance(0.5) ? undefined : r.pick([2, 200, 2000]));
+      break;
   }
 }
 
@@ -104,19 +137,37 @@ function clientAction(r: Random, episode: Episode): void {
     }
   };
   switch (r.int(10)) {
-    case 0: case 1: case 2: attempt(() => ws.send(randomData(r) as Uint8Array), false); break;
-    case 3: attempt(() => ws.send(r.pick([5, null, {}, [1], true]) as unknown as string), true); break;
-    case 4: attempt(() => ws.ping(r.chance(0.8) ? 'hi' : new Uint8Array(200)), true); break;
-    case 5: attempt(() => ws.close(r.pick([999, 1005, 5000]), 'bad'), true); break;
-    case 6: if (r.chance(0.3)) attempt(() => ws.close(r.pick([1000, 4001])), false); break;
-    case 7: ws.discardQueued(); break;
+    case 0:
+    case 1:
+    case 2:
+      attempt(() => ws.send(randomData(r) as Uint8Array), false);
+      break;
+    case 3:
+      attempt(() => ws.send(r.pick([5, null, {}, [1], true]) as unknown as string), true);
+      break;
+    case 4:
+      attempt(() => ws.ping(r.chance(0.8) ? 'hi' : new Uint8Array(200)), true);
+      break;
+    case 5:
+      attempt(() => ws.close(r.pick([999, 1005, 5000]), 'bad'), true);
+      break;
+    case 6:
+      if (r.chance(0.3)) attempt(() => ws.close(r.pick([1000, 4001])), false);
+      break;
+    case 7:
+      ws.discardQueued();
+      break;
     case 8:
       if (r.chance(0.2)) {
         // The entropy source fails (a stuck RNG register): masks and keys can no longer be drawn.
-        episode.sim.hal.entropy.fill = () => { throw Object.assign(new Error('stuck register'), { code: 'WS_ERR_WEAK_ENTROPY' }); };
+        episode.sim.hal.entropy.fill = () => {
+          throw Object.assign(new Error('stuck register'), { code: 'WS_ERR_WEAK_ENTROPY' });
+        };
       }
       break;
-    default: void ws.bufferedAmount; break;
+    default:
+      void ws.bufferedAmount;
+      break;
   }
 }
 
@@ -136,12 +187,27 @@ function runEpisode(seed: number): void {
     endAfterClose: r.chance(0.8),
   });
   switch (r.int(8)) {
-    case 0: sim.network.refuse(HOST, 8080); break;
-    case 1: sim.network.dnsFail(HOST); break;
-    case 2: sim.network.connectTimeout(HOST, 8080, 500); break;
-    case 3: sim.network.listen(HOST, 8080, (peer) => peer.send(new TextEncoder().encode(r.pick(['HTTP/1.1 404 Not Found\r\n\r\n', 'garbage\r\n\r\n', 'HTTP/1.1 101 OK\r\n\r\n'])))); break;
-    case 4: sim.network.listen(HOST, 8080, () => { /* accepts and never answers */ }); break;
-    default: server.start();
+    case 0:
+      sim.network.refuse(HOST, 8080);
+      break;
+    case 1:
+      sim.network.dnsFail(HOST);
+      break;
+    case 2:
+      sim.network.connectTimeout(HOST, 8080, 500);
+      break;
+    case 3:
+      sim.network.listen(HOST, 8080, (peer) =>
+        peer.send(new TextEncoder().encode(r.pick(['HTTP/1.1 404 Not Found\r\n\r\n', 'garbage\r\n\r\n', 'HTTP/1.1 101 OK\r\n\r\n']))),
+      );
+      break;
+    case 4:
+      sim.network.listen(HOST, 8080, () => {
+        /* accepts and never answers */
+      });
+      break;
+    default:
+      server.start();
   }
   const ws = new WebSocket(URL, r.chance(0.3) ? ['chaos'] : undefined, randomOptions(r, sim));
   const episode: Episode = { sim, ws, log: [], escaped: [] };

@@ -5,8 +5,9 @@ import { resolveClientOptions } from '../../firmware/client-options';
 describe('client options', () => {
   it('has the documented defaults', () => {
     const o = resolveClientOptions(undefined);
-    expect([o.connectTimeout, o.handshakeTimeout, o.closeTimeout, o.pingInterval, o.pongTimeout, o.maxBufferedAmount, o.reconnect, o.binaryType])
-      .to.deep.equal([10000, 10000, 5000, 30000, 10000, 1048576, null, 'uint8array']);
+    expect([o.connectTimeout, o.handshakeTimeout, o.closeTimeout, o.pingInterval, o.pongTimeout, o.maxBufferedAmount, o.reconnect, o.binaryType]).to.deep.equal(
+      [10000, 10000, 5000, 30000, 10000, 1048576, null, 'uint8array'],
+    );
   });
 
   it('turns reconnect: true into the default policy', () => {
@@ -29,7 +30,9 @@ describe('client options', () => {
   ];
   for (const [options, message] of bad) {
     it(`rejects ${JSON.stringify(options)} naming the field`, () => {
-      expect(() => resolveClientOptions(options as never)).to.throw(message).with.property('code', 'WS_ERR_BAD_OPTION');
+      expect(() => resolveClientOptions(options as never))
+        .to.throw(message)
+        .with.property('code', 'WS_ERR_BAD_OPTION');
     });
   }
 });

@@ -76,7 +76,10 @@ describe('WebSocket reliability', () => {
       const run = start();
       run.sim.clock.advance(10);
       for (const bad of [5, null, undefined, {}, true, 1e8, [1, 2, 3]]) {
-        expect(code(() => run.ws.send(bad as any)), String(bad)).to.equal('WS_ERR_BAD_DATA');
+        expect(
+          code(() => run.ws.send(bad as any)),
+          String(bad),
+        ).to.equal('WS_ERR_BAD_DATA');
       }
       expect(run.ws.bufferedAmount).to.equal(0);
       run.sim.clock.advance(10);
@@ -305,7 +308,9 @@ describe('WebSocket reliability', () => {
       const clients: WebSocket[] = [];
       for (let i = 0; i < 200; i++) {
         const ws = new WebSocket(URL, undefined, { hal: sim.hal, pingInterval: 0, reconnect: { minDelay: 1000, maxDelay: 60_000 } });
-        ws.on('reconnect', (e) => { if (e.attempt === 1) delays.push(e.delay); });
+        ws.on('reconnect', (e) => {
+          if (e.attempt === 1) delays.push(e.delay);
+        });
         clients.push(ws);
       }
       sim.clock.advance(10);
@@ -329,7 +334,10 @@ describe('WebSocket reliability', () => {
       const sim = createSimHal({ seed: 5 });
       let connections = 0;
       new SimWsServer(sim.network, 'server.test', 8080, {
-        onOpen: (c) => { connections++; c.peer.reset(); },
+        onOpen: (c) => {
+          connections++;
+          c.peer.reset();
+        },
       }).start();
       const clients: WebSocket[] = [];
       const small = { txBufferSize: 256, rxBufferSize: 64 };
@@ -352,10 +360,19 @@ describe('WebSocket reliability', () => {
 
     it('resets the backoff only after a connection stayed open a while', () => {
       let flaps = 0;
-      const run = start({ reconnect: { minDelay: 1000, maxDelay: 64_000 } }, {}, {
-        // The first five connections are dropped as soon as they open; the sixth stays up.
-        onOpen: (c) => { if (flaps < 5) { flaps++; c.peer.reset(); } },
-      });
+      const run = start(
+        { reconnect: { minDelay: 1000, maxDelay: 64_000 } },
+        {},
+        {
+          // The first five connections are dropped as soon as they open; the sixth stays up.
+          onOpen: (c) => {
+            if (flaps < 5) {
+              flaps++;
+              c.peer.reset();
+            }
+          },
+        },
+      );
       run.sim.clock.advance(100_000);
       const attempts = run.of('reconnect').map((e) => e.attempt);
       expect(attempts).to.deep.equal([1, 2, 3, 4, 5]);

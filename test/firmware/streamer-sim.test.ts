@@ -76,7 +76,12 @@ function platform(sim: SimHal, log: string[] = []): AppPlatform {
 }
 
 function config(overrides: object = {}): AppConfig {
-  return resolveAppConfig({ server: 'ws://sink.test:8080/ws', deviceId: 'dev-1', sensors: ['analog', 'temperature'], metricsInterval: 0, ...overrides }, ['analog', 'temperature'], 64, ['analog', 'temperature']);
+  return resolveAppConfig(
+    { server: 'ws://sink.test:8080/ws', deviceId: 'dev-1', sensors: ['analog', 'temperature'], metricsInterval: 0, ...overrides },
+    ['analog', 'temperature'],
+    64,
+    ['analog', 'temperature'],
+  );
 }
 
 describe('sensor streamer over the simulated network', () => {
@@ -131,7 +136,10 @@ describe('sensor streamer over the simulated network', () => {
     const sim = createSimHal({ seed: 5, latencyMs: 5 });
     const sink = new AckingSink(sim);
     const log: string[] = [];
-    const app = new SensorStreamer(config({ sampleInterval: 1000, pingInterval: 5000, pongTimeout: 2000, reconnectMinDelay: 100, reconnectMaxDelay: 200 }), platform(sim, log));
+    const app = new SensorStreamer(
+      config({ sampleInterval: 1000, pingInterval: 5000, pongTimeout: 2000, reconnectMinDelay: 100, reconnectMaxDelay: 200 }),
+      platform(sim, log),
+    );
     app.start();
     sim.clock.advance(10_000);
     sink.server.connections[0].peer.pauseReading(); // the peer vanishes: nothing it sends or receives any more
@@ -161,7 +169,14 @@ describe('sensor streamer over the simulated network', () => {
     sink.server.connections[0].send(1, '{not json');
     sim.clock.advance(100);
     const replies = sink.replies.map((r) => [r.type, r.id ?? null]);
-    expect(replies).to.deep.include.members([['ack', 'c1'], ['metrics', null], ['ack', 'c2'], ['error', 'c3'], ['error', 'c4'], ['error', null]]);
+    expect(replies).to.deep.include.members([
+      ['ack', 'c1'],
+      ['metrics', null],
+      ['ack', 'c2'],
+      ['error', 'c3'],
+      ['error', 'c4'],
+      ['error', null],
+    ]);
     const metrics = sink.replies.find((r) => r.type === 'metrics');
     expect(metrics).to.include({ device: 'dev-1', rssi: -50, freeVars: 1000, dropped: 0 });
     app.stop();
@@ -169,7 +184,9 @@ describe('sensor streamer over the simulated network', () => {
   });
 
   it('rejects a bad configuration naming the field', () => {
-    expect(() => config({ sampleInterval: 10 })).to.throw(/sampleInterval/).with.property('code', 'WS_ERR_BAD_CONFIG');
+    expect(() => config({ sampleInterval: 10 }))
+      .to.throw(/sampleInterval/)
+      .with.property('code', 'WS_ERR_BAD_CONFIG');
     expect(() => config({ server: 'http://x/' })).to.throw(/config field server/);
     expect(() => config({ deviceId: 'has space' })).to.throw(/deviceId/);
     expect(() => config({ sensors: ['humidity'] })).to.throw(/sensors must be names from analog, temperature/);
@@ -241,7 +258,9 @@ describe('sensor streamer after a failure the client does not retry', () => {
     expect(metrics.dropped).to.equal(seqs[0] - 1);
 
     // The sink took readings: the schedule starts over, so a later 1008 waits the minimum again.
-    sink.onHello = (connection, count) => { if (count === 2) connection.send(8, Uint8Array.of(0x03, 0xf0, ...Buffer.from('go away'))); };
+    sink.onHello = (connection, count) => {
+      if (count === 2) connection.send(8, Uint8Array.of(0x03, 0xf0, ...Buffer.from('go away')));
+    };
     sink.server.connections[sink.server.connections.length - 1].send(8, Uint8Array.of(0x03, 0xf0, ...Buffer.from('policy')));
     const closedAt = sim.clock.now();
     sim.clock.advance(10 * 60_000);
@@ -273,7 +292,9 @@ describe('sensor streamer after a failure the client does not retry', () => {
   it('after a close with 1008, connects again 1–2 min later and reports the code and reason', () => {
     const sim = createSimHal({ seed: 9, latencyMs: 5 });
     const sink = new AckingSink(sim);
-    sink.onHello = (connection, count) => { if (count === 1) connection.send(8, Uint8Array.of(0x03, 0xf0, ...Buffer.from('not on this port'))); };
+    sink.onHello = (connection, count) => {
+      if (count === 1) connection.send(8, Uint8Array.of(0x03, 0xf0, ...Buffer.from('not on this port')));
+    };
     const app = new SensorStreamer(config({ sampleInterval: 1000 }), platform(sim));
     app.start();
     sim.clock.advance(5 * 60_000);
@@ -288,7 +309,9 @@ describe('sensor streamer after a failure the client does not retry', () => {
     const sim = createSimHal({ seed: 10, latencyMs: 5 });
     const sink = new AckingSink(sim);
     // A binary frame announcing 2^40 bytes: the client refuses it at the header.
-    sink.onHello = (connection, count) => { if (count === 1) connection.peer.send(Uint8Array.of(0x82, 127, 0, 0, 1, 0, 0, 0, 0, 0)); };
+    sink.onHello = (connection, count) => {
+      if (count === 1) connection.peer.send(Uint8Array.of(0x82, 127, 0, 0, 1, 0, 0, 0, 0, 0));
+    };
     const app = new SensorStreamer(config({ sampleInterval: 1000 }), platform(sim));
     app.start();
     sim.clock.advance(5 * 60_000);

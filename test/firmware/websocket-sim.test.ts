@@ -186,13 +186,20 @@ describe('WebSocket over the simulated network', () => {
 
   it('keeps working when a listener throws', () => {
     const run = start();
-    run.ws.on('message', () => { throw new Error('listener bug'); });
+    run.ws.on('message', () => {
+      throw new Error('listener bug');
+    });
     run.sim.clock.advance(10);
     run.ws.send('one');
     run.ws.send('two');
     let thrown = 0;
     for (let i = 0; i < 10; i++) {
-      try { run.sim.clock.advance(5); } catch (e) { expect(String(e)).to.match(/listener bug/); thrown++; }
+      try {
+        run.sim.clock.advance(5);
+      } catch (e) {
+        expect(String(e)).to.match(/listener bug/);
+        thrown++;
+      }
     }
     expect(thrown).to.equal(2);
     expect(run.of('message').map((e) => e.data)).to.deep.equal(['one', 'two']);

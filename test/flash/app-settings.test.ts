@@ -47,13 +47,20 @@ describe('app settings: the host schema and the board agree', () => {
       const max = maximum as number;
       for (const value of [min - 1, min, min + 0.5, max, max + 1, String(min), null, true]) {
         expect(host({ [field]: value }), `host, ${field}: ${JSON.stringify(value)}`).to.equal(board({ [field]: value }));
-        expect(board({ [field]: value }), `${field}: ${JSON.stringify(value)}`).to.equal(typeof value === 'number' && value >= min && value <= max && Number.isInteger(value) && orderedWithDefaults(field, value));
+        expect(board({ [field]: value }), `${field}: ${JSON.stringify(value)}`).to.equal(
+          typeof value === 'number' && value >= min && value <= max && Number.isInteger(value) && orderedWithDefaults(field, value),
+        );
       }
     });
   }
 
   it('on the rules across fields', () => {
-    for (const settings of [{ reconnectMinDelay: 5000, reconnectMaxDelay: 4999 }, { reconnectMinDelay: 5000, reconnectMaxDelay: 5000 }, { fatalRetryMaxDelay: 1000 }, { fatalRetryMinDelay: 600001 }]) {
+    for (const settings of [
+      { reconnectMinDelay: 5000, reconnectMaxDelay: 4999 },
+      { reconnectMinDelay: 5000, reconnectMaxDelay: 5000 },
+      { fatalRetryMaxDelay: 1000 },
+      { fatalRetryMinDelay: 600001 },
+    ]) {
       expect(host(settings), JSON.stringify(settings)).to.equal(board(settings));
     }
     expect(host({ reconnectMinDelay: 5000, reconnectMaxDelay: 4999 })).to.equal(false);
@@ -61,10 +68,24 @@ describe('app settings: the host schema and the board agree', () => {
 
   it('on encoding, token and sensors', () => {
     const cases: Record<string, unknown>[] = [
-      { encoding: 'json' }, { encoding: 'binary' }, { encoding: 'cbor' }, { encoding: 1 },
-      { token: '' }, { token: 'abc~+/=._-XYZ09' }, { token: 'a b' }, { token: 'a\r\nX: y' }, { token: 't'.repeat(256) }, { token: 't'.repeat(257) }, { token: 5 },
-      { sensors: ['analog'] }, { sensors: [...known] }, { sensors: [] }, { sensors: ['humidity'] }, { sensors: 'analog' },
-      { sensors: Array(16).fill('analog') }, { sensors: Array(17).fill('analog') },
+      { encoding: 'json' },
+      { encoding: 'binary' },
+      { encoding: 'cbor' },
+      { encoding: 1 },
+      { token: '' },
+      { token: 'abc~+/=._-XYZ09' },
+      { token: 'a b' },
+      { token: 'a\r\nX: y' },
+      { token: 't'.repeat(256) },
+      { token: 't'.repeat(257) },
+      { token: 5 },
+      { sensors: ['analog'] },
+      { sensors: [...known] },
+      { sensors: [] },
+      { sensors: ['humidity'] },
+      { sensors: 'analog' },
+      { sensors: Array(16).fill('analog') },
+      { sensors: Array(17).fill('analog') },
     ];
     for (const settings of cases) expect(host(settings), JSON.stringify(settings)).to.equal(board(settings));
   });

@@ -20,8 +20,10 @@ const bytes = (text: string): string => Buffer.from(text, 'utf8').toString('lati
 const SSID = bytes(SETTINGS_ENV.WIFI_SSID);
 const PASSWORD = bytes(SETTINGS_ENV.WIFI_PASSWORD);
 /** How a string appears inside upload code: JSON with non-ASCII bytes as \xNN (as tools/flash.ts writes it). */
-const escaped = (text: string): string => JSON.stringify(text).slice(1, -1).replace(/[^\x00-\x7f]+/g, (t) =>
-  [...Buffer.from(t, 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join(''));
+const escaped = (text: string): string =>
+  JSON.stringify(text)
+    .slice(1, -1)
+    .replace(/[^\x00-\x7f]+/g, (t) => [...Buffer.from(t, 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join(''));
 
 /**
  * Runs upload code as the board would, with a recording Storage and a Wifi module that is on
@@ -54,7 +56,9 @@ function runOnBoard(code: string, current: { ssid: string; password: string } | 
   let loads = 0;
   vm.runInNewContext(code, {
     require: (name: string) => (name === 'Wifi' ? wifi : name === 'Storage' ? storage : undefined),
-    load: () => { loads++; },
+    load: () => {
+      loads++;
+    },
   });
   return { files, calls, loads };
 }
@@ -67,7 +71,11 @@ describe('tools/flash: credentials "wifi-save"', () => {
   afterEach(() => project.dispose());
 
   const env = { ...SETTINGS_ENV, FLASH_CREDENTIALS: 'wifi-save' };
-  const settings = { wifi: { ssid: SETTINGS_ENV.WIFI_SSID, password: SETTINGS_ENV.WIFI_PASSWORD }, server: SETTINGS_ENV.WS_SERVER_URL, deviceId: SETTINGS_ENV.DEVICE_ID };
+  const settings = {
+    wifi: { ssid: SETTINGS_ENV.WIFI_SSID, password: SETTINGS_ENV.WIFI_PASSWORD },
+    server: SETTINGS_ENV.WS_SERVER_URL,
+    deviceId: SETTINGS_ENV.DEVICE_ID,
+  };
 
   it('storage mode: Wifi.save() first, in RAM; .bootcde holds the firmware with no SSID or password', async () => {
     expect(await project.run(['--dry-run'], env)).to.equal(0);
@@ -88,7 +96,9 @@ describe('tools/flash: credentials "wifi-save"', () => {
     for (const secret of [PASSWORD, SSID, escaped(SETTINGS_ENV.WIFI_PASSWORD), escaped(SETTINGS_ENV.WIFI_SSID)]) expect(bootcde).not.to.contain(secret);
     expect(evalFlashConfig(bootcde)).to.deep.equal({ server: SETTINGS_ENV.WS_SERVER_URL, deviceId: SETTINGS_ENV.DEVICE_ID });
     expect(board.loads).to.equal(1);
-    expect(project.logs.join('\n')).to.contain('the WiFi credentials, stored with Wifi.save() in Storage file ".wificfg", then the FLASH_CONFIG statement (without credentials)');
+    expect(project.logs.join('\n')).to.contain(
+      'the WiFi credentials, stored with Wifi.save() in Storage file ".wificfg", then the FLASH_CONFIG statement (without credentials)',
+    );
   });
 
   it('does not rejoin a board already on that network (a telnet upload would drop), only saves', async () => {
@@ -103,7 +113,8 @@ describe('tools/flash: credentials "wifi-save"', () => {
   it('ram mode: the Wifi.save() line, then the FLASH_CONFIG statement without credentials and the bundle', async () => {
     expect(await project.run(['--dry-run'], { ...env, FLASH_SAVE: 'ram' })).to.equal(0);
     expect(project.read('dist/esp32/upload.js')).to.equal(
-      `${await wifiSaveStatement(settings.wifi)}\n${configPrelude({ ...settings, credentials: 'wifi-save' })}${fixtureBytes('firmware.js')}`);
+      `${await wifiSaveStatement(settings.wifi)}\n${configPrelude({ ...settings, credentials: 'wifi-save' })}${fixtureBytes('firmware.js')}`,
+    );
   });
 
   it('by default ("code") the credentials stay in the FLASH_CONFIG statement, and Wifi.save() is not called', async () => {
@@ -145,7 +156,10 @@ describe('credentials "wifi-save" on a simulated ESP32', () => {
     sink = await startSink({ port: 0, log: () => {} });
     const settings = {
       wifi: { ssid: SETTINGS_ENV.WIFI_SSID, password: SETTINGS_ENV.WIFI_PASSWORD },
-      server: sink.wsUrl, deviceId: 'wifi-save-1', app: { sampleInterval: 100 }, credentials: 'wifi-save' as const,
+      server: sink.wsUrl,
+      deviceId: 'wifi-save-1',
+      app: { sampleInterval: 100 },
+      credentials: 'wifi-save' as const,
     };
     const lines: string[] = [];
     board = createSimBoard({ board: 'esp32', wifi: { connected: false }, console: (line) => lines.push(line) });

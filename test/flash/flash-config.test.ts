@@ -52,7 +52,10 @@ describe('tools/flash-config', () => {
   });
 
   it('defaults baud to 115200 and save to storage, and ignores "_" comment keys and "$schema"', () => {
-    const { config } = load({ ...VALID, baud: undefined, save: undefined, _comment: 'notes', $schema: './flash.schema.json' }, { $schema: './flash.schema.json' });
+    const { config } = load(
+      { ...VALID, baud: undefined, save: undefined, _comment: 'notes', $schema: './flash.schema.json' },
+      { $schema: './flash.schema.json' },
+    );
     expect(config).to.not.have.property('$schema');
     expect(config.baud).to.equal(115200);
     expect(config.save).to.equal('storage');
@@ -80,14 +83,26 @@ describe('tools/flash-config', () => {
       ['deviceId (a space)', { deviceId: 'my board' }, `"deviceId" must be 1 to 32 letters, digits, '-', '_' or '.', got "my board"`],
       ['server (no host)', { server: 'ws://' }, '"server" must be a ws:// or wss:// URL, got "ws://"'],
       ['app (not an object)', { app: 5000 }, '"app" must be an object of application settings, e.g. {"sampleInterval": 5000}, got 5000'],
-      ['app (a typo in a setting)', { app: { sampleIntervall: 5 } }, 'unknown field "app.sampleIntervall" (known: app.sampleInterval, app.sensors, app.bufferCapacity, app.encoding,'],
+      [
+        'app (a typo in a setting)',
+        { app: { sampleIntervall: 5 } },
+        'unknown field "app.sampleIntervall" (known: app.sampleInterval, app.sensors, app.bufferCapacity, app.encoding,',
+      ],
       ['app (a bad value)', { app: { sampleInterval: 1 } }, '"app.sampleInterval" must be a whole number from 50 to 86400000, got 1'],
       ['app (a fraction)', { app: { window: 2.5 } }, '"app.window" must be a whole number from 1 to 1000, got 2.5'],
-      ['app (a sensor the board lacks)', { board: 'esp8266', app: { sensors: ['analog', 'temperature'] } }, '"app.sensors[1]" must be one of esp8266\'s sensors: analog, memory, A0, got "temperature"'],
+      [
+        'app (a sensor the board lacks)',
+        { board: 'esp8266', app: { sensors: ['analog', 'temperature'] } },
+        '"app.sensors[1]" must be one of esp8266\'s sensors: analog, memory, A0, got "temperature"',
+      ],
       ['app (a sensor no board has)', { app: { sensors: ['humidity'] } }, '"app.sensors[0]" must be one of analog, temperature, memory, D32,'],
       ['app (no sensors)', { app: { sensors: [] } }, '"app.sensors" must be a list of 1 to 16 sensor names, got []'],
       ['app (encoding)', { app: { encoding: 'cbor' } }, '"app.encoding" must be "json" or "binary", got "cbor"'],
-      ['app (bounds the wrong way round, the default filling in)', { app: { reconnectMaxDelay: 500 } }, '"app.reconnectMaxDelay" must be at least reconnectMinDelay (1000), got 500'],
+      [
+        'app (bounds the wrong way round, the default filling in)',
+        { app: { reconnectMaxDelay: 500 } },
+        '"app.reconnectMaxDelay" must be at least reconnectMinDelay (1000), got 500',
+      ],
       ['app (server belongs at the top level)', { app: { server: 'ws://h/' } }, 'unknown field "app.server"'],
       ['telnet', { telnet: 'yes' }, '"telnet" must be true or false'],
       ['credentials', { credentials: 'nvs' }, '"credentials" must be one of code, wifi-save, got "nvs"'],
@@ -107,13 +122,15 @@ describe('tools/flash-config', () => {
 
     it('a missing required field', () => {
       expect(failure(() => load({ ...VALID, server: undefined }))).to.equal('flash.config.json: "server" is required; it must be a ws:// or wss:// URL');
-      expect(failure(() => load({ ...VALID, wifi: { ssid: 'Home' } })))
-        .to.equal('flash.config.json: "wifi.password" is required; it must be a string of at most 64 characters ("" for an open network)');
+      expect(failure(() => load({ ...VALID, wifi: { ssid: 'Home' } }))).to.equal(
+        'flash.config.json: "wifi.password" is required; it must be a string of at most 64 characters ("" for an open network)',
+      );
     });
 
     it('wss:// on esp8266, which has no TLS', () => {
-      expect(failure(() => load({ ...VALID, board: 'esp8266', server: 'wss://example.com/' })))
-        .to.equal('flash.config.json: "server" is a wss:// URL, but esp8266 has no TLS; use ws:// (or board esp32), got "wss://example.com/"');
+      expect(failure(() => load({ ...VALID, board: 'esp8266', server: 'wss://example.com/' }))).to.equal(
+        'flash.config.json: "server" is a wss:// URL, but esp8266 has no TLS; use ws:// (or board esp32), got "wss://example.com/"',
+      );
     });
 
     it('invalid JSON, a non-object, a missing file', () => {
@@ -124,20 +141,31 @@ describe('tools/flash-config', () => {
 
     it('in flash.local.json, an environment variable or a flag', () => {
       expect(failure(() => load(VALID, { baud: 'fast' }))).to.equal('flash.local.json: "baud" must be a positive integer, got "fast"');
-      expect(failure(() => load(VALID, undefined, { FLASH_BAUD: 'fast' })))
-        .to.equal('environment variable FLASH_BAUD: "baud" must be a positive integer, got "fast"');
-      expect(failure(() => load(VALID, undefined, { WS_SERVER_URL: 'example.com' })))
-        .to.equal('environment variable WS_SERVER_URL: "server" must be a ws:// or wss:// URL, got "example.com"');
+      expect(failure(() => load(VALID, undefined, { FLASH_BAUD: 'fast' }))).to.equal(
+        'environment variable FLASH_BAUD: "baud" must be a positive integer, got "fast"',
+      );
+      expect(failure(() => load(VALID, undefined, { WS_SERVER_URL: 'example.com' }))).to.equal(
+        'environment variable WS_SERVER_URL: "server" must be a ws:// or wss:// URL, got "example.com"',
+      );
       expect(failure(() => load(VALID, undefined, {}, { baud: 'fast' }))).to.equal('--baud: "baud" must be a positive integer, got "fast"');
       expect(failure(() => load(VALID, undefined, {}, { board: 'esp99' }))).to.equal('--board: "board" must be one of esp32, esp8266, got "esp99"');
-      expect(failure(() => load(VALID, undefined, { WIFI_SSID: 'x'.repeat(33) })))
-        .to.equal(`environment variable WIFI_SSID: "wifi.ssid" must be a non-empty string of at most 32 bytes, got "${'x'.repeat(33)}"`);
-      expect(failure(() => load(VALID, { app: { pongTimeout: 50 } }))).to.equal('flash.local.json: "app.pongTimeout" must be a whole number from 100 to 600000, got 50');
+      expect(failure(() => load(VALID, undefined, { WIFI_SSID: 'x'.repeat(33) }))).to.equal(
+        `environment variable WIFI_SSID: "wifi.ssid" must be a non-empty string of at most 32 bytes, got "${'x'.repeat(33)}"`,
+      );
+      expect(failure(() => load(VALID, { app: { pongTimeout: 50 } }))).to.equal(
+        'flash.local.json: "app.pongTimeout" must be a whole number from 100 to 600000, got 50',
+      );
     });
   });
 
   describe('precedence: flags > environment > flash.local.json > flash.config.json', () => {
-    const committed = { ...VALID, port: '', wifi: { ssid: 'YOUR_WIFI_SSID', password: 'YOUR_WIFI_PASSWORD' }, server: 'ws://YOUR_SERVER_HOST:8080/ws', deviceId: 'YOUR_DEVICE_ID' };
+    const committed = {
+      ...VALID,
+      port: '',
+      wifi: { ssid: 'YOUR_WIFI_SSID', password: 'YOUR_WIFI_PASSWORD' },
+      server: 'ws://YOUR_SERVER_HOST:8080/ws',
+      deviceId: 'YOUR_DEVICE_ID',
+    };
 
     it('takes each field from the highest layer that sets it, wifi field by field', () => {
       const { config, placeholders } = load(
@@ -156,13 +184,24 @@ describe('tools/flash-config', () => {
 
     it('reads every variable: FLASH_BOARD, FLASH_PORT, FLASH_BAUD, FLASH_SAVE, WIFI_SSID, WIFI_PASSWORD, WS_SERVER_URL, DEVICE_ID', () => {
       const { config } = load(committed, undefined, {
-        FLASH_BOARD: 'esp8266', FLASH_PORT: 'tcp://10.0.0.5:23', FLASH_BAUD: '9600', FLASH_SAVE: 'ram',
-        WIFI_SSID: 'EnvNet', WIFI_PASSWORD: '', WS_SERVER_URL: 'ws://env/', DEVICE_ID: 'e1',
+        FLASH_BOARD: 'esp8266',
+        FLASH_PORT: 'tcp://10.0.0.5:23',
+        FLASH_BAUD: '9600',
+        FLASH_SAVE: 'ram',
+        WIFI_SSID: 'EnvNet',
+        WIFI_PASSWORD: '',
+        WS_SERVER_URL: 'ws://env/',
+        DEVICE_ID: 'e1',
       });
       // An empty variable counts as unset, so the committed password stays.
       expect(config).to.deep.equal({
-        board: 'esp8266', port: 'tcp://10.0.0.5:23', baud: 9600, save: 'ram',
-        wifi: { ssid: 'EnvNet', password: 'YOUR_WIFI_PASSWORD' }, server: 'ws://env/', deviceId: 'e1',
+        board: 'esp8266',
+        port: 'tcp://10.0.0.5:23',
+        baud: 9600,
+        save: 'ram',
+        wifi: { ssid: 'EnvNet', password: 'YOUR_WIFI_PASSWORD' },
+        server: 'ws://env/',
+        deviceId: 'e1',
       });
     });
 
@@ -187,6 +226,8 @@ describe('flash config: application settings', () => {
   it('passes app settings and telnet through to the firmware prelude', async () => {
     const { configPrelude } = await import('../../tools/flash');
     const line = configPrelude({ wifi: { ssid: 's', password: 'p' }, server: 'ws://h/', deviceId: 'd', app: { sampleInterval: 5000 }, telnet: true });
-    expect(line).to.equal('var FLASH_CONFIG = {"wifi":{"ssid":"s","password":"p"},"server":"ws://h/","deviceId":"d","app":{"sampleInterval":5000},"telnet":true};');
+    expect(line).to.equal(
+      'var FLASH_CONFIG = {"wifi":{"ssid":"s","password":"p"},"server":"ws://h/","deviceId":"d","app":{"sampleInterval":5000},"telnet":true};',
+    );
   });
 });

@@ -33,7 +33,8 @@ describe('tools/flash', () => {
 
     it('rejects an unknown flag, listing the valid ones', async () => {
       expect(await failure(['--dry-run', '--flash-it'])).to.equal(
-        'flash: unknown option "--flash-it"; valid options: --board, --port, --baud, --dry-run, --library-only, --config, --help (see --help)');
+        'flash: unknown option "--flash-it"; valid options: --board, --port, --baud, --dry-run, --library-only, --config, --help (see --help)',
+      );
       expect(project.builds).to.deep.equal([]);
     });
 
@@ -92,7 +93,8 @@ describe('tools/flash', () => {
     it('with a port that does not exist, lists those that do', async () => {
       project.ports = ['/dev/ttyUSB0', '/dev/cu.usbserial-0001'];
       expect(await failure(['--port', '/dev/ttyUSB7-flash-test'], SETTINGS_ENV)).to.equal(
-        'flash: port /dev/ttyUSB7-flash-test not found. Serial ports on this computer: /dev/ttyUSB0, /dev/cu.usbserial-0001.');
+        'flash: port /dev/ttyUSB7-flash-test not found. Serial ports on this computer: /dev/ttyUSB0, /dev/cu.usbserial-0001.',
+      );
       expect(project.builds).to.deep.equal([]);
     });
 
@@ -103,9 +105,11 @@ describe('tools/flash', () => {
     it('reports a failed build, and a build that produced nothing', async () => {
       const broken = makeProject();
       try {
-        expect(await runWithBuild(broken, ['--dry-run'], async () => {
-          throw new Error('esbuild: boom');
-        })).to.equal('flash: build for esp32 failed: esbuild: boom');
+        expect(
+          await runWithBuild(broken, ['--dry-run'], async () => {
+            throw new Error('esbuild: boom');
+          }),
+        ).to.equal('flash: build for esp32 failed: esbuild: boom');
         expect(await runWithBuild(broken, ['--dry-run'], async () => {})).to.equal('flash: the build did not produce dist/esp32/firmware.js');
       } finally {
         broken.dispose();
@@ -159,9 +163,13 @@ describe('tools/flash', () => {
         deviceId: 'kitchen-1',
       });
       // Same line as the bundle's first: the bundle's line numbers (and source map) stay valid.
-      expect(bootcde.split('\n')[0]).to.equal(configPrelude({
-        wifi: { ssid: SETTINGS_ENV.WIFI_SSID, password: SETTINGS_ENV.WIFI_PASSWORD }, server: SETTINGS_ENV.WS_SERVER_URL, deviceId: SETTINGS_ENV.DEVICE_ID,
-      }) + fixtureBytes('firmware.js').split('\n')[0]);
+      expect(bootcde.split('\n')[0]).to.equal(
+        configPrelude({
+          wifi: { ssid: SETTINGS_ENV.WIFI_SSID, password: SETTINGS_ENV.WIFI_PASSWORD },
+          server: SETTINGS_ENV.WS_SERVER_URL,
+          deviceId: SETTINGS_ENV.DEVICE_ID,
+        }) + fixtureBytes('firmware.js').split('\n')[0],
+      );
       const log = project.logs.join('\n');
       expect(log).not.to.contain('placeholders');
       expect(log).to.contain('it contains your WiFi password');
@@ -173,7 +181,8 @@ describe('tools/flash', () => {
       expect(replayOnBoard(project.read('dist/esp32/upload.js')).files['.bootcde']).to.equal(PLACEHOLDER_PRELUDE + project.bundles['firmware.js']);
       const offset = PLACEHOLDER_PRELUDE.length + project.bundles['firmware.js'].indexOf('\x07');
       expect(await failure(['--dry-run'], { FLASH_SAVE: 'ram' })).to.equal(
-        `flash: the code has "\\u0007" at offset ${offset}, which Espruino's code writer would alter; use "save": "storage"`);
+        `flash: the code has "\\u0007" at offset ${offset}, which Espruino's code writer would alter; use "save": "storage"`,
+      );
     });
   });
 

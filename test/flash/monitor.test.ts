@@ -19,13 +19,17 @@ describe('tools/monitor', () => {
       terminals = [];
     });
     afterEach(() => project.dispose());
-    const run = (argv: string[], env: Record<string, string> = {}, ports: string[] = []): Promise<number> => main(argv, env, {
-      root: project.root, log: (line) => logs.push(line), error: (line) => errors.push(line), listPorts: () => ports,
-      terminal: async (args) => {
-        terminals.push(args);
-        return 0;
-      },
-    });
+    const run = (argv: string[], env: Record<string, string> = {}, ports: string[] = []): Promise<number> =>
+      main(argv, env, {
+        root: project.root,
+        log: (line) => logs.push(line),
+        error: (line) => errors.push(line),
+        listPorts: () => ports,
+        terminal: async (args) => {
+          terminals.push(args);
+          return 0;
+        },
+      });
 
     it('opens the espruino terminal on the configured port, sending nothing on connect', async () => {
       expect(await run([], { FLASH_PORT: 'tcp://192.168.1.50:23' })).to.equal(0);
@@ -60,7 +64,7 @@ describe('tools/monitor', () => {
     expect(terminalArgs('COM3', 115200)).to.deep.equal(['-q', '--no-ble', '--config', 'ENV_ON_CONNECT=false', '-b', '115200', '-p', 'COM3']);
   });
 
-  describe('npm run monitor against a console on tcp:// (a board\'s telnet)', function () {
+  describe("npm run monitor against a console on tcp:// (a board's telnet)", function () {
     this.timeout(60000);
     let server: net.Server;
     let monitor: ChildProcess | undefined;
@@ -84,7 +88,10 @@ describe('tools/monitor', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const port = `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-      monitor = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'tools/monitor.ts'), '--port', port], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      monitor = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'tools/monitor.ts'), '--port', port], {
+        cwd: REPO_ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let output = '';
       monitor.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
       monitor.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));

@@ -97,7 +97,10 @@ class FakeConsole {
 
   /** What the board would have executed: the received lines without the echo-off (\x10) markers. */
   lines(): string[] {
-    return this.received.toString('latin1').split('\n').map((line) => line.replace(/^\x10/, ''));
+    return this.received
+      .toString('latin1')
+      .split('\n')
+      .map((line) => line.replace(/^\x10/, ''));
   }
 }
 
@@ -124,7 +127,9 @@ describe('tools/flash upload (fake Espruino console over tcp://)', () => {
     const port = await board.start();
     expect(await project.run(['--port', port], SETTINGS_ENV)).to.equal(0);
     expect(project.errors).to.deep.equal([]);
-    expect(project.logs.at(-1)).to.equal(`flash: done, ESP32 2v29 at ${port} has the firmware in Storage (.bootcde) and is running it; it reports WSCLIENT_STATUS = "started".`);
+    expect(project.logs.at(-1)).to.equal(
+      `flash: done, ESP32 2v29 at ${port} has the firmware in Storage (.bootcde) and is running it; it reports WSCLIENT_STATUS = "started".`,
+    );
 
     const lines = board.lines();
     const reset = lines.indexOf('reset();');
@@ -136,7 +141,12 @@ describe('tools/flash upload (fake Espruino console over tcp://)', () => {
     expect(sentLines.at(-2)).to.equal('load()');
     expect(sentLines.at(-1)).to.equal('print("<","<<",JSON.stringify(typeof WSCLIENT_STATUS==="undefined"?null:WSCLIENT_STATUS),">>",">")');
     // Bytes >= 0x80 travel as single bytes over TCP too (the tools would send them as UTF-8).
-    const settings = { wifi: { ssid: SETTINGS_ENV.WIFI_SSID, password: SETTINGS_ENV.WIFI_PASSWORD }, server: SETTINGS_ENV.WS_SERVER_URL, deviceId: SETTINGS_ENV.DEVICE_ID, telnet: true };
+    const settings = {
+      wifi: { ssid: SETTINGS_ENV.WIFI_SSID, password: SETTINGS_ENV.WIFI_PASSWORD },
+      server: SETTINGS_ENV.WS_SERVER_URL,
+      deviceId: SETTINGS_ENV.DEVICE_ID,
+      telnet: true,
+    };
     expect(replayOnBoard(writes.join('\n')).files).to.deep.equal({ '.bootcde': configPrelude(settings) + fixtureBytes('firmware.js') });
   });
 
@@ -200,10 +210,12 @@ describe('tools/flash upload: what the board did with the code (scripted console
     expect(await project.run(['--port', port], SETTINGS_ENV)).to.equal(0);
     expect(project.errors).to.deep.equal([]);
     expect(board.connections).to.equal(2);
-    expect(project.logs.at(-1)).to.equal(`flash: done, ESP32 2v29 at ${port} has the firmware in Storage (.bootcde) and is running it; it reports WSCLIENT_STATUS = "started".`);
+    expect(project.logs.at(-1)).to.equal(
+      `flash: done, ESP32 2v29 at ${port} has the firmware in Storage (.bootcde) and is running it; it reports WSCLIENT_STATUS = "started".`,
+    );
   });
 
-  it('reports a firmware that ran out of memory at boot, with the board\'s lines and what to do', async () => {
+  it("reports a firmware that ran out of memory at boot, with the board's lines and what to do", async () => {
     board = new FakeConsole({ board: ESP32, boot: OUT_OF_MEMORY });
     const port = await board.start();
     const error = await failure(['--port', port], SETTINGS_ENV);
@@ -216,7 +228,11 @@ describe('tools/flash upload: what the board did with the code (scripted console
   });
 
   it('reports the firmware\'s own "cannot start" after a dropped connection', async () => {
-    board = new FakeConsole({ board: ESP32, boot: { lines: ['[wsclient] cannot start: "sampleInterval" must be at least 100'], status: undefined }, dropOnLoad: true });
+    board = new FakeConsole({
+      board: ESP32,
+      boot: { lines: ['[wsclient] cannot start: "sampleInterval" must be at least 100'], status: undefined },
+      dropOnLoad: true,
+    });
     const port = await board.start();
     // The lines printed while the connection is down are lost; the status tells.
     const error = await failure(['--port', port], SETTINGS_ENV);
@@ -241,7 +257,9 @@ describe('tools/flash upload: what the board did with the code (scripted console
     board = new FakeConsole({ board: ESP32, boot: STARTED, goneAfterLoad: true });
     const port = await board.start();
     expect(await project.run(['--library-only', '--port', port])).to.equal(0);
-    expect(project.logs.at(-2)).to.equal(`flash: note: the console did not answer after load() (no console at ${port} for 3 s after load()), so whether the app in .bootcde restarted cleanly is unchecked; \`npm run monitor\` shows what the board prints.`);
+    expect(project.logs.at(-2)).to.equal(
+      `flash: note: the console did not answer after load() (no console at ${port} for 3 s after load()), so whether the app in .bootcde restarted cleanly is unchecked; \`npm run monitor\` shows what the board prints.`,
+    );
     expect(project.logs.at(-1)).to.equal(`flash: done, ESP32 2v29 at ${port} has module "wsclient" in Storage.`);
     await board.stop();
     board = new FakeConsole({ board: ESP32, boot: OUT_OF_MEMORY });
@@ -256,7 +274,9 @@ describe('tools/flash upload: what the board did with the code (scripted console
     board = new FakeConsole({ board: ESP32 });
     const port = await board.start();
     const error = await failure(['--port', port], SETTINGS_ENV);
-    expect(error).to.match(/^flash: refusing to upload over the telnet console \(tcp:\/\/127\.0\.0\.1:\d+\) while "telnet" is false: the firmware turns that console off/);
+    expect(error).to.match(
+      /^flash: refusing to upload over the telnet console \(tcp:\/\/127\.0\.0\.1:\d+\) while "telnet" is false: the firmware turns that console off/,
+    );
     expect(error).to.contain('Set "telnet": true in flash.local.json');
     expect(project.builds).to.deep.equal([]);
     expect(board.connections).to.equal(0);
@@ -280,11 +300,15 @@ describe('tools/flash upload: what the board did with the code (scripted console
       board = new FakeConsole({ board: ESP32, boot: STARTED, memory: { free: 2000, total: 2100, usage: 100, blocksize: 14 } });
       const port = await board.start();
       const error = await failure(['--port', port], RAM);
-      const sent = configPrelude({ wifi: { ssid: RAM.WIFI_SSID, password: RAM.WIFI_PASSWORD }, server: RAM.WS_SERVER_URL, deviceId: RAM.DEVICE_ID, telnet: true }).length + bundle.length;
-      expect(error).to.equal(`flash: refusing to upload in RAM mode: ${sent} bytes of code need about ${ramVarsNeeded(sent, 14)} variables there `
-        + '(the code is held as text in RAM, and the firmware needs its own), but the board has 2000 of 2100 free after reset(). '
-        + 'Upload to Storage instead ("save": "storage" in flash.local.json, or FLASH_SAVE=storage): the code then stays in flash. '
-        + 'Nothing was sent; the board was reset (code in its Storage runs again at the next power-up or load()).');
+      const sent =
+        configPrelude({ wifi: { ssid: RAM.WIFI_SSID, password: RAM.WIFI_PASSWORD }, server: RAM.WS_SERVER_URL, deviceId: RAM.DEVICE_ID, telnet: true }).length +
+        bundle.length;
+      expect(error).to.equal(
+        `flash: refusing to upload in RAM mode: ${sent} bytes of code need about ${ramVarsNeeded(sent, 14)} variables there ` +
+          '(the code is held as text in RAM, and the firmware needs its own), but the board has 2000 of 2100 free after reset(). ' +
+          'Upload to Storage instead ("save": "storage" in flash.local.json, or FLASH_SAVE=storage): the code then stays in flash. ' +
+          'Nothing was sent; the board was reset (code in its Storage runs again at the next power-up or load()).',
+      );
       const lines = board.lines();
       expect(lines).to.include('reset();');
       expect(lines.some((line) => line.includes('process.memory()'))).to.equal(true);
@@ -295,12 +319,18 @@ describe('tools/flash upload: what the board did with the code (scripted console
       board = new FakeConsole({ board: ESP32, boot: STARTED, memory: { free: 16000, total: 16383, usage: 383, blocksize: 14 } });
       const port = await board.start();
       expect(await project.run(['--port', port], RAM)).to.equal(0);
-      expect(project.logs.at(-1)).to.equal(`flash: done, ESP32 2v29 at ${port} is running the firmware from RAM (lost on reset); it reports WSCLIENT_STATUS = "started".`);
+      expect(project.logs.at(-1)).to.equal(
+        `flash: done, ESP32 2v29 at ${port} is running the firmware from RAM (lost on reset); it reports WSCLIENT_STATUS = "started".`,
+      );
       expect(board.lines().some((line) => line.startsWith('var FLASH_CONFIG = '))).to.equal(true);
     });
 
     it('reports an uncaught error thrown while the code ran', async () => {
-      board = new FakeConsole({ board: ESP32, boot: { lines: ['Uncaught Error: Module Wifi not found', ' at line 1 col 12'] }, memory: { free: 16000, total: 16383, usage: 383, blocksize: 14 } });
+      board = new FakeConsole({
+        board: ESP32,
+        boot: { lines: ['Uncaught Error: Module Wifi not found', ' at line 1 col 12'] },
+        memory: { free: 16000, total: 16383, usage: 383, blocksize: 14 },
+      });
       const port = await board.start();
       const error = await failure(['--port', port], RAM);
       expect(error).to.contain('the code threw an error.\nThe board said:\n  board| Uncaught Error: Module Wifi not found\n  board| at line 1 col 12\n');

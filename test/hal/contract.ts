@@ -155,7 +155,7 @@ export function halContract(name: string, makeFixture: () => Promise<ContractFix
       await expectNoViolations();
     });
 
-    it("reports the peer's reset as onError \"reset\" (or onEnd), then one onClose", async () => {
+    it('reports the peer\'s reset as onError "reset" (or onEnd), then one onClose', async () => {
       const { socket, rec } = connect(f.resetOnData);
       await until('onConnect', () => rec.events.includes('connect'));
       rec.write(socket, Uint8Array.of(1, 2, 3));

@@ -24,7 +24,13 @@ function osRandomRegister(): () => number {
 /** A reader counting its reads. */
 function counted(read: () => number): { read: () => number; reads: () => number } {
   let n = 0;
-  return { read: () => { n++; return read(); }, reads: () => n };
+  return {
+    read: () => {
+      n++;
+      return read();
+    },
+    reads: () => n,
+  };
 }
 
 function sequence(next: (x: number) => number, seed: number): () => number {
@@ -41,7 +47,13 @@ const random32 = (): number => patternStream.update(Buffer.alloc(4)).readUInt32L
 
 /** Patterns a broken or non-random register can show, each as a fresh reader. */
 const NOT_RANDOM: [string, () => () => number][] = [
-  ['stuck', () => { const v = random32(); return () => v; }],
+  [
+    'stuck',
+    () => {
+      const v = random32();
+      return () => v;
+    },
+  ],
   ['stuck at zero (unmapped)', () => () => 0],
   ['stuck at all ones', () => () => 0xffffffff],
   ['a counter from 0', () => sequence((x) => (x + 1) >>> 0, -1)],
@@ -56,22 +68,78 @@ const NOT_RANDOM: [string, () => () => number][] = [
   ['the LCG x = x*1103515245+12345 mod 2^32', () => sequence((x) => (Math.imul(x, 1103515245) + 12345) >>> 0, random32())],
   ['the mod 2^32 LCG of Numerical Recipes (1664525, 1013904223)', () => sequence((x) => (Math.imul(x, 1664525) + 1013904223) >>> 0, random32())],
   // An LCG whose reads give only part of the state, as rand() does: the rest of the word never changes.
-  ['C rand(): LCG bits 16..30 per read', () => { let x = random32(); return () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x >>> 16) & 0x7fff; }; }],
-  ['one LCG byte per read (the high byte)', () => { let x = random32(); return () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x >>> 24; }; }],
-  ['one LCG byte per read (the low byte)', () => { let x = random32(); return () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x & 0xff; }; }],
+  [
+    'C rand(): LCG bits 16..30 per read',
+    () => {
+      let x = random32();
+      return () => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return (x >>> 16) & 0x7fff;
+      };
+    },
+  ],
+  [
+    'one LCG byte per read (the high byte)',
+    () => {
+      let x = random32();
+      return () => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return x >>> 24;
+      };
+    },
+  ],
+  [
+    'one LCG byte per read (the low byte)',
+    () => {
+      let x = random32();
+      return () => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return x & 0xff;
+      };
+    },
+  ],
   ['a 31-bit source (Espruino Linux E.hwRand is rand(): bit 31 never set)', () => () => random32() >>> 1],
   ['a 16-bit register', () => () => random32() & 0xffff],
   ['one bit stuck at 1', () => () => (random32() | 0x100) >>> 0],
-  ['two values alternating', () => { const v = [random32(), random32()]; let i = 0; return () => v[i++ & 1]; }],
-  ['a cycle of 3 values', () => { const v = [random32(), random32(), random32()]; let i = 0; return () => v[i++ % 3]; }],
-  ['a cycle of 16 values', () => { const v = Array.from({ length: 16 }, random32); let i = 0; return () => v[i++ % 16]; }],
+  [
+    'two values alternating',
+    () => {
+      const v = [random32(), random32()];
+      let i = 0;
+      return () => v[i++ & 1];
+    },
+  ],
+  [
+    'a cycle of 3 values',
+    () => {
+      const v = [random32(), random32(), random32()];
+      let i = 0;
+      return () => v[i++ % 3];
+    },
+  ],
+  [
+    'a cycle of 16 values',
+    () => {
+      const v = Array.from({ length: 16 }, random32);
+      let i = 0;
+      return () => v[i++ % 16];
+    },
+  ],
   // Random words whose bytes are 0 a quarter of the time: only the byte count shows it.
-  ['a biased register (a byte is 0 with probability 1/4)', () => () => {
-    let w = random32();
-    for (let s = 0; s < 32; s += 8) if ((random32() & 3) === 0) w &= ~(0xff << s);
-    return w >>> 0;
-  }],
-  ['an unreadable register (the read throws)', () => () => { throw new Error('bus error'); }],
+  [
+    'a biased register (a byte is 0 with probability 1/4)',
+    () => () => {
+      let w = random32();
+      for (let s = 0; s < 32; s += 8) if ((random32() & 3) === 0) w &= ~(0xff << s);
+      return w >>> 0;
+    },
+  ],
+  [
+    'an unreadable register (the read throws)',
+    () => () => {
+      throw new Error('bus error');
+    },
+  ],
 ];
 
 describe('Espruino entropy start-up test', () => {
@@ -88,7 +156,9 @@ describe('Espruino entropy start-up test', () => {
         const register = counted(make());
         const entropy = createEspruinoEntropy({ readRegister: register.read });
         for (let attempt = 0; attempt < 3; attempt++) {
-          expect(() => entropy.fill(new Uint8Array(16)), what).to.throw().with.property('code', 'WS_ERR_WEAK_ENTROPY');
+          expect(() => entropy.fill(new Uint8Array(16)), what)
+            .to.throw()
+            .with.property('code', 'WS_ERR_WEAK_ENTROPY');
         }
         // Tested once, at the first fill(); the verdict stands.
         expect(register.reads()).to.be.within(1, READS);
@@ -104,7 +174,9 @@ describe('Espruino entropy start-up test', () => {
     const entropy = createEspruinoEntropy({ readRegister: () => (alternate ? pair[i++ & 1] : good()) });
     entropy.fill(new Uint8Array(64));
     alternate = true;
-    expect(() => entropy.fill(new Uint8Array(64))).to.throw().with.property('code', 'WS_ERR_WEAK_ENTROPY');
+    expect(() => entropy.fill(new Uint8Array(64)))
+      .to.throw()
+      .with.property('code', 'WS_ERR_WEAK_ENTROPY');
   });
 
   // Unseeded: with the rate measured below, a spurious failure of this test is about 2e-5.
@@ -124,8 +196,11 @@ describe('Espruino entropy start-up test', () => {
     this.timeout(60000);
     const RUNS = 100_000;
     // A reproducible random stream: AES-128-CTR keystream under a fixed key.
-    const stream = new Uint32Array(createCipheriv('aes-128-ctr', Buffer.alloc(16, 0x5a), Buffer.alloc(16, 0))
-      .update(Buffer.alloc(RUNS * 40 * 4)).buffer.slice(0));
+    const stream = new Uint32Array(
+      createCipheriv('aes-128-ctr', Buffer.alloc(16, 0x5a), Buffer.alloc(16, 0))
+        .update(Buffer.alloc(RUNS * 40 * 4))
+        .buffer.slice(0),
+    );
     // console.log is faked in these tests.
     const report = (line: string) => process.stdout.write(`      ${line}\n`);
     const runs = (each: (read: () => number) => boolean): number => {
@@ -149,7 +224,7 @@ describe('Espruino entropy start-up test', () => {
     }
     // The other checks' rates for 32 random words: a repeated word (birthday bound), two
     // equal successive differences, a bit flipping on all or none of the 31 steps.
-    const OTHER = (READS * (READS - 1)) / 2 / 2 ** 32 + (READS - 2) / 2 ** 32 + (64 / 2 ** 31);
+    const OTHER = (READS * (READS - 1)) / 2 / 2 ** 32 + (READS - 2) / 2 ** 32 + 64 / 2 ** 31;
 
     it('at the chosen cut-offs: none (computed rate below 2e-7)', () => {
       const rate = byteTail(4 * READS, BYTE_CUTOFF) + OTHER;

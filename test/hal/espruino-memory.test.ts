@@ -71,7 +71,10 @@ setTimeout(main, 5);
 `;
 }
 
-for (const [boardName, variable] of [['esp8266', 'ESPRUINO8266_BIN'], ['esp32', 'ESPRUINO_BIN']] as const) {
+for (const [boardName, variable] of [
+  ['esp8266', 'ESPRUINO8266_BIN'],
+  ['esp32', 'ESPRUINO_BIN'],
+] as const) {
   describe(`Espruino HAL memory in a real interpreter (${boardName}-like pool)`, function () {
     this.timeout(300000);
     const bin = process.env[variable];
@@ -100,13 +103,18 @@ for (const [boardName, variable] of [['esp8266', 'ESPRUINO8266_BIN'], ['esp32', 
         const port = (server.address() as net.AddressInfo).port;
         const runtime = { tls: board.tls, nativeSha1: board.nativeSha1, rngRegister: board.rngRegister, writeWindow: board.writeWindow };
         const run = await runEspruino(bin as string, script(runtime, port), {
-          timeoutMs: 120000, cwd: dir, crashed: (output) => /ASSERT\(|Execution Interrupted|OUT OF MEMORY/.test(output),
+          timeoutMs: 120000,
+          cwd: dir,
+          crashed: (output) => /ASSERT\(|Execution Interrupted|OUT OF MEMORY/.test(output),
         });
         const figures: Record<string, number> = {};
         for (const line of run.output.split('\n')) {
           const at = line.indexOf(`${MARK} `);
           if (at < 0) continue;
-          const [what, value] = line.slice(at + MARK.length + 1).trim().split(' ');
+          const [what, value] = line
+            .slice(at + MARK.length + 1)
+            .trim()
+            .split(' ');
           figures[what] = Number(value);
         }
         console.log(`      [${boardName}] require ${figures.require}, hal ${figures.hal}, connection ${figures.connection}, after close ${figures.closed}`);

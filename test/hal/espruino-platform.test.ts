@@ -48,12 +48,15 @@ describe('hal/espruino platform (fake globals)', () => {
       expect(validate(new Uint8Array(Buffer.from('abc é € 😀 def', 'utf8')), 0, 4)).to.equal(true);
       expect(validate(new Uint8Array(0), 0, 0)).to.equal(true);
       for (let byte = 0; byte < 256; byte++) expect(validate(Uint8Array.of(0x41, byte, 0x42), 0, 3), `byte ${byte}`).to.equal(byte < 0x80 ? true : undefined);
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 60 }), fc.nat(), fc.nat(), (all, a, b) => {
-        const start = a % (all.length + 1);
-        const end = start + (b % (all.length - start + 1));
-        const ascii = all.subarray(start, end).every((x) => x < 0x80);
-        expect(validate(all, start, end)).to.equal(ascii ? true : undefined);
-      }), { numRuns: 1000 });
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 60 }), fc.nat(), fc.nat(), (all, a, b) => {
+          const start = a % (all.length + 1);
+          const end = start + (b % (all.length - start + 1));
+          const ascii = all.subarray(start, end).every((x) => x < 0x80);
+          expect(validate(all, start, end)).to.equal(ascii ? true : undefined);
+        }),
+        { numRuns: 1000 },
+      );
     });
 
     it('never lets the string share a buffer the caller keeps', () => {
@@ -68,7 +71,7 @@ describe('hal/espruino platform (fake globals)', () => {
         expect(arg).to.be.instanceOf(Uint8Array);
         const view = arg as Uint8Array;
         const wholeOfCallers = view.buffer === buffer.buffer && view.byteOffset === 0 && view.byteLength === buffer.buffer.byteLength;
-        expect(wholeOfCallers, 'a whole view of the caller\'s buffer reached E.toString').to.equal(false);
+        expect(wholeOfCallers, "a whole view of the caller's buffer reached E.toString").to.equal(false);
       }
     });
 
@@ -194,13 +197,26 @@ describe('hal/espruino platform (fake globals)', () => {
       ['stuck', () => 0x1234],
       ['all zeros', () => 0],
       ['all ones', () => 0xffffffff],
-      ['repeating', (() => { let i = 0; return () => [1, 2, 3][i++ % 3]; })()],
-      ['unreadable', () => { throw new Error('bus error'); }],
+      [
+        'repeating',
+        (() => {
+          let i = 0;
+          return () => [1, 2, 3][i++ % 3];
+        })(),
+      ],
+      [
+        'unreadable',
+        () => {
+          throw new Error('bus error');
+        },
+      ],
     ] as [string, () => number][]) {
       it(`refuses with WS_ERR_WEAK_ENTROPY when the register is ${what}`, () => {
         expect(registerLooksRandom(read, 32, 10)).to.equal(false);
         const entropy = createEspruinoEntropy({ readRegister: read });
-        expect(() => entropy.fill(new Uint8Array(16))).to.throw().with.property('code', 'WS_ERR_WEAK_ENTROPY');
+        expect(() => entropy.fill(new Uint8Array(16)))
+          .to.throw()
+          .with.property('code', 'WS_ERR_WEAK_ENTROPY');
       });
     }
 
@@ -227,7 +243,9 @@ describe('hal/espruino platform (fake globals)', () => {
       const entropy = createEspruinoEntropy({ readRegister: () => (stuck ? 42 : next()) });
       entropy.fill(new Uint8Array(64));
       stuck = true;
-      expect(() => entropy.fill(new Uint8Array(64))).to.throw().with.property('code', 'WS_ERR_WEAK_ENTROPY');
+      expect(() => entropy.fill(new Uint8Array(64)))
+        .to.throw()
+        .with.property('code', 'WS_ERR_WEAK_ENTROPY');
     });
   });
 

@@ -281,7 +281,9 @@ describe('hal/espruino socket errors', () => {
   ] as const) {
     it(`maps ${JSON.stringify(String(thrown))} thrown by connect to a later '${kind}' (${code})`, async () => {
       const net = fakes.net as unknown as { connect: () => never };
-      net.connect = () => { throw thrown; };
+      net.connect = () => {
+        throw thrown;
+      };
       const rec = new TcpRecorder();
       rec.call('connect', () => createEspruinoTcp(false).connect({ host: 'h', port: 1, tls: false }, rec.handlers));
       await tick();

@@ -4,14 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { createNodeClock, createNodeEntropy, createNodeHal, kindOfNodeCode, nodeAllocate, nodeSha1, nodeTextCodec, toHalError } from '../../hal/node';
 import type { Hal, TcpSocket, TcpTarget } from '../../hal/types';
 import { bytesDiff, pattern, TcpRecorder } from '../helpers/tcp-recorder';
-import {
-  refusedPort,
-  startEchoServer,
-  startFinServer,
-  startResetServer,
-  startTlsEchoServer,
-  type TestServer,
-} from '../helpers/tcp-servers';
+import { refusedPort, startEchoServer, startFinServer, startResetServer, startTlsEchoServer, type TestServer } from '../helpers/tcp-servers';
 import { makeTestCertificate } from '../helpers/test-certificate';
 import { halContract } from './contract';
 import { at } from '../helpers/at';
@@ -145,7 +138,7 @@ describe('node HAL: sockets', () => {
     expect(rec.violations).to.deep.equal([]);
   });
 
-  it('returns Node\'s boolean from write() and hands data over as plain Uint8Array views', async () => {
+  it("returns Node's boolean from write() and hands data over as plain Uint8Array views", async () => {
     const echo = await startEchoServer();
     try {
       const results: boolean[] = [];
@@ -241,7 +234,10 @@ describe('node HAL: clock, entropy, sha1, text', () => {
         const hex = Buffer.from(out).toString('hex');
         expect(seen.has(hex), `a repeated ${size}-byte draw`).to.equal(false);
         seen.add(hex);
-        expect(out.some((x) => x !== 0), `${size} bytes all zero`).to.equal(true);
+        expect(
+          out.some((x) => x !== 0),
+          `${size} bytes all zero`,
+        ).to.equal(true);
       }
     }
     // Larger than the pool: the whole array is filled too.
@@ -284,24 +280,35 @@ describe('node HAL: clock, entropy, sha1, text', () => {
     expect(validate(ascii, 0, 63)).to.equal(undefined);
     expect(validate(ascii, 0, 64)).to.equal(true);
     expect(validate(ascii, 36, 100)).to.equal(true);
-    const bytes = fc.oneof(fc.uint8Array({ minLength: 60, maxLength: 200 }),
+    const bytes = fc.oneof(
+      fc.uint8Array({ minLength: 60, maxLength: 200 }),
       fc.string({ unit: 'binary', minLength: 20, maxLength: 100 }).map((t) => new Uint8Array(Buffer.from(t, 'utf8'))),
-      fc.tuple(fc.string({ unit: 'binary', minLength: 20, maxLength: 100 }), fc.nat(), fc.integer({ min: 0x80, max: 0xff }))
-        .map(([t, at, b]) => { const u = new Uint8Array(Buffer.from(t, 'utf8')); u[at % u.length] = b; return u; }));
-    fc.assert(fc.property(bytes, fc.nat(), fc.nat(), (all, a, b) => {
-      const start = a % (all.length + 1);
-      const end = start + (b % (all.length - start + 1));
-      const answer = validate(all, start, end);
-      if (end - start < 64) expect(answer).to.equal(undefined);
-      else expect(answer).to.equal(valid(all.subarray(start, end)));
-    }), { numRuns: 1000 });
+      fc.tuple(fc.string({ unit: 'binary', minLength: 20, maxLength: 100 }), fc.nat(), fc.integer({ min: 0x80, max: 0xff })).map(([t, at, b]) => {
+        const u = new Uint8Array(Buffer.from(t, 'utf8'));
+        u[at % u.length] = b;
+        return u;
+      }),
+    );
+    fc.assert(
+      fc.property(bytes, fc.nat(), fc.nat(), (all, a, b) => {
+        const start = a % (all.length + 1);
+        const end = start + (b % (all.length - start + 1));
+        const answer = validate(all, start, end);
+        if (end - start < 64) expect(answer).to.equal(undefined);
+        else expect(answer).to.equal(valid(all.subarray(start, end)));
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('text codec decodes like Buffer#toString: a leading BOM is kept, invalid bytes become U+FFFD', () => {
     expect(nodeTextCodec.decode(new Uint8Array([0xef, 0xbb, 0xbf, 0x41]), 0, 4)).to.equal('\ufeffA');
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
-      expect(nodeTextCodec.decode(bytes, 0, bytes.length)).to.equal(Buffer.from(bytes).toString('utf8'));
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        expect(nodeTextCodec.decode(bytes, 0, bytes.length)).to.equal(Buffer.from(bytes).toString('utf8'));
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('text codec round-trips UTF-8, decoding a sub-range of a view', () => {

@@ -87,19 +87,25 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       at = split;
     }
   };
-  const sendText = (text: string) => { protocol.send(protocol.codec.encode(text), true, false); };
-  const sendBinary = (data: Uint8Array) => { protocol.send(data, false, false); };
+  const sendText = (text: string) => {
+    protocol.send(protocol.codec.encode(text), true, false);
+  };
+  const sendBinary = (data: Uint8Array) => {
+    protocol.send(data, false, false);
+  };
   return { protocol, events, errors, key, binaries, sendText, sendBinary, drain, feed };
 }
 
 export function acceptFor(key: string): string {
-  return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  return createHash('sha1')
+    .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+    .digest('base64');
 }
 
 export function switchingResponse(key: string, extra = ''): Uint8Array {
   return new TextEncoder().encode(
-    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-    `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n${extra}\r\n`);
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' + `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n${extra}\r\n`,
+  );
 }
 
 /** A harness whose handshake already completed; the open event is cleared. */

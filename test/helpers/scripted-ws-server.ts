@@ -49,7 +49,9 @@ export interface ScriptedServer {
 
 /** The Sec-WebSocket-Accept for a key (RFC 6455 §4.2.2). */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  return createHash('sha1')
+    .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+    .digest('base64');
 }
 
 /**
@@ -77,10 +79,11 @@ export async function startScriptedServer(scripts: ScriptStep[][], pauseMs: numb
   return {
     port: (server.address() as net.AddressInfo).port,
     done,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
 
@@ -157,8 +160,7 @@ function serve(socket: net.Socket, scripts: ScriptStep[][], pauseMs: number, giv
       return;
     }
     handshook = true;
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`);
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' + `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`);
     const after = head.subarray(end + 4);
     if (after.length > 0) readFrames(after);
     void run(script);

@@ -75,8 +75,13 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame | null {
   if (bytes.length < offset + length) return null;
   const payload = bytes.slice(offset, offset + length);
   return {
-    fin: (byte(0) & 0x80) !== 0, rsv: (byte(0) >> 4) & 7, opcode: byte(0) & 0x0f, masked, mask,
-    payload: masked ? applyMask(payload, mask) : payload, size: offset + length,
+    fin: (byte(0) & 0x80) !== 0,
+    rsv: (byte(0) >> 4) & 7,
+    opcode: byte(0) & 0x0f,
+    masked,
+    mask,
+    payload: masked ? applyMask(payload, mask) : payload,
+    size: offset + length,
   };
 }
 

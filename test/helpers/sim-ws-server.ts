@@ -34,7 +34,12 @@ export class SimWsServer {
   connections: SimServerConnection[] = [];
   private options: SimServerOptions;
 
-  constructor(private network: SimNetwork, private host: string, private port: number, options: SimServerOptions = {}) {
+  constructor(
+    private network: SimNetwork,
+    private host: string,
+    private port: number,
+    options: SimServerOptions = {},
+  ) {
     this.options = options;
   }
 
@@ -71,8 +76,15 @@ export class SimWsServer {
         if (end < 0) return;
         const key = capture(/sec-websocket-key: *(\S+)/i, text, 'the client handshake');
         const offered = /sec-websocket-protocol: *([^\r]+)/i.exec(text)?.[1];
-        const chosen = this.options.protocol && offered && offered.split(/, */).includes(this.options.protocol) ? `Sec-WebSocket-Protocol: ${this.options.protocol}\r\n` : '';
-        peer.send(new TextEncoder().encode(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n${chosen}\r\n`));
+        const chosen =
+          this.options.protocol && offered && offered.split(/, */).includes(this.options.protocol)
+            ? `Sec-WebSocket-Protocol: ${this.options.protocol}\r\n`
+            : '';
+        peer.send(
+          new TextEncoder().encode(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n${chosen}\r\n`,
+          ),
+        );
         handshaken = true;
         buffered = buffered.slice(end + 4);
         if (this.options.onOpen) this.options.onOpen(connection);

@@ -6,7 +6,15 @@ export async function makeTestCertificate(): Promise<{ key: string; cert: string
     notBeforeDate: new Date(Date.now() - 3600_000),
     notAfterDate: new Date(Date.now() + 86400_000),
     keyType: 'ec',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   });
   return { key: pems.private, cert: pems.cert };
 }

@@ -20,22 +20,29 @@ export function record(url: string, protocols: string[] | undefined, options: We
       for (const w of waiters.splice(0)) w();
     });
   }
-  const next = (type: string, timeoutMs = 10000) => new Promise<any>((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      const matching = log.filter((e) => e.type === type);
-      const index = seen[type] || 0;
-      if (matching.length > index) {
-        seen[type] = index + 1;
-        resolve(matching[index]);
-      } else if (Date.now() - started > timeoutMs) {
-        reject(new Error(`no ${type} event within ${timeoutMs} ms; log: ${JSON.stringify(log.map((e) => e.type))}`));
-      } else {
-        waiters.push(check);
-        setTimeout(() => { const at = waiters.indexOf(check); if (at >= 0) { waiters.splice(at, 1); check(); } }, 50);
-      }
-    };
-    check();
-  });
+  const next = (type: string, timeoutMs = 10000) =>
+    new Promise<any>((resolve, reject) => {
+      const started = Date.now();
+      const check = () => {
+        const matching = log.filter((e) => e.type === type);
+        const index = seen[type] || 0;
+        if (matching.length > index) {
+          seen[type] = index + 1;
+          resolve(matching[index]);
+        } else if (Date.now() - started > timeoutMs) {
+          reject(new Error(`no ${type} event within ${timeoutMs} ms; log: ${JSON.stringify(log.map((e) => e.type))}`));
+        } else {
+          waiters.push(check);
+          setTimeout(() => {
+            const at = waiters.indexOf(check);
+            if (at >= 0) {
+              waiters.splice(at, 1);
+              check();
+            }
+          }, 50);
+        }
+      };
+      check();
+    });
   return { ws, log, next };
 }

@@ -21,7 +21,9 @@ interface Peer {
 const servers: { close(): void }[] = [];
 const clients: Recorder[] = [];
 
-async function startPeer(options: { handleProtocols?: (set: Set<string>) => string | false; verify?: boolean | undefined; https?: { key: string; cert: string } } = {}): Promise<Peer> {
+async function startPeer(
+  options: { handleProtocols?: (set: Set<string>) => string | false; verify?: boolean | undefined; https?: { key: string; cert: string } } = {},
+): Promise<Peer> {
   const http = options.https ? createHttpsServer(options.https) : createHttpServer();
   const peer = { onConnection: (socket: PeerSocket) => socket.on('message', (data, binary) => socket.send(data, { binary })) } as unknown as Peer;
   const wss = new WebSocketServer({
@@ -29,7 +31,9 @@ async function startPeer(options: { handleProtocols?: (set: Set<string>) => stri
     perMessageDeflate: false,
     maxPayload: 64 * 1024 * 1024,
     ...(options.handleProtocols ? { handleProtocols: options.handleProtocols } : {}),
-    ...(options.verify === false ? { verifyClient: (_info: unknown, done: (ok: boolean, code: number, message: string) => void) => done(false, 403, 'Forbidden') } : {}),
+    ...(options.verify === false
+      ? { verifyClient: (_info: unknown, done: (ok: boolean, code: number, message: string) => void) => done(false, 403, 'Forbidden') }
+      : {}),
   });
   wss.on('connection', (socket) => peer.onConnection(socket, socket.protocol));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -37,7 +41,14 @@ async function startPeer(options: { handleProtocols?: (set: Set<string>) => stri
   peer.url = `${options.https ? 'wss' : 'ws'}://127.0.0.1:${port}/test`;
   peer.wss = wss;
   peer.http = http;
-  servers.push({ close: () => { for (const c of wss.clients) c.terminate(); wss.close(); http.close(); http.closeAllConnections?.(); } });
+  servers.push({
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      http.close();
+      http.closeAllConnections?.();
+    },
+  });
   return peer;
 }
 
@@ -97,7 +108,7 @@ describe('interop with the ws server over hal/node', function () {
     expect((await c.next('message')).data).to.equal('fragmented');
   });
 
-  it('answers the server\'s ping with the same payload, and gets pongs for its own', async () => {
+  it("answers the server's ping with the same payload, and gets pongs for its own", async () => {
     const peer = await startPeer();
     const pongs: Buffer[] = [];
     peer.onConnection = (socket) => {
@@ -123,7 +134,9 @@ describe('interop with the ws server over hal/node', function () {
     const peer = await startPeer();
     let serverSaw: [number, string] | null = null;
     peer.onConnection = (socket) => {
-      socket.on('close', (code, reason) => { serverSaw = [code, reason.toString()]; });
+      socket.on('close', (code, reason) => {
+        serverSaw = [code, reason.toString()];
+      });
       socket.close(4001, 'maintenance');
     };
     const c = client(peer.url);
@@ -136,7 +149,10 @@ describe('interop with the ws server over hal/node', function () {
   it('closes cleanly when the client starts the closing handshake', async () => {
     const peer = await startPeer();
     let serverSaw: [number, string] | null = null;
-    peer.onConnection = (socket) => socket.on('close', (code, reason) => { serverSaw = [code, reason.toString()]; });
+    peer.onConnection = (socket) =>
+      socket.on('close', (code, reason) => {
+        serverSaw = [code, reason.toString()];
+      });
     const c = client(peer.url);
     await c.next('open');
     c.ws.close(1000, 'bye');
@@ -157,7 +173,9 @@ describe('interop with the ws server over hal/node', function () {
     const http = createHttpServer();
     http.on('upgrade', (req, socket) => {
       const accept = acceptFor(req.headers['sec-websocket-key'] as string);
-      socket.end(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: evil\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: evil\r\n\r\n`,
+      );
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     servers.push({ close: () => http.close() });
@@ -181,7 +199,12 @@ describe('interop with the ws server over hal/node', function () {
     const sockets: Socket[] = [];
     const silent: TcpServer = createTcpServer((s) => sockets.push(s));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    servers.push({ close: () => { for (const s of sockets) s.destroy(); silent.close(); } });
+    servers.push({
+      close: () => {
+        for (const s of sockets) s.destroy();
+        silent.close();
+      },
+    });
     const c = client(`ws://127.0.0.1:${(silent.address() as AddressInfo).port}/`, undefined, { handshakeTimeout: 300 });
     const error = await c.next('error');
     expect([error.kind, error.code]).to.deep.equal(['timeout', 'WS_ERR_HANDSHAKE_TIMEOUT']);

@@ -29,6 +29,8 @@ describe('tools/build-package: relative specifiers in the emitted files', () => 
   });
 
   it('fails, naming the file and the specifier, when no source matches', () => {
-    expect(() => withExtensions("import { z } from './nosuch';", source)).to.throw('firmware/websocket.ts: import "./nosuch" matches no .ts file nor ./nosuch/index.ts');
+    expect(() => withExtensions("import { z } from './nosuch';", source)).to.throw(
+      'firmware/websocket.ts: import "./nosuch" matches no .ts file nor ./nosuch/index.ts',
+    );
   });
 });

@@ -54,7 +54,11 @@ describe('public API: the exports of each entry point', function () {
 
   for (const entry of [...NPM_ENTRIES, ...BOARD_ENTRIES]) {
     it(`${entry.name} (${entry.source}) exports exactly the pinned names, types included`, () => {
-      expect(exportsOf(entry.source).map((s) => s.name).sort()).to.deep.equal(entry.all);
+      expect(
+        exportsOf(entry.source)
+          .map((s) => s.name)
+          .sort(),
+      ).to.deep.equal(entry.all);
     });
   }
 
@@ -65,7 +69,7 @@ describe('public API: the exports of each entry point', function () {
     });
   }
 
-  it("the WebSocket class has exactly the pinned public members (instance and static)", () => {
+  it('the WebSocket class has exactly the pinned public members (instance and static)', () => {
     const symbol = exportsOf('node/index.ts').find((s) => s.name === 'WebSocket');
     if (!symbol) throw new Error('node/index.ts exports no WebSocket');
     const cls = checker.getAliasedSymbol(symbol);

@@ -39,7 +39,7 @@ function run(file: string, args: string[], cwd: string, timeoutMs: number): Prom
   return new Promise((resolve) => {
     const options = { cwd, env: cleanEnv(), timeout: timeoutMs, killSignal: 'SIGKILL' as const, maxBuffer: 32 << 20 };
     execFile(file, args, options, (error, stdout, stderr) => {
-      const code = error ? ((error as ExecFileException).code as number | undefined) ?? null : 0;
+      const code = error ? (((error as ExecFileException).code as number | undefined) ?? null) : 0;
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
     });
   });
@@ -123,19 +123,20 @@ ws.send(42);
 ws.onclose = (e) => e.nosuch;
 `;
 
-const TSCONFIG = (files: string[], outDir: string) => JSON.stringify({
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'nodenext',
-    moduleResolution: 'nodenext',
-    strict: true,
-    skipLibCheck: false,
-    types: ['node'],
-    typeRoots: [path.join(root, 'node_modules', '@types')],
-    outDir,
-  },
-  files,
-});
+const TSCONFIG = (files: string[], outDir: string) =>
+  JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      strict: true,
+      skipLibCheck: false,
+      types: ['node'],
+      typeRoots: [path.join(root, 'node_modules', '@types')],
+      outDir,
+    },
+    files,
+  });
 
 /** What every consumer must print for the echo. */
 const ECHO_EVENTS = ['text h\u00e9llo \u20ac', 'binary 1,2,255', 'close 1000 done true'];
@@ -169,22 +170,34 @@ describe('the npm package: pack, install, use', function () {
   it('ships lib/ (JavaScript and declarations), the board modules, README, LICENSE and nothing else', async () => {
     const listed = await run('tar', ['tzf', tarball], dir, 30_000);
     expect(listed.code, explain('tar', listed)).to.equal(0);
-    const files = listed.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    const files = listed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
     const outsideLib = files.filter((f) => !f.startsWith('lib/')).sort();
     expect(outsideLib).to.deep.equal([
-      'LICENSE', 'README.md',
-      'dist/esp32/ws.js', 'dist/esp32/wsclient.js', 'dist/esp8266/ws.js', 'dist/esp8266/wsclient.js',
+      'LICENSE',
+      'README.md',
+      'dist/esp32/ws.js',
+      'dist/esp32/wsclient.js',
+      'dist/esp8266/ws.js',
+      'dist/esp8266/wsclient.js',
       'package.json',
     ]);
     const lib = files.filter((f) => f.startsWith('lib/'));
-    expect(lib.filter((f) => !/\.(js|d\.ts)$/.test(f)), 'only .js and .d.ts in lib/').to.deep.equal([]);
+    expect(
+      lib.filter((f) => !/\.(js|d\.ts)$/.test(f)),
+      'only .js and .d.ts in lib/',
+    ).to.deep.equal([]);
     for (const entry of ['lib/node/index.js', 'lib/node/index.d.ts', 'lib/protocol/index.js', 'lib/protocol/index.d.ts', 'lib/hal/types.d.ts']) {
       expect(lib).to.include(entry);
     }
     // Nothing of the board-only HAL or the application: they cannot run on Node.
     expect(lib.filter((f) => /espruino|firmware\/(app|main)/.test(f))).to.deep.equal([]);
     const license = await readFile(path.join(root, 'LICENSE'), 'utf8');
-    expect(license).to.match(/^MIT License/).and.include('the espruino-wsclient authors');
+    expect(license)
+      .to.match(/^MIT License/)
+      .and.include('the espruino-wsclient authors');
   });
 
   it('installs offline with no runtime dependencies; the board modules are the built ones', async () => {
@@ -231,7 +244,10 @@ describe('the npm package: pack, install, use', function () {
     await writeFile(path.join(project, 'tsconfig.json'), TSCONFIG(['consumer.ts', 'bad.ts'], 'out'));
     const checked = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], project, 120_000);
     const errors = checked.stdout.split('\n').filter((l) => /error TS/.test(l));
-    expect(errors.map((l) => l.replace(/,\d+\): error.*$/, ')')), checked.stdout).to.deep.equal(['bad.ts(3)', 'bad.ts(4)', 'bad.ts(5)']);
+    expect(
+      errors.map((l) => l.replace(/,\d+\): error.*$/, ')')),
+      checked.stdout,
+    ).to.deep.equal(['bad.ts(3)', 'bad.ts(4)', 'bad.ts(5)']);
     // tsc writes the JavaScript despite bad.ts's errors (noEmitOnError is off).
     const r = await run(process.execPath, [path.join('out', 'consumer.js'), server!.url], project, 30_000);
     expect(r.code, explain('node out/consumer.js', r)).to.equal(0);

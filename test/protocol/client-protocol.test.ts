@@ -25,7 +25,11 @@ describe('client-protocol', () => {
         const h = createHarness();
         expect(h.key).to.equal(h0.key);
         h.feed(wire, split === 0 || split === wire.length ? [] : [split]);
-        expect(h.events, `split ${split}`).to.deep.equal([['open', ''], ['text', 'first'], ['binary', [7]]]);
+        expect(h.events, `split ${split}`).to.deep.equal([
+          ['open', ''],
+          ['text', 'first'],
+          ['binary', [7]],
+        ]);
       }
     });
 
@@ -50,7 +54,9 @@ describe('client-protocol', () => {
 
     it('fails on a wrong Sec-WebSocket-Accept', () => {
       const h = createHarness();
-      h.feed(text('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n'));
+      h.feed(
+        text('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n'),
+      );
       expect(h.events).to.deep.equal([['error', 'WS_ERR_HANDSHAKE_ACCEPT', 1006]]);
     });
 
@@ -70,7 +76,10 @@ describe('client-protocol', () => {
       const h = createHarness();
       h.feed(text('HTTP/1.1 101 Swi'));
       h.protocol.connectionClosed();
-      expect(h.events).to.deep.equal([['error', 'WS_ERR_HANDSHAKE_EOF', 1006], ['closed', 1006, h.errors[0].message, false]]);
+      expect(h.events).to.deep.equal([
+        ['error', 'WS_ERR_HANDSHAKE_EOF', 1006],
+        ['closed', 1006, h.errors[0].message, false],
+      ]);
     });
 
     it('abandons a connection closed before it opened', () => {
@@ -100,7 +109,10 @@ describe('client-protocol', () => {
       h.sendBinary(new Uint8Array([0, 255]));
       expect(h.protocol.bufferedAmount).to.equal(12);
       const frames = decodeFrames(h.drain());
-      expect(frames.map((f) => [f.opcode, f.fin, f.masked])).to.deep.equal([[1, true, true], [2, true, true]]);
+      expect(frames.map((f) => [f.opcode, f.fin, f.masked])).to.deep.equal([
+        [1, true, true],
+        [2, true, true],
+      ]);
       expect(decodeText(frames[0].payload)).to.equal('héllo €');
       expect(Array.from(frames[1].payload)).to.deep.equal([0, 255]);
       expect(h.protocol.bufferedAmount).to.equal(0);
@@ -111,7 +123,11 @@ describe('client-protocol', () => {
       const data = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
       h.sendBinary(data);
       const frames = decodeFrames(h.drain());
-      expect(frames.map((f) => [f.opcode, f.fin, f.payload.length])).to.deep.equal([[2, false, 128], [0, false, 128], [0, true, 44]]);
+      expect(frames.map((f) => [f.opcode, f.fin, f.payload.length])).to.deep.equal([
+        [2, false, 128],
+        [0, false, 128],
+        [0, true, 44],
+      ]);
       expect(Array.from(concat(frames.map((f) => f.payload)))).to.deep.equal(Array.from(data));
     });
 
@@ -138,7 +154,10 @@ describe('client-protocol', () => {
 
       // Queued instead when it would overtake or not fit, or the driver cannot write now.
       expect(h.protocol.send(new Uint8Array(129), false, true), 'larger than one frame').to.equal(false);
-      expect(decodeFrames(h.drain()).map((f) => [f.opcode, f.fin])).to.deep.equal([[2, false], [0, true]]);
+      expect(decodeFrames(h.drain()).map((f) => [f.opcode, f.fin])).to.deep.equal([
+        [2, false],
+        [0, true],
+      ]);
       expect(h.protocol.send(text('not now'), true, false), 'the driver cannot write').to.equal(false);
       expect(h.protocol.send(text('late'), true, true), 'behind a queued message').to.equal(false);
       expect(decodeFrames(h.drain()).map((f) => decodeText(f.payload))).to.deep.equal(['not now', 'late']);
@@ -150,13 +169,22 @@ describe('client-protocol', () => {
       expect(decodeFrames(h.drain()).map((f) => f.opcode)).to.deep.equal([9, 1]);
       h.protocol.close(1000);
       expect(h.protocol.send(text('late'), true, true), 'after close()').to.equal(false);
-      expect(decodeFrames(h.drain()).map((f) => f.opcode), 'nothing after the close frame').to.deep.equal([8]);
+      expect(
+        decodeFrames(h.drain()).map((f) => f.opcode),
+        'nothing after the close frame',
+      ).to.deep.equal([8]);
       expect(h.protocol.bufferedAmount, 'kept for a next connection').to.equal(4);
     });
 
     it('assembles a split single-frame message in an array from the allocate hook, and delivers that array', () => {
       const made: Uint8Array[] = [];
-      const h = openHarness({ allocate: (n) => { const a = new Uint8Array(n).fill(0xee); made.push(a); return a; } });
+      const h = openHarness({
+        allocate: (n) => {
+          const a = new Uint8Array(n).fill(0xee);
+          made.push(a);
+          return a;
+        },
+      });
       const delivered = h.binaries;
       const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
       h.feed(serverFrame(2, payload), [3, 100, 250]);
@@ -187,7 +215,9 @@ describe('client-protocol', () => {
       expect(frames.map((f) => [f.opcode, Array.from(f.payload)])).to.deep.equal([[9, [1, 2, 3]]]);
       h.feed(serverFrame(0xa, new Uint8Array([1, 2, 3])));
       expect(h.events).to.deep.equal([['pong', [1, 2, 3]]]);
-      expect(() => h.protocol.sendPing(new Uint8Array(126))).to.throw().with.property('code', 'WS_ERR_CONTROL_TOO_LONG');
+      expect(() => h.protocol.sendPing(new Uint8Array(126)))
+        .to.throw()
+        .with.property('code', 'WS_ERR_CONTROL_TOO_LONG');
     });
   });
 
@@ -208,7 +238,10 @@ describe('client-protocol', () => {
       expect(h.protocol.wantsTcpClose).to.equal(true);
       expect(h.drain().length).to.equal(0);
       h.protocol.connectionClosed();
-      expect(h.events).to.deep.equal([['closing', 1000, 'ok'], ['closed', 1000, 'ok', true]]);
+      expect(h.events).to.deep.equal([
+        ['closing', 1000, 'ok'],
+        ['closed', 1000, 'ok', true],
+      ]);
     });
 
     it('a server-initiated close is echoed and ends cleanly', () => {
@@ -219,7 +252,10 @@ describe('client-protocol', () => {
       expect(frames.map((f) => [f.opcode, Array.from(f.payload)])).to.deep.equal([[8, [0x0f, 0xa1]]]);
       expect(h.protocol.wantsTcpClose).to.equal(true);
       h.protocol.connectionClosed();
-      expect(h.events).to.deep.equal([['closing', 4001, 'bye'], ['closed', 4001, 'bye', true]]);
+      expect(h.events).to.deep.equal([
+        ['closing', 4001, 'bye'],
+        ['closed', 4001, 'bye', true],
+      ]);
     });
 
     it('answers a close without a status code with an empty close and reports 1005', () => {
@@ -228,7 +264,10 @@ describe('client-protocol', () => {
       const frames = decodeFrames(h.drain());
       expect(frames.map((f) => [f.opcode, f.payload.length])).to.deep.equal([[8, 0]]);
       h.protocol.connectionClosed();
-      expect(h.events).to.deep.equal([['closing', 1005, ''], ['closed', 1005, '', true]]);
+      expect(h.events).to.deep.equal([
+        ['closing', 1005, ''],
+        ['closed', 1005, '', true],
+      ]);
     });
 
     it('reports 1006 when TCP drops without a close frame', () => {
@@ -243,8 +282,12 @@ describe('client-protocol', () => {
 
     it('rejects close codes and reasons that may not be sent', () => {
       const h = openHarness();
-      expect(() => h.protocol.close(1005)).to.throw().with.property('code', 'WS_ERR_BAD_CLOSE');
-      expect(() => h.protocol.close(999)).to.throw().with.property('code', 'WS_ERR_BAD_CLOSE');
+      expect(() => h.protocol.close(1005))
+        .to.throw()
+        .with.property('code', 'WS_ERR_BAD_CLOSE');
+      expect(() => h.protocol.close(999))
+        .to.throw()
+        .with.property('code', 'WS_ERR_BAD_CLOSE');
       expect(() => h.protocol.close(1000, 'x'.repeat(124))).to.throw(/123/);
       h.protocol.close(1000, 'é'.repeat(61)); // 122 bytes fits
       expect(h.protocol.readyState).to.equal(ReadyState.Closing);
@@ -268,7 +311,12 @@ describe('client-protocol', () => {
       expect(key).to.not.equal(h.key);
       h.feed(switchingResponse(key));
       const resent = decodeFrames(h.drain());
-      expect(resent.map((f) => [f.opcode, f.fin, f.payload.length])).to.deep.equal([[2, false, 128], [0, false, 128], [0, true, 44], [1, true, 6]]);
+      expect(resent.map((f) => [f.opcode, f.fin, f.payload.length])).to.deep.equal([
+        [2, false, 128],
+        [0, false, 128],
+        [0, true, 44],
+        [1, true, 6],
+      ]);
       expect(h.protocol.bufferedAmount).to.equal(0);
     });
 
@@ -284,7 +332,10 @@ describe('client-protocol', () => {
       expect(h.protocol.nextTransmit()).to.equal(true);
       expect(h.protocol.discardQueued()).to.equal(1);
       expect(h.protocol.bufferedAmount).to.equal(300 - 128);
-      expect(decodeFrames(h.drain()).map((f) => [f.opcode, f.fin])).to.deep.equal([[0, false], [0, true]]);
+      expect(decodeFrames(h.drain()).map((f) => [f.opcode, f.fin])).to.deep.equal([
+        [0, false],
+        [0, true],
+      ]);
     });
   });
 });

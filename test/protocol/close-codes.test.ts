@@ -76,9 +76,12 @@ describe('close codes', () => {
 
   it('rejects every non-integer', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: 6000, noNaN: true }).filter((x) => !Number.isInteger(x)), (x) => {
-        expect(isValidCloseCode(x)).to.equal(false);
-      }),
+      fc.property(
+        fc.double({ min: 0, max: 6000, noNaN: true }).filter((x) => !Number.isInteger(x)),
+        (x) => {
+          expect(isValidCloseCode(x)).to.equal(false);
+        },
+      ),
     );
   });
 });

@@ -17,8 +17,14 @@ describe('error codes', () => {
   it('the README documents every code, and only known codes', () => {
     expect(start).to.be.greaterThan(0);
     const documented = new Set(codesIn(section));
-    expect([...documented].filter((code) => !(code in ERROR_CODES)), 'documented but unknown').to.deep.equal([]);
-    expect(Object.keys(ERROR_CODES).filter((code) => !documented.has(code)), 'known but undocumented').to.deep.equal([]);
+    expect(
+      [...documented].filter((code) => !(code in ERROR_CODES)),
+      'documented but unknown',
+    ).to.deep.equal([]);
+    expect(
+      Object.keys(ERROR_CODES).filter((code) => !documented.has(code)),
+      'known but undocumented',
+    ).to.deep.equal([]);
   });
 
   it('each failure row states the close code of the codes it lists', () => {
@@ -38,7 +44,15 @@ describe('error codes', () => {
   it('has a WS_ERR_HANDSHAKE_<KIND> code for every kind of handshake failure', () => {
     // The kinds of HandshakeFailure, listed so that adding one without its code fails here.
     const kinds: Record<HandshakeFailure['kind'], true> = {
-      status: true, upgrade: true, connection: true, accept: true, subprotocol: true, extension: true, 'too-large': true, malformed: true, eof: true,
+      status: true,
+      upgrade: true,
+      connection: true,
+      accept: true,
+      subprotocol: true,
+      extension: true,
+      'too-large': true,
+      malformed: true,
+      eof: true,
     };
     for (const kind of Object.keys(kinds)) {
       expect(`WS_ERR_HANDSHAKE_${kind.toUpperCase().replace('-', '_')}` in ERROR_CODES, kind).to.equal(true);

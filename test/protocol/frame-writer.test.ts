@@ -62,7 +62,14 @@ describe('frame-writer', () => {
 
   it('chooses the minimal length encoding at every boundary', () => {
     const writer = new FrameWriter(TX_PAYLOAD_OFFSET + 70000, countingEntropy());
-    const cases: [number, number][] = [[0, 6], [125, 6], [126, 8], [65535, 8], [65536, 14], [70000, 14]];
+    const cases: [number, number][] = [
+      [0, 6],
+      [125, 6],
+      [126, 8],
+      [65535, 8],
+      [65536, 14],
+      [70000, 14],
+    ];
     for (const [length, header] of cases) {
       writer.write(0x2, true, new Uint8Array(length), 0, length);
       expect(writer.end - writer.start, `length ${length}`).to.equal(header + length);
@@ -72,7 +79,10 @@ describe('frame-writer', () => {
 
   it('draws a fresh mask for every frame from the entropy source, in bulk', () => {
     let calls = 0;
-    const writer = new FrameWriter(144, (out) => { calls++; randomFillSync(out); });
+    const writer = new FrameWriter(144, (out) => {
+      calls++;
+      randomFillSync(out);
+    });
     const masks = new Set<string>();
     for (let i = 0; i < 100; i++) {
       writer.write(0x1, true, null, 0, 0);
@@ -82,7 +92,7 @@ describe('frame-writer', () => {
     expect(calls).to.equal(Math.ceil(100 / 16));
   });
 
-  it('frames a slice of a larger payload without touching the caller\'s bytes', () => {
+  it("frames a slice of a larger payload without touching the caller's bytes", () => {
     const writer = new FrameWriter(144, countingEntropy([9, 8, 7, 6]));
     const data = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     writer.write(0x0, false, data, 3, 5);
@@ -95,13 +105,15 @@ describe('frame-writer', () => {
 
   it('masks any payload so that the server-side unmasking restores it', () => {
     const writer = new FrameWriter(TX_PAYLOAD_OFFSET + 3000, countingEntropy());
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), fc.boolean(), (payload, fin) => {
-      writer.write(0x2, fin, payload, 0, payload.length);
-      const frame = decodeFrame(frameOf(writer))!;
-      expect(frame.masked).to.equal(true);
-      expect(frame.fin).to.equal(fin);
-      expect(frame.size).to.equal(writer.end - writer.start);
-      expect(Buffer.from(frame.payload).equals(Buffer.from(payload))).to.equal(true);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.boolean(), (payload, fin) => {
+        writer.write(0x2, fin, payload, 0, payload.length);
+        const frame = decodeFrame(frameOf(writer))!;
+        expect(frame.masked).to.equal(true);
+        expect(frame.fin).to.equal(fin);
+        expect(frame.size).to.equal(writer.end - writer.start);
+        expect(Buffer.from(frame.payload).equals(Buffer.from(payload))).to.equal(true);
+      }),
+    );
   });
 });

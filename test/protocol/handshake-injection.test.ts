@@ -15,7 +15,6 @@ import { parseWsUrl, type WsUrl } from '../../protocol/url';
 import { acceptFor } from '../helpers/protocol-harness';
 import { thrown } from '../helpers/thrown';
 
-
 const ok = (options: Partial<HandshakeOptions>): HandshakeOptions => ({ protocols: [], headers: {}, ...options });
 
 // Each would put other bytes on the wire than the text says, or end/split the header line.
@@ -66,8 +65,12 @@ describe('handshake request: characters that cannot be sent as they read', () =>
       });
 
       it('is refused in the URL path and host by parseWsUrl', () => {
-        expect(() => parseWsUrl('ws://example.com/a' + text)).to.throw().with.property('code', 'WS_ERR_BAD_URL');
-        expect(() => parseWsUrl('ws://exam' + text + 'ple.com/')).to.throw().with.property('code', 'WS_ERR_BAD_URL');
+        expect(() => parseWsUrl('ws://example.com/a' + text))
+          .to.throw()
+          .with.property('code', 'WS_ERR_BAD_URL');
+        expect(() => parseWsUrl('ws://exam' + text + 'ple.com/'))
+          .to.throw()
+          .with.property('code', 'WS_ERR_BAD_URL');
       });
 
       it('is refused by buildRequest in a hand-made URL path or host', () => {
@@ -91,7 +94,9 @@ describe('handshake request: characters that cannot be sent as they read', () =>
 
   it('refuses a space in a hand-made URL path (it would split the request line)', () => {
     const url = parseWsUrl('ws://example.com/');
-    expect(() => buildRequest({ ...url, resource: '/a b' }, 'k', ok({}))).to.throw().with.property('code', 'WS_ERR_BAD_URL');
+    expect(() => buildRequest({ ...url, resource: '/a b' }, 'k', ok({})))
+      .to.throw()
+      .with.property('code', 'WS_ERR_BAD_URL');
   });
 
   it('keeps HTAB, SP and Latin-1 (U+0080..U+00FF) in values and Origin, and writes them byte for byte', () => {
@@ -133,8 +138,9 @@ async function startRecorder(): Promise<Recording> {
       if (end < 0) return;
       answered = true;
       const key = /\r\nSec-WebSocket-Key: ([^\r]*)\r\n/i.exec(head.slice(0, end + 2));
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        `Sec-WebSocket-Accept: ${acceptFor(key ? key[1] : '')}\r\n\r\n`);
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' + `Sec-WebSocket-Accept: ${acceptFor(key ? key[1] : '')}\r\n\r\n`,
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -143,10 +149,11 @@ async function startRecorder(): Promise<Recording> {
     server,
     url: `ws://127.0.0.1:${port}/feed`,
     connections,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -192,8 +199,14 @@ describe('handshake request over a real socket (firmware WebSocket on the Node H
     const events: string[] = [];
     await new Promise<void>((resolve) => {
       ws.on('error', () => events.push('error'));
-      ws.on('open', () => { events.push('open'); ws.close(); });
-      ws.on('close', () => { events.push('close'); resolve(); });
+      ws.on('open', () => {
+        events.push('open');
+        ws.close();
+      });
+      ws.on('close', () => {
+        events.push('close');
+        resolve();
+      });
     });
     expect(events).to.deep.equal(['open', 'close']);
     expect(peer.connections).to.have.length(1);
@@ -201,8 +214,15 @@ describe('handshake request over a real socket (firmware WebSocket on the Node H
     expect(lines[0]).to.equal('GET /feed HTTP/1.1');
     const headers = lines.slice(1).map((line) => line.slice(0, line.indexOf(':')));
     expect(headers).to.deep.equal([
-      'Host', 'Upgrade', 'Connection', 'Sec-WebSocket-Key', 'Sec-WebSocket-Version',
-      'Origin', 'Sec-WebSocket-Protocol', 'X-Token', 'Cookie',
+      'Host',
+      'Upgrade',
+      'Connection',
+      'Sec-WebSocket-Key',
+      'Sec-WebSocket-Version',
+      'Origin',
+      'Sec-WebSocket-Protocol',
+      'X-Token',
+      'Cookie',
     ]);
     expect(lines).to.include('Origin: http://caf\u00e9.example');
     expect(lines).to.include('X-Token: a\tb c');

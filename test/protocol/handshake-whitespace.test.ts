@@ -36,7 +36,13 @@ const ACCEPT_LINE = 'Sec-WebSocket-Accept: ' + ACCEPT;
 
 // Padding that is not HTTP whitespace, in the one-byte forms a server could send.
 // (NEL is no whitespace to trim() either; it is here so no other trimming creeps in.)
-const NOT_OWS: [string, string][] = [['VT', '\x0b'], ['FF', '\x0c'], ['NBSP', '\xa0'], ['CR', '\r'], ['NEL', '\x85']];
+const NOT_OWS: [string, string][] = [
+  ['VT', '\x0b'],
+  ['FF', '\x0c'],
+  ['NBSP', '\xa0'],
+  ['CR', '\r'],
+  ['NEL', '\x85'],
+];
 
 /** Responses that must fail, with the kind they must fail as. */
 const REJECTED: [string, string, HandshakeFailure['kind'], string[]?][] = [
@@ -51,7 +57,12 @@ for (const [name, pad] of NOT_OWS) {
     [`Connection padded with ${name}`, head(UPGRADE, 'Connection: Upgrade' + pad, ACCEPT_LINE), 'connection'],
     [`Sec-WebSocket-Accept padded with ${name} before`, head(UPGRADE, CONNECTION, 'Sec-WebSocket-Accept: ' + pad + ACCEPT), 'accept'],
     [`Sec-WebSocket-Accept padded with ${name} after`, head(UPGRADE, CONNECTION, ACCEPT_LINE + pad), 'accept'],
-    [`Sec-WebSocket-Protocol padded with ${name}`, head(UPGRADE, CONNECTION, ACCEPT_LINE, 'Sec-WebSocket-Protocol: ' + pad + 'chat\r\n'), 'subprotocol', ['chat']],
+    [
+      `Sec-WebSocket-Protocol padded with ${name}`,
+      head(UPGRADE, CONNECTION, ACCEPT_LINE, 'Sec-WebSocket-Protocol: ' + pad + 'chat\r\n'),
+      'subprotocol',
+      ['chat'],
+    ],
   );
 }
 
@@ -140,9 +151,18 @@ describe('handshake response whitespace through the WebSocket over a real socket
       const ws = new WebSocket(url, { hal: createNodeHal(), pingInterval: 0 });
       const events: string[] = [];
       let code: unknown;
-      ws.on('error', (e) => { events.push('error'); if (code === undefined) code = e.code; });
-      ws.on('open', () => { events.push('open'); ws.close(); });
-      ws.on('close', () => { events.push('close'); resolve({ events, code }); });
+      ws.on('error', (e) => {
+        events.push('error');
+        if (code === undefined) code = e.code;
+      });
+      ws.on('open', () => {
+        events.push('open');
+        ws.close();
+      });
+      ws.on('close', () => {
+        events.push('close');
+        resolve({ events, code });
+      });
     });
   }
 

@@ -20,7 +20,6 @@ import { thrown } from '../helpers/thrown';
 
 const bytesOf = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
 
-
 describe('handshake keys', () => {
   it('computes the RFC 6455 §1.3 accept value', () => {
     expect(WS_GUID).to.equal('258EAFA5-E914-47DA-95CA-C5AB0DC85B11');
@@ -31,7 +30,9 @@ describe('handshake keys', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (nonce) => {
         const key = Buffer.from(nonce).toString('base64');
-        const expected = createHash('sha1').update(key + WS_GUID).digest('base64');
+        const expected = createHash('sha1')
+          .update(key + WS_GUID)
+          .digest('base64');
         expect(acceptKeyFor(key, sha1, base64Encode)).to.equal(expected);
       }),
       { numRuns: 200 },
@@ -196,7 +197,9 @@ const HEAD =
   'Server: test\r\n' +
   'Upgrade: websocket\r\n' +
   'Connection: Upgrade\r\n' +
-  'Sec-WebSocket-Accept: ' + ACCEPT + '\r\n' +
+  'Sec-WebSocket-Accept: ' +
+  ACCEPT +
+  '\r\n' +
   'Sec-WebSocket-Protocol: chat\r\n' +
   'Set-Cookie: a=1\r\n' +
   'set-cookie:b=2\r\n' +
@@ -533,11 +536,7 @@ describe('checkResponse', () => {
       ['connection', { ...everythingWrong, upgrade: 'websocket' }, 101],
       ['accept', { ...everythingWrong, upgrade: 'websocket', connection: 'Upgrade' }, 101],
       ['subprotocol', { ...everythingWrong, upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': ACCEPT }, 101],
-      [
-        'extension',
-        { ...everythingWrong, upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': ACCEPT, 'sec-websocket-protocol': 'chat' },
-        101,
-      ],
+      ['extension', { ...everythingWrong, upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': ACCEPT, 'sec-websocket-protocol': 'chat' }, 101],
     ];
     for (const [kind, headers, status] of order) {
       it(kind, () => {

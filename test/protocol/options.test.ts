@@ -4,7 +4,11 @@ import { resolveOptions, MIN_TX_BUFFER } from '../../protocol/options';
 describe('protocol options', () => {
   it('fills every default', () => {
     expect(resolveOptions(undefined)).to.deep.equal({
-      maxMessageSize: 1048576, maxFrameSize: 1048576, maxHeaderBytes: 4096, txBufferSize: 16384, rxBufferSize: 16384,
+      maxMessageSize: 1048576,
+      maxFrameSize: 1048576,
+      maxHeaderBytes: 4096,
+      txBufferSize: 16384,
+      rxBufferSize: 16384,
     });
   });
 
@@ -24,7 +28,9 @@ describe('protocol options', () => {
   ];
   for (const [options, message] of bad) {
     it(`rejects ${JSON.stringify(options)} naming the field`, () => {
-      expect(() => resolveOptions(options as never)).to.throw(message).with.property('code', 'WS_ERR_BAD_OPTION');
+      expect(() => resolveOptions(options as never))
+        .to.throw(message)
+        .with.property('code', 'WS_ERR_BAD_OPTION');
     });
   }
 });

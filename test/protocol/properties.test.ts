@@ -38,59 +38,69 @@ function chunkPoints(length: number, fractions: number[]): number[] {
 
 describe('protocol properties', () => {
   it('any messages, any fragmentation, any chunking: the same messages arrive', () => {
-    fc.assert(fc.property(
-      fc.array(fc.record({ m: message, cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }) }), { maxLength: 6 }),
-      fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
-      (items, fractions) => {
-        const wire = concat(items.map((it) => framesOf(it.m, it.cuts)));
-        const h = openHarness({ options: { rxBufferSize: 16 } });
-        h.feed(wire, chunkPoints(wire.length, fractions));
-        expect(h.events).to.deep.equal(items.map((it) => expectedEvent(it.m)));
-      }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ m: message, cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }) }), { maxLength: 6 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
+        (items, fractions) => {
+          const wire = concat(items.map((it) => framesOf(it.m, it.cuts)));
+          const h = openHarness({ options: { rxBufferSize: 16 } });
+          h.feed(wire, chunkPoints(wire.length, fractions));
+          expect(h.events).to.deep.equal(items.map((it) => expectedEvent(it.m)));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('any messages sent through any output buffer size come out intact at the server', () => {
-    fc.assert(fc.property(fc.array(message, { maxLength: 6 }), fc.integer({ min: 144, max: 1200 }), (messages, txBufferSize) => {
-      const h = openHarness({ options: { txBufferSize } });
-      for (const m of messages) {
-        if (m.kind === 'text') h.sendText(m.text);
-        else h.sendBinary(m.data);
-      }
-      const frames = decodeFrames(h.drain());
-      const received: Recorded[] = [];
-      let parts: Uint8Array[] = [];
-      let opcode = 0;
-      for (const f of frames) {
-        expect(f.masked).to.equal(true);
-        expect(f.payload.length).to.be.at.most(txBufferSize - 16);
-        if (f.opcode !== 0) opcode = f.opcode;
-        parts.push(f.payload);
-        if (f.fin) {
-          const whole = concat(parts);
-          received.push(opcode === 1 ? ['text', new TextDecoder('utf-8', { fatal: true }).decode(whole)] : ['binary', Array.from(whole)]);
-          parts = [];
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 6 }), fc.integer({ min: 144, max: 1200 }), (messages, txBufferSize) => {
+        const h = openHarness({ options: { txBufferSize } });
+        for (const m of messages) {
+          if (m.kind === 'text') h.sendText(m.text);
+          else h.sendBinary(m.data);
         }
-      }
-      expect(received).to.deep.equal(messages.map((m) => expectedEvent(m)));
-      expect(h.protocol.bufferedAmount).to.equal(0);
-    }), { numRuns: 200 });
+        const frames = decodeFrames(h.drain());
+        const received: Recorded[] = [];
+        let parts: Uint8Array[] = [];
+        let opcode = 0;
+        for (const f of frames) {
+          expect(f.masked).to.equal(true);
+          expect(f.payload.length).to.be.at.most(txBufferSize - 16);
+          if (f.opcode !== 0) opcode = f.opcode;
+          parts.push(f.payload);
+          if (f.fin) {
+            const whole = concat(parts);
+            received.push(opcode === 1 ? ['text', new TextDecoder('utf-8', { fatal: true }).decode(whole)] : ['binary', Array.from(whole)]);
+            parts = [];
+          }
+        }
+        expect(received).to.deep.equal(messages.map((m) => expectedEvent(m)));
+        expect(h.protocol.bufferedAmount).to.equal(0);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('random byte streams never throw and leave the connection in a defined state', () => {
-    fc.assert(fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { maxLength: 8 }), (chunks) => {
-      const h = openHarness({ options: { maxMessageSize: 256 } });
-      for (const chunk of chunks) {
-        h.protocol.receive(chunk);
-        h.drain();
-      }
-      const state = h.protocol.readyState;
-      expect([ReadyState.Open, ReadyState.Closing, ReadyState.Closed]).to.include(state);
-      const errors = h.events.filter((e) => e[0] === 'error');
-      expect(errors.length).to.be.at.most(1);
-      if (errors.length === 1) expect(h.protocol.wantsTcpClose).to.equal(true);
-      h.protocol.connectionClosed();
-      expect(h.events.filter((e) => e[0] === 'closed')).to.have.length(1);
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { maxLength: 8 }), (chunks) => {
+        const h = openHarness({ options: { maxMessageSize: 256 } });
+        for (const chunk of chunks) {
+          h.protocol.receive(chunk);
+          h.drain();
+        }
+        const state = h.protocol.readyState;
+        expect([ReadyState.Open, ReadyState.Closing, ReadyState.Closed]).to.include(state);
+        const errors = h.events.filter((e) => e[0] === 'error');
+        expect(errors.length).to.be.at.most(1);
+        if (errors.length === 1) expect(h.protocol.wantsTcpClose).to.equal(true);
+        h.protocol.connectionClosed();
+        expect(h.events.filter((e) => e[0] === 'closed')).to.have.length(1);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -120,7 +130,8 @@ const CODECS: [string, () => TextCodec][] = [
 
 const INTERESTING = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
 /** Long ASCII runs (so native checks get ranges worth checking) mixed with any characters. */
-const utf8Payload = fc.array(fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 90 }), fc.string({ unit: 'binary', maxLength: 8 })), { maxLength: 6 })
+const utf8Payload = fc
+  .array(fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 90 }), fc.string({ unit: 'binary', maxLength: 8 })), { maxLength: 6 })
   .map((parts) => new Uint8Array(Buffer.from(parts.join(''), 'utf8')));
 /** Valid text, or text with a few bytes replaced, or text cut anywhere. */
 const textPayload = fc.oneof(
@@ -167,9 +178,7 @@ function expectedRun(messages: WireMessage[], chunkOf: (offset: number) => numbe
     // A sequence left open at the end fails with the chunk holding the message's last byte.
     const bad = invalid === 'truncated' ? m.payload.length : invalid;
     if (bad < 0) {
-      expected.push([last, m.opcode === 1
-        ? ['text', new TextDecoder('utf-8', { ignoreBOM: true }).decode(m.payload)]
-        : ['binary', Array.from(m.payload)]]);
+      expected.push([last, m.opcode === 1 ? ['text', new TextDecoder('utf-8', { ignoreBOM: true }).decode(m.payload)] : ['binary', Array.from(m.payload)]]);
     } else {
       expected.push([bad < m.payload.length ? chunkOf(at[bad]) : last, ['error', 'WS_ERR_INVALID_UTF8', 1007]]);
       failed = true;
@@ -190,30 +199,34 @@ describe('protocol properties: text validation through the codec', () => {
     it(`${name}: text is accepted or fails with 1007 exactly as a fatal TextDecoder says, at the chunk that proves it`, () => {
       fakes = installEspruinoFakes();
       const codec = codecOf();
-      fc.assert(fc.property(
-        fc.array(wireMessage, { minLength: 1, maxLength: 4 }),
-        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
-        fc.constantFrom(16, 64, 1024),
-        (messages, fractions, rxBufferSize) => {
-          // The wire length is only known once framed: chunk points are fractions of it.
-          const sizing = { bytes: new Uint8Array(0) };
-          expectedRun(messages, () => 0, sizing);
-          const splits = chunkPoints(sizing.bytes.length, fractions);
-          const chunkOf = (offset: number): number => splits.filter((s) => s <= offset).length;
-          const wire = { bytes: new Uint8Array(0) };
-          const expected = expectedRun(messages, chunkOf, wire);
-          const h = openHarness({ options: { rxBufferSize }, text: codec });
-          const seen: [number, Recorded][] = [];
-          const bounds = [...splits, wire.bytes.length];
-          let start = 0;
-          for (let c = 0; c < bounds.length; c++) {
-            const before = h.events.length;
-            h.protocol.receive(wire.bytes.slice(start, bounds[c]));
-            start = bounds[c];
-            for (const event of h.events.slice(before)) seen.push([c, event]);
-          }
-          expect(seen).to.deep.equal(expected);
-        }), { numRuns: 400 });
+      fc.assert(
+        fc.property(
+          fc.array(wireMessage, { minLength: 1, maxLength: 4 }),
+          fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
+          fc.constantFrom(16, 64, 1024),
+          (messages, fractions, rxBufferSize) => {
+            // The wire length is only known once framed: chunk points are fractions of it.
+            const sizing = { bytes: new Uint8Array(0) };
+            expectedRun(messages, () => 0, sizing);
+            const splits = chunkPoints(sizing.bytes.length, fractions);
+            const chunkOf = (offset: number): number => splits.filter((s) => s <= offset).length;
+            const wire = { bytes: new Uint8Array(0) };
+            const expected = expectedRun(messages, chunkOf, wire);
+            const h = openHarness({ options: { rxBufferSize }, text: codec });
+            const seen: [number, Recorded][] = [];
+            const bounds = [...splits, wire.bytes.length];
+            let start = 0;
+            for (let c = 0; c < bounds.length; c++) {
+              const before = h.events.length;
+              h.protocol.receive(wire.bytes.slice(start, bounds[c]));
+              start = bounds[c];
+              for (const event of h.events.slice(before)) seen.push([c, event]);
+            }
+            expect(seen).to.deep.equal(expected);
+          },
+        ),
+        { numRuns: 400 },
+      );
     });
   }
 });

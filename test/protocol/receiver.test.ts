@@ -71,7 +71,12 @@ describe('receiver', () => {
 
   it('delivers several messages that arrive in one chunk, in order', () => {
     const wire = concat([serverFrame(1, 'a'), serverFrame(2, bytes(1, 2)), serverFrame(1, ''), serverFrame(2, new Uint8Array(0))]);
-    expectEveryChunking(wire, [['text', 'a'], ['binary', [1, 2]], ['text', ''], ['binary', []]]);
+    expectEveryChunking(wire, [
+      ['text', 'a'],
+      ['binary', [1, 2]],
+      ['text', ''],
+      ['binary', []],
+    ]);
   });
 
   it('assembles a single-frame binary message split over chunks in its own array, leaving the receive buffer as it was', () => {
@@ -85,7 +90,10 @@ describe('receiver', () => {
       onBinary(data);
     };
     h.feed(wire, [3, 100, 200]);
-    expect(h.events).to.deep.equal([['binary', Array.from(payload)], ['binary', [7]]]);
+    expect(h.events).to.deep.equal([
+      ['binary', Array.from(payload)],
+      ['binary', [7]],
+    ]);
     expect(received[0].byteOffset).to.equal(0);
     expect(received[0].buffer.byteLength).to.equal(300);
     expect(h.protocol['buffer'].length).to.equal(16);
@@ -93,15 +101,26 @@ describe('receiver', () => {
 
   it('handles control frames between the fragments of a message', () => {
     const wire = concat([
-      serverFrame(1, 'Hel', { fin: false }), serverFrame(9, 'p'), serverFrame(0, 'l', { fin: false }),
-      serverFrame(0xa, 'q'), serverFrame(0, 'o'),
+      serverFrame(1, 'Hel', { fin: false }),
+      serverFrame(9, 'p'),
+      serverFrame(0, 'l', { fin: false }),
+      serverFrame(0xa, 'q'),
+      serverFrame(0, 'o'),
     ]);
-    expectEveryChunking(wire, [['ping', [0x70]], ['pong', [0x71]], ['text', 'Hello']]);
+    expectEveryChunking(wire, [
+      ['ping', [0x70]],
+      ['pong', [0x71]],
+      ['text', 'Hello'],
+    ]);
   });
 
   it('reassembles multi-byte UTF-8 split across fragments', () => {
     const euro = text('€'); // e2 82 ac
-    const wire = concat([serverFrame(1, euro.subarray(0, 1), { fin: false }), serverFrame(0, euro.subarray(1, 2), { fin: false }), serverFrame(0, euro.subarray(2))]);
+    const wire = concat([
+      serverFrame(1, euro.subarray(0, 1), { fin: false }),
+      serverFrame(0, euro.subarray(1, 2), { fin: false }),
+      serverFrame(0, euro.subarray(2)),
+    ]);
     expectEveryChunking(wire, [['text', '€']]);
   });
 

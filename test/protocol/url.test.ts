@@ -84,6 +84,9 @@ describe('parseWsUrl', () => {
   }
 
   it('does not echo credentials from a rejected userinfo URL', () => {
-    expect(() => parseWsUrl('ws://user:secret@example.com/')).to.throw(Error).with.property('message').that.does.not.include('secret');
+    expect(() => parseWsUrl('ws://user:secret@example.com/'))
+      .to.throw(Error)
+      .with.property('message')
+      .that.does.not.include('secret');
   });
 });

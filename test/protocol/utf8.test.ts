@@ -37,7 +37,10 @@ const truncated = (name: string, bytes: number[]): Vector => ({ name, bytes, fai
 const vectors: Vector[] = [
   valid('empty', []),
   valid('ASCII', [0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00, 0x7f]),
-  valid('long ASCII run (fast path)', Array.from({ length: 37 }, (_, i) => 0x20 + i)),
+  valid(
+    'long ASCII run (fast path)',
+    Array.from({ length: 37 }, (_, i) => 0x20 + i),
+  ),
   valid('2-byte U+0080', [0xc2, 0x80]),
   valid('2-byte U+07FF', [0xdf, 0xbf]),
   valid('3-byte U+0800', [0xe0, 0xa0, 0x80]),
@@ -125,7 +128,12 @@ describe('utf8Scan', () => {
       });
 
       it('one byte at a time (fails at the earliest provable byte)', () => {
-        checkVector(v, bytes, Array.from({ length: bytes.length }, (_, i) => i), new Utf8Validator());
+        checkVector(
+          v,
+          bytes,
+          Array.from({ length: bytes.length }, (_, i) => i),
+          new Utf8Validator(),
+        );
       });
     });
   }
@@ -185,13 +193,11 @@ describe('utf8Scan', () => {
 // Random inputs that are mostly near-valid, so failures land anywhere, not just at byte 0.
 const interestingByte = fc.constantFrom(0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff);
 const utf8Text = fc.string({ unit: 'binary', maxLength: 40 }).map((s) => new Uint8Array(Buffer.from(s, 'utf8')));
-const mutated = fc
-  .tuple(utf8Text, fc.nat(), interestingByte)
-  .map(([b, at, x]) => {
-    const copy = new Uint8Array(b);
-    if (copy.length) copy[at % copy.length] = x;
-    return copy;
-  });
+const mutated = fc.tuple(utf8Text, fc.nat(), interestingByte).map(([b, at, x]) => {
+  const copy = new Uint8Array(b);
+  if (copy.length) copy[at % copy.length] = x;
+  return copy;
+});
 const truncatedText = fc.tuple(utf8Text, fc.nat()).map(([b, cut]) => b.subarray(0, b.length ? cut % (b.length + 1) : 0));
 const soup = fc.array(interestingByte, { maxLength: 12 }).map((a) => new Uint8Array(a));
 const anyBytes = fc.oneof(fc.uint8Array({ maxLength: 40 }), utf8Text, mutated, truncatedText, soup);
@@ -200,22 +206,29 @@ const cutsFor = (n: number) => fc.uniqueArray(fc.integer({ min: 0, max: n }), { 
 describe('Utf8Validator against TextDecoder (fatal)', () => {
   it('agrees on validity and on the earliest failing byte, in random chunkings', () => {
     fc.assert(
-      fc.property(anyBytes.chain((bytes) => fc.tuple(fc.constant(bytes), cutsFor(bytes.length))), ([bytes, cuts]) => {
-        const expected = firstInvalidUtf8(bytes);
-        const chunked = feed(new Utf8Validator(), bytes, cuts);
-        // Cuts at 1..n-1: chunk i is exactly byte i.
-        const single = feed(new Utf8Validator(), bytes, Array.from({ length: Math.max(0, bytes.length - 1) }, (_, i) => i + 1));
-        if (typeof expected === 'number' && expected >= 0) {
-          expect(single.failedChunk).to.equal(expected);
-          expect(chunked.failedChunk).to.equal(chunkOf(expected, cuts));
-        } else {
-          expect(single.failedChunk).to.equal(-1);
-          expect(chunked.failedChunk).to.equal(-1);
-        }
-        expect(chunked.complete).to.equal(expected === -1);
-        expect(single.complete).to.equal(expected === -1);
-        expect(isValidUtf8(bytes, 0, bytes.length)).to.equal(expected === -1);
-      }),
+      fc.property(
+        anyBytes.chain((bytes) => fc.tuple(fc.constant(bytes), cutsFor(bytes.length))),
+        ([bytes, cuts]) => {
+          const expected = firstInvalidUtf8(bytes);
+          const chunked = feed(new Utf8Validator(), bytes, cuts);
+          // Cuts at 1..n-1: chunk i is exactly byte i.
+          const single = feed(
+            new Utf8Validator(),
+            bytes,
+            Array.from({ length: Math.max(0, bytes.length - 1) }, (_, i) => i + 1),
+          );
+          if (typeof expected === 'number' && expected >= 0) {
+            expect(single.failedChunk).to.equal(expected);
+            expect(chunked.failedChunk).to.equal(chunkOf(expected, cuts));
+          } else {
+            expect(single.failedChunk).to.equal(-1);
+            expect(chunked.failedChunk).to.equal(-1);
+          }
+          expect(chunked.complete).to.equal(expected === -1);
+          expect(single.complete).to.equal(expected === -1);
+          expect(isValidUtf8(bytes, 0, bytes.length)).to.equal(expected === -1);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -263,11 +276,9 @@ describe('utf16TextCodec', () => {
   });
 
   it('handles random UTF-16 including lone surrogates like Buffer does', () => {
-    const unit = fc.oneof(
-      fc.integer({ min: 0, max: 0xffff }),
-      fc.integer({ min: 0xd800, max: 0xdfff }),
-      fc.integer({ min: 0, max: 0x7f }),
-    ).map((c) => String.fromCharCode(c));
+    const unit = fc
+      .oneof(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.integer({ min: 0, max: 0x7f }))
+      .map((c) => String.fromCharCode(c));
     fc.assert(
       fc.property(fc.string({ unit, maxLength: 30 }), (text) => {
         const bytes = codec.encode(text);

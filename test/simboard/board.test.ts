@@ -9,7 +9,7 @@ function referenceRand(count: number): number[] {
   for (let i = 0; i < count; i++) {
     z = Number((36969n * BigInt(z & 0xffff) + BigInt(z >>> 16)) & 0xffffffffn);
     w = Number((18000n * BigInt(w & 0xffff) + BigInt(w >>> 16)) & 0xffffffffn);
-    out.push(Number((((BigInt(z) << 16n) + BigInt(w)) & 0xffffffffn) & 0x7fffffffn));
+    out.push(Number(((BigInt(z) << 16n) + BigInt(w)) & 0xffffffffn & 0x7fffffffn));
   }
   return out;
 }
@@ -26,14 +26,39 @@ describe('simboard: the board language and globals', () => {
   });
 
   describe('what Espruino lacks is missing', () => {
-    for (const name of ['Map', 'Set', 'WeakMap', 'WeakSet', 'Symbol', 'Proxy', 'Reflect', 'BigInt', 'TextEncoder', 'TextDecoder', 'Buffer', 'queueMicrotask', 'setImmediate', 'structuredClone']) {
+    for (const name of [
+      'Map',
+      'Set',
+      'WeakMap',
+      'WeakSet',
+      'Symbol',
+      'Proxy',
+      'Reflect',
+      'BigInt',
+      'TextEncoder',
+      'TextDecoder',
+      'Buffer',
+      'queueMicrotask',
+      'setImmediate',
+      'structuredClone',
+    ]) {
       it(`${name} is not defined`, () => {
         expect(board.evaluate(`typeof ${name}`)).to.equal('undefined');
         expect(() => board.run(`${name}`)).to.throw(/is not defined/);
       });
     }
 
-    for (const member of ['Array.from', 'Array.of', 'Number.isInteger', 'Number.isNaN', 'Number.isFinite', 'Math.trunc', 'Math.imul', 'Object.freeze', 'Promise.prototype.finally']) {
+    for (const member of [
+      'Array.from',
+      'Array.of',
+      'Number.isInteger',
+      'Number.isNaN',
+      'Number.isFinite',
+      'Math.trunc',
+      'Math.imul',
+      'Object.freeze',
+      'Promise.prototype.finally',
+    ]) {
       it(`${member} is undefined`, () => {
         expect(board.evaluate(`typeof ${member}`)).to.equal('undefined');
       });
@@ -100,7 +125,9 @@ describe('simboard: the board language and globals', () => {
     });
 
     it('removeListener and removeAllListeners', async () => {
-      board.run('var o = {}, n = 0; function f() { n++; } o.on("x", f); o.on("x", function () { n += 10; }); o.removeListener("x", f); o.emit("x"); o.on("y", f); o.removeAllListeners(); o.emit("y");');
+      board.run(
+        'var o = {}, n = 0; function f() { n++; } o.on("x", f); o.on("x", function () { n += 10; }); o.removeListener("x", f); o.emit("x"); o.on("y", f); o.removeAllListeners(); o.emit("y");',
+      );
       await sleep(5);
       expect(board.evaluate('n')).to.equal(10);
     });
@@ -182,7 +209,9 @@ describe('simboard: the board language and globals', () => {
     });
 
     it('btoa takes strings, typed arrays and ArrayBuffers; atob gives a binary string', () => {
-      expect(board.evaluate('[btoa("\\xff\\x00A"), btoa(new Uint8Array([255, 0, 65])), btoa(new Uint8Array([255, 0, 65]).buffer)].join()')).to.equal('/wBB,/wBB,/wBB');
+      expect(board.evaluate('[btoa("\\xff\\x00A"), btoa(new Uint8Array([255, 0, 65])), btoa(new Uint8Array([255, 0, 65]).buffer)].join()')).to.equal(
+        '/wBB,/wBB,/wBB',
+      );
       expect(board.evaluate('atob("/wBB").charCodeAt(0)')).to.equal(255);
     });
 

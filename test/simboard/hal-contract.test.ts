@@ -38,7 +38,11 @@ function halBundles(): Promise<Record<BoardName, string>> {
       const code = {} as Record<BoardName, string>;
       for (const name of BOARDS) {
         const built = await buildChecked({
-          entry: ENTRY, outfile: path.join(dir, `${name}.js`), format: 'module', minify: true, define: boardDefines(getBoard(name)),
+          entry: ENTRY,
+          outfile: path.join(dir, `${name}.js`),
+          format: 'module',
+          minify: true,
+          define: boardDefines(getBoard(name)),
         });
         code[name] = built.code;
       }

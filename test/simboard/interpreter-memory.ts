@@ -50,7 +50,11 @@ export async function writeStorage(bin: string, dir: string, name: string, text:
     const run = await runEspruino(bin, Buffer.from(script, 'latin1'), { cwd: dir, timeoutMs: 60_000, crashed });
     if (!run.output.includes('WROTE')) throw new Error(`writing ${name} at ${offset} failed:\n${run.output.slice(-500)}`);
   }
-  const check = await runEspruino(bin, `var f=require('Storage').read(${JSON.stringify(name)});print('LEN '+(f?f.length:-1));quit();\n`, { cwd: dir, timeoutMs: 60_000, crashed });
+  const check = await runEspruino(bin, `var f=require('Storage').read(${JSON.stringify(name)});print('LEN '+(f?f.length:-1));quit();\n`, {
+    cwd: dir,
+    timeoutMs: 60_000,
+    crashed,
+  });
   const length = Number(/LEN (-?\d+)/.exec(check.output)?.[1]);
   if (length !== bytes.length) throw new Error(`${name} in Storage is ${length} bytes, not ${bytes.length}`);
 }
@@ -59,7 +63,9 @@ export async function writeStorage(bin: string, dir: string, name: string, text:
 export async function runForResult(bin: string, dir: string, script: string, timeoutMs = 120_000): Promise<string> {
   let result: string | undefined;
   const run = await runEspruino(bin, script, {
-    cwd: dir, timeoutMs, crashed: (output) => crashed(output) || /(?:^|\n|>)RESULT [^\n]*\n/.test(output),
+    cwd: dir,
+    timeoutMs,
+    crashed: (output) => crashed(output) || /(?:^|\n|>)RESULT [^\n]*\n/.test(output),
     onLine: (line) => {
       const found = RESULT.exec(line);
       if (found) result = found[1];
@@ -89,7 +95,9 @@ export async function bootForResult(bin: string, dir: string, ready: (output: st
   let typed = false;
   let booted = false;
   const run = await runEspruino(bin, '', {
-    cwd: dir, args: [], timeoutMs,
+    cwd: dir,
+    args: [],
+    timeoutMs,
     crashed: (output) => /OUT OF MEMORY/.test(output) || result !== undefined,
     onLine: (line) => {
       const found = RESULT.exec(line);
@@ -122,8 +130,10 @@ export const USAGE_PROBE = 'print("RESULT "+process.memory().usage)';
 
 /** The script that requires the wsclient module from Storage, opens `url` and reads the pool once it is open. */
 export function moduleScript(url: string): string {
-  return `var WS=require("wsclient").WebSocket;var ws=new WS(${JSON.stringify(url)});`
-    + `ws.onopen=function(){setTimeout(function(){${USAGE_PROBE};ws.close();},500);};\n`;
+  return (
+    `var WS=require("wsclient").WebSocket;var ws=new WS(${JSON.stringify(url)});` +
+    `ws.onopen=function(){setTimeout(function(){${USAGE_PROBE};ws.close();},500);};\n`
+  );
 }
 
 /** The firmware's FLASH_CONFIG line, as `npm run flash` puts it before the firmware. */

@@ -25,7 +25,9 @@ describe('simboard memory model against the real interpreter, measured live', fu
     describe(name, () => {
       before(function () {
         if (!BINS[name]) {
-          console.log(`      (skipped: ${VARIABLE[name]} is not set; point it at an ${name === 'esp32' ? 'ESP32' : 'ESP8266'}-like Espruino Linux build to measure)`);
+          console.log(
+            `      (skipped: ${VARIABLE[name]} is not set; point it at an ${name === 'esp32' ? 'ESP32' : 'ESP8266'}-like Espruino Linux build to measure)`,
+          );
           this.skip();
         }
       });

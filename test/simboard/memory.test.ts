@@ -73,7 +73,8 @@ describe('simboard: memory in JsVars', function () {
     for (const name of BOARDS) {
       for (const kind of PROGRAM_CASES) {
         const measured = MEASURED_PROGRAMS[name][kind];
-        const expected = measured === 'OUT OF MEMORY' ? 'runs out of memory, as the interpreter did' : `holds what the interpreter held (${measured.join(', ')})`;
+        const expected =
+          measured === 'OUT OF MEMORY' ? 'runs out of memory, as the interpreter did' : `holds what the interpreter held (${measured.join(', ')})`;
         it(`${name} ${kind}: ${expected}`, async () => {
           const modelled = await simulate(name, kind);
           for (const figure of measured === 'OUT OF MEMORY' ? [measured] : measured) {
@@ -116,7 +117,7 @@ setTimeout(function () { log.push('b ' + E.getErrorFlags().join() + ' ' + (proce
     board = createSimBoard({ board: 'esp32' });
     board.run('var big = new Uint8Array(30000); var text = E.toString(big);');
     expect(board.output).to.deep.equal([]);
-    expect(board.memory().usage).to.be.above(2 * 30000 / 14);
+    expect(board.memory().usage).to.be.above((2 * 30000) / 14);
   });
 
   describe("today's firmware, booted from Storage as `npm run flash` leaves it", () => {

@@ -92,7 +92,9 @@ describe('simboard: require, Modules and the built-in modules', () => {
   describe('Wifi', () => {
     it('reports the connected state and IP; events fire on transitions only', async () => {
       const board = boot({ board: 'esp32' });
-      board.run('var W = require("Wifi"), log = []; W.on("connected", function (d) { log.push("connected " + d.ip); }); W.on("disconnected", function (d) { log.push("disconnected " + d.msg); });');
+      board.run(
+        'var W = require("Wifi"), log = []; W.on("connected", function (d) { log.push("connected " + d.ip); }); W.on("disconnected", function (d) { log.push("disconnected " + d.msg); });',
+      );
       expect(board.evaluate('W.getIP().ip + " " + W.getStatus().station')).to.equal('192.168.4.2 connected');
       await sleep(5);
       expect(board.evaluate('log.length')).to.equal(0); // already connected: no 'connected' event

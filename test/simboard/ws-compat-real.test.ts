@@ -29,7 +29,10 @@ const root = join(import.meta.dirname, '..', '..');
 /** The sketch's console lines, wherever a prompt or escape code precedes them, decoded as UTF-8. */
 function sketchLines(output: string): string[] {
   const lines: string[] = [];
-  for (const line of output.replace(/\r/g, '').replace(/\x1b\[J/g, '').split('\n')) {
+  for (const line of output
+    .replace(/\r/g, '')
+    .replace(/\x1b\[J/g, '')
+    .split('\n')) {
     const found = /(Handshake Success|Connected to server|MSG: .*|Got a ping|Got a pong|Connection closed|RAW: .*)$/.exec(line);
     if (found) lines.push(Buffer.from(found[1]!, 'latin1').toString('utf8'));
   }
@@ -59,19 +62,26 @@ describe("ws.js, the drop-in for Espruino's ws module, on a real Espruino interp
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('runs the ws.md example: handshake, open, text, ping, pong, fragments, binary, the console\'s send, close code', async () => {
+  it("runs the ws.md example: handshake, open, text, ping, pong, fragments, binary, the console's send, close code", async () => {
     const entry = join(scratch, 'entry.ts');
-    writeFileSync(entry, [
-      `import { createEspruinoHal } from ${JSON.stringify(join(root, 'hal/espruino/index.ts'))};`,
-      `import { WebSocket } from ${JSON.stringify(join(root, 'firmware/websocket.ts'))};`,
-      `import ${JSON.stringify(join(root, 'firmware/ws-compat.ts'))};`,
-      'declare const __WSCLIENT_BOARD__: Parameters<typeof createEspruinoHal>[0];',
-      // On Linux E.hwRand() is rand(): 31 bits, which the entropy health test rightly refuses
-      // (its top bit never flips); two draws make a full word.
-      'WebSocket.defaultHal = createEspruinoHal(__WSCLIENT_BOARD__, { readRegister: function () { return (E.hwRand() << 1) ^ E.hwRand(); } });',
-    ].join('\n'));
+    writeFileSync(
+      entry,
+      [
+        `import { createEspruinoHal } from ${JSON.stringify(join(root, 'hal/espruino/index.ts'))};`,
+        `import { WebSocket } from ${JSON.stringify(join(root, 'firmware/websocket.ts'))};`,
+        `import ${JSON.stringify(join(root, 'firmware/ws-compat.ts'))};`,
+        'declare const __WSCLIENT_BOARD__: Parameters<typeof createEspruinoHal>[0];',
+        // On Linux E.hwRand() is rand(): 31 bits, which the entropy health test rightly refuses
+        // (its top bit never flips); two draws make a full word.
+        'WebSocket.defaultHal = createEspruinoHal(__WSCLIENT_BOARD__, { readRegister: function () { return (E.hwRand() << 1) ^ E.hwRand(); } });',
+      ].join('\n'),
+    );
     const bundle = await buildChecked({
-      entry, outfile: join(scratch, 'ws.js'), format: 'module', minify: true, define: boardDefines(getBoard('esp32')),
+      entry,
+      outfile: join(scratch, 'ws.js'),
+      format: 'module',
+      minify: true,
+      define: boardDefines(getBoard('esp32')),
     });
 
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
@@ -99,7 +109,8 @@ describe("ws.js, the drop-in for Espruino's ws module, on a real Espruino interp
     });
     try {
       const port = (wss.address() as AddressInfo).port;
-      const script = `Modules.addCached('ws', function () {\n${bundle.code}\n});\n${docsExample(port)}\n${DOCS_CALLBACKS}\n` +
+      const script =
+        `Modules.addCached('ws', function () {\n${bundle.code}\n});\n${docsExample(port)}\n${DOCS_CALLBACKS}\n` +
         "ws.on('close', function () { setTimeout(quit, 10); });\nsetInterval(function () {}, 1000);\n";
       let typed = false;
       const run = await runEspruino(BIN as string, script, {

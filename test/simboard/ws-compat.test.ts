@@ -96,7 +96,7 @@ function sketchLines(board: SimBoard): string[] {
   return board.output.filter((line) => /^(Connected|MSG: |Connection closed|Handshake|Got a|RAW: )/.test(line));
 }
 
-describe('simboard: ws.js, the drop-in for Espruino\'s ws module', function () {
+describe("simboard: ws.js, the drop-in for Espruino's ws module", function () {
   this.timeout(60_000);
   let bundles: Record<BoardName, string>;
   let board: SimBoard | undefined;
@@ -162,12 +162,7 @@ describe('simboard: ws.js, the drop-in for Espruino\'s ws module', function () {
       // The client answered with a close frame echoing the code (Espruino's module drops TCP: 1006).
       expect(peer.close).to.deep.equal({ code: 1000, reason: '' });
 
-      expect(sketchLines(b)).to.deep.equal([
-        ...EXAMPLE_OPENING_LINES,
-        'MSG: hello world',
-        'MSG: hello world',
-        'Connection closed',
-      ]);
+      expect(sketchLines(b)).to.deep.equal([...EXAMPLE_OPENING_LINES, 'MSG: hello world', 'MSG: hello world', 'Connection closed']);
       expect(b.uncaught.map(String)).to.deep.equal([]);
     });
   }
@@ -210,8 +205,11 @@ function show(x) {
 
       peer.socket.send(Buffer.from([0, 1, 255]), { binary: true });
       await until('the binary message', () => events(b).length > 2, 5000, b);
-      b.run(`report.sent.push(ws.send(new Uint8Array([9, 8, 7])), ws.send(E.toString(new Uint8Array([1, 2, 255])), 0x82),
-        ws.send('text'), ws.send('abc', 0x89));`, 'console');
+      b.run(
+        `report.sent.push(ws.send(new Uint8Array([9, 8, 7])), ws.send(E.toString(new Uint8Array([1, 2, 255])), 0x82),
+        ws.send('text'), ws.send('abc', 0x89));`,
+        'console',
+      );
       await until('the three messages and the ping', () => peer.messages.length === 3 && peer.pings.length === 1, 5000, b);
       expect(peer.messages).to.deep.equal([
         { binary: true, data: Buffer.from([9, 8, 7]) },
@@ -224,13 +222,7 @@ function show(x) {
       peer.socket.close(4001, 'custom');
       await until('the close', () => events(b).some((e) => e.startsWith('close')), 5000, b);
       expect(readReport<{ sent: boolean[] }>(b).sent).to.deep.equal([true, true, true, true]);
-      expect(events(b)).to.deep.equal([
-        'handshake',
-        'open',
-        'message Uint8Array:0,1,255',
-        'pong',
-        'close number:4001 string:custom',
-      ]);
+      expect(events(b)).to.deep.equal(['handshake', 'open', 'message Uint8Array:0,1,255', 'pong', 'close number:4001 string:custom']);
       expect(peer.close).to.deep.equal({ code: 4001, reason: '' });
       expect(b.uncaught.map(String)).to.deep.equal([]);
     });
@@ -259,7 +251,12 @@ function show(x) {
       await until('open', () => events(b).includes('open'), 5000, b);
       s.peers[0]!.socket.send(Buffer.from([0x68, 0x69, 0xc0, 0xaf]), { binary: false }); // overlong "/"
       await until('the close', () => events(b).some((e) => e.startsWith('close')), 5000, b);
-      expect(events(b)).to.deep.equal(['handshake', 'open', 'error object:protocol:WS_ERR_INVALID_UTF8', 'close number:1007 string:a text message is not valid UTF-8']);
+      expect(events(b)).to.deep.equal([
+        'handshake',
+        'open',
+        'error object:protocol:WS_ERR_INVALID_UTF8',
+        'close number:1007 string:a text message is not valid UTF-8',
+      ]);
       await until('the server to see the close', () => s.peers[0]!.close !== undefined, 5000, b);
       expect(s.peers[0]!.close!.code).to.equal(1007);
     });
@@ -277,7 +274,7 @@ function show(x) {
       await until('the pongs', () => events(b).filter((e) => e === 'pong').length >= 2, 5000, b);
     });
 
-    it('a refused connection gives an error event, then close 1006 (Espruino\'s module gives neither)', async () => {
+    it("a refused connection gives an error event, then close 1006 (Espruino's module gives neither)", async () => {
       // A port that was just listening and is closed now: refused.
       const probe = await startServer(false);
       const port = probe.port;

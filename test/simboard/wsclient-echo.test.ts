@@ -147,8 +147,9 @@ describe('simboard: the built wsclient module echoes with a ws server', function
       const s = server;
       await until('the server to see the close', () => s.connections.length === 1 && s.connections[0]!.close !== undefined);
       const peer = s.connections[0]!;
-      expect(peer.messages.map((m) => `${m.binary ? 'binary' : 'text'} ${m.data.length}`))
-        .to.deep.equal(expected.map((m) => `${m.binary ? 'binary' : 'text'} ${m.bytes.length}`));
+      expect(peer.messages.map((m) => `${m.binary ? 'binary' : 'text'} ${m.data.length}`)).to.deep.equal(
+        expected.map((m) => `${m.binary ? 'binary' : 'text'} ${m.bytes.length}`),
+      );
       peer.messages.forEach((m, i) => {
         expect(m.data.equals(expected[i]!.bytes), `${expected[i]!.label}: the server received other bytes`).to.equal(true);
       });

@@ -108,18 +108,28 @@ describe('simboard: the built wsclient module survives a WiFi drop', function ()
       const restored = Date.now();
       await until('the reconnect', () => report().opens === 2, 4000, b);
       const reconnectMs = Date.now() - restored;
-      await until('echoes on the new connection', () => {
-        const r = report();
-        return r.echoes.filter((m) => r.sent.some((x) => x.m === m && x.phase === 'restored' && x.state === OPEN)).length >= 5;
-      }, 4000, b);
+      await until(
+        'echoes on the new connection',
+        () => {
+          const r = report();
+          return r.echoes.filter((m) => r.sent.some((x) => x.m === m && x.phase === 'restored' && x.state === OPEN)).length >= 5;
+        },
+        4000,
+        b,
+      );
 
       b.evaluate('stopStream()');
       // Everything accepted must come back, except what was handed to the dead connection.
       const mustArrive = (r: Report) => r.sent.filter((x) => x.ok && !(x.phase === 'down' && x.state === OPEN)).map((x) => x.m);
-      await until('every echo', () => {
-        const r = report();
-        return mustArrive(r).every((m) => r.echoes.includes(m));
-      }, 4000, b);
+      await until(
+        'every echo',
+        () => {
+          const r = report();
+          return mustArrive(r).every((m) => r.echoes.includes(m));
+        },
+        4000,
+        b,
+      );
       b.evaluate("ws.close(1000, 'done')");
       await until('the final close', () => report().closed, 4000, b);
       const r = report();
@@ -169,9 +179,11 @@ describe('simboard: the built wsclient module survives a WiFi drop', function ()
 
       const lostInDeadWindow = r.sent.filter((x) => x.phase === 'down' && x.state === OPEN).map((x) => x.m);
       const lateOnFirst = lostInDeadWindow.filter((m) => onFirst.includes(m));
-      console.log(`      [${name}] dead link detected in ${detectedMs} ms, reconnected ${reconnectMs} ms after restore, ` +
-        `${queued.length} messages queued while disconnected; ${lostInDeadWindow.length} sent into the dead connection ` +
-        `(${lateOnFirst.length} reached the server on it after restore); total ${Date.now() - started} ms`);
+      console.log(
+        `      [${name}] dead link detected in ${detectedMs} ms, reconnected ${reconnectMs} ms after restore, ` +
+          `${queued.length} messages queued while disconnected; ${lostInDeadWindow.length} sent into the dead connection ` +
+          `(${lateOnFirst.length} reached the server on it after restore); total ${Date.now() - started} ms`,
+      );
     });
   }
 });

@@ -72,7 +72,7 @@ describe('sink HTTP API', () => {
     const d = await FakeDevice.connect(small.wsUrl, { device: 'k' });
     for (let seq = 1; seq <= 5; seq++) await d.send(seq);
     const res = await fetch(`${small.url}/api/devices/k/readings`);
-    const body = await res.json() as { readings: Array<{ seq: number }> };
+    const body = (await res.json()) as { readings: Array<{ seq: number }> };
     await small.close();
     expect(body.readings.map((r) => r.seq)).to.deep.equal([3, 4, 5]);
   });
@@ -120,7 +120,7 @@ describe('sink HTTP API', () => {
     const html = await res.text();
     expect(html).to.match(/^<!doctype html>/i);
     expect(html).to.include('<script src="/vendor/uPlot.iife.min.js"></script>');
-    expect(html).to.include('new EventSource(\'/api/events\')');
+    expect(html).to.include("new EventSource('/api/events')");
     // No CDN or other outside asset: the sink often runs without internet.
     expect(html).not.to.match(/<(script|link|img)[^>]+(src|href)=["']?(https?:)?\/\//i);
     expect(html).not.to.match(/@import|url\(\s*["']?https?:/i);
@@ -131,7 +131,10 @@ describe('sink HTTP API', () => {
     const { createRequire } = await import('node:module');
     const { dirname, join } = await import('node:path');
     const dist = dirname(createRequire(import.meta.url).resolve('uplot'));
-    for (const [path, file, type] of [['/vendor/uPlot.iife.min.js', 'uPlot.iife.min.js', 'text/javascript'], ['/vendor/uPlot.min.css', 'uPlot.min.css', 'text/css']] as const) {
+    for (const [path, file, type] of [
+      ['/vendor/uPlot.iife.min.js', 'uPlot.iife.min.js', 'text/javascript'],
+      ['/vendor/uPlot.min.css', 'uPlot.min.css', 'text/css'],
+    ] as const) {
       const res = await fetch(sink.url + path);
       expect(res.status).to.equal(200);
       expect(res.headers.get('content-type')).to.match(new RegExp(`^${type}`));
@@ -175,7 +178,10 @@ describe('sink HTTP API', () => {
       expect(event.snapshot).to.equal(false);
       readings = readings.concat(event.readings);
     }
-    expect(readings.map((r) => [r.seq, r.values.temperature])).to.deep.equal([[7, 21], [8, 22]]);
+    expect(readings.map((r) => [r.seq, r.values.temperature])).to.deep.equal([
+      [7, 21],
+      [8, 22],
+    ]);
     expect(events[events.length - 1].state.lastSeq).to.equal(8);
 
     await device.close();

@@ -95,7 +95,9 @@ describe('sink tokens', () => {
     expect(login.status).to.equal(303);
     expect(login.headers.get('location')).to.equal('/');
     const cookie = login.headers.get('set-cookie')!;
-    expect(cookie).to.match(/HttpOnly/).and.match(/SameSite=Strict/);
+    expect(cookie)
+      .to.match(/HttpOnly/)
+      .and.match(/SameSite=Strict/);
     const page = await fetch(`${sink.url}/`, { headers: { cookie: at(cookie.split(';'), 0, 'set-cookie') } });
     expect(page.status).to.equal(200);
     expect(await page.text()).to.match(/^<!doctype html>/i);
@@ -103,8 +105,12 @@ describe('sink tokens', () => {
 
   it('a sink without tokens is for loopback only: a wider host is refused before it listens', async () => {
     let error: Error | undefined;
-    await startSink({ host: '0.0.0.0', port: 0 }).catch((e: Error) => { error = e; });
-    expect(error?.message).to.match(/0\.0\.0\.0, beyond this machine, without tokens/).and.match(/--tokens FILE/);
+    await startSink({ host: '0.0.0.0', port: 0 }).catch((e: Error) => {
+      error = e;
+    });
+    expect(error?.message)
+      .to.match(/0\.0\.0\.0, beyond this machine, without tokens/)
+      .and.match(/--tokens FILE/);
     expect(isLoopback('127.0.0.1')).to.equal(true);
     expect(isLoopback('::1')).to.equal(true);
     expect(isLoopback('localhost')).to.equal(true);
@@ -116,7 +122,9 @@ describe('sink tokens', () => {
 
 describe('sink token file', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sink-tokens-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sink-tokens-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('--add-device creates the file (mode 600, with an admin token) and adds devices with distinct tokens', () => {
@@ -146,11 +154,13 @@ describe('sink token file', () => {
     expect(() => checkTokens({ admin: 'short' }, 'f')).to.throw('f: "admin" must be a token of 16 to 256 letters, digits or ._~+/=-, got "short"');
     expect(() => checkTokens([], 'f')).to.throw('f: must be a JSON object {"admin": …, "devices": {…}}, got []');
     expect(() => checkTokens({ admin: TOKENS.admin, devices: [] }, 'f')).to.throw('f: "devices" must be an object of device id to token, got []');
-    expect(() => checkTokens({ admin: TOKENS.admin, devices: { 'bad id': 'abcdefghijklmnop-_0123' } }, 'f'))
-      .to.throw(`f: "devices" has a key that must be 1 to 32 letters, digits, '-', '_' or '.', got "bad id"`);
+    expect(() => checkTokens({ admin: TOKENS.admin, devices: { 'bad id': 'abcdefghijklmnop-_0123' } }, 'f')).to.throw(
+      `f: "devices" has a key that must be 1 to 32 letters, digits, '-', '_' or '.', got "bad id"`,
+    );
     expect(() => checkTokens({ admin: TOKENS.admin, devices: { a: 'short' } }, 'f')).to.throw('f: "devices.a" must be a token');
-    expect(() => checkTokens({ admin: TOKENS.admin, devices: { a: 'same-token-0123456789', b: 'same-token-0123456789' } }, 'f'))
-      .to.throw('f: "devices.b" has the same token as "devices.a"');
+    expect(() => checkTokens({ admin: TOKENS.admin, devices: { a: 'same-token-0123456789', b: 'same-token-0123456789' } }, 'f')).to.throw(
+      'f: "devices.b" has the same token as "devices.a"',
+    );
     expect(() => checkTokens({ admin: TOKENS.admin, devices: { a: TOKENS.admin } }, 'f')).to.throw('"devices.a" has the admin token');
     expect(() => checkTokens({ ...TOKENS, extra: 1 }, 'f')).to.throw('f: unknown field "extra" (known: admin, devices)');
     expect(checkTokens({ admin: TOKENS.admin }, 'f')).to.deep.equal({ admin: TOKENS.admin, devices: {} });

@@ -19,7 +19,12 @@ const INTERFACES = {
 describe('sink command line', () => {
   it('parses --name value and --name=value, with defaults', () => {
     expect(parseSinkArgs([])).to.deep.equal({ help: false, host: '127.0.0.1', port: 8080, file: undefined, tokens: undefined, addDevice: undefined });
-    expect(parseSinkArgs(['--host=0.0.0.0', '--port', '9000', '--file=r.jsonl', '--tokens', 't.json'])).to.include({ host: '0.0.0.0', port: 9000, file: 'r.jsonl', tokens: 't.json' });
+    expect(parseSinkArgs(['--host=0.0.0.0', '--port', '9000', '--file=r.jsonl', '--tokens', 't.json'])).to.include({
+      host: '0.0.0.0',
+      port: 9000,
+      file: 'r.jsonl',
+      tokens: 't.json',
+    });
     expect(parseSinkArgs(['-h']).help).to.equal(true);
     expect(parseSinkArgs(['--tokens', 't.json', '--add-device=esp32-1']).addDevice).to.equal('esp32-1');
   });
@@ -31,7 +36,9 @@ describe('sink command line', () => {
     expect(() => parseSinkArgs(['--port', '70000'])).to.throw('--port must be a whole number from 0 to 65535, got "70000"');
     expect(() => parseSinkArgs(['--host='])).to.throw('--host must not be empty, got ""');
     expect(() => parseSinkArgs(['--add-device', 'x'])).to.throw('--add-device needs --tokens FILE');
-    expect(() => parseSinkArgs(['--tokens', 't.json', '--add-device', 'my board'])).to.throw(`--add-device must be 1 to 32 letters, digits, '-', '_' or '.', got "my board"`);
+    expect(() => parseSinkArgs(['--tokens', 't.json', '--add-device', 'my board'])).to.throw(
+      `--add-device must be 1 to 32 letters, digits, '-', '_' or '.', got "my board"`,
+    );
     expect(() => parseSinkArgs(['extra'])).to.throw(/Unexpected argument 'extra'/);
   });
 
@@ -47,7 +54,7 @@ describe('sink command line', () => {
 });
 
 describe('sink device URLs', () => {
-  it('a wildcard host lists the machine\'s LAN addresses, not 0.0.0.0', () => {
+  it("a wildcard host lists the machine's LAN addresses, not 0.0.0.0", () => {
     expect(reachableHosts('0.0.0.0', INTERFACES)).to.deep.equal(['192.168.1.10', '10.0.0.7']);
     expect(reachableHosts('::', INTERFACES)).to.deep.equal(['192.168.1.10', '10.0.0.7', '2001:db8::10']);
     expect(reachableHosts('192.168.1.10', INTERFACES)).to.deep.equal(['192.168.1.10']);

@@ -8,8 +8,16 @@ import { at } from '../helpers/at';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps trying to reach Google services.
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SCREENSHOT = join(import.meta.dirname, '..', '..', 'test-artifacts', 'dashboard.png');
 
 /** The bit of a canvas element the pixel check needs (the project compiles without the DOM lib). */
@@ -59,7 +67,14 @@ describe('sink dashboard (browser)', function () {
     }
     sink = await startSink({ port: 0 });
     kitchen = await FakeDevice.connect(sink.wsUrl, { device: 'esp32-kitchen', boot: 0x5eed0001, sensors: ['analog', 'temperature'], interval: 60 });
-    garage = await FakeDevice.connect(sink.wsUrl, { device: 'esp8266-garage', board: 'esp8266', boot: 0x0badf00d, encoding: 'binary', sensors: ['analog', 'temperature', 'humidity'], interval: 80 });
+    garage = await FakeDevice.connect(sink.wsUrl, {
+      device: 'esp8266-garage',
+      board: 'esp8266',
+      boot: 0x0badf00d,
+      encoding: 'binary',
+      sensors: ['analog', 'temperature', 'humidity'],
+      interval: 80,
+    });
     kitchen.metrics({ rssi: -58, freeVars: 2100, reconnects: 0, dropped: 0, rtt: 38, uptime: 120000, buffered: 0 });
     garage.metrics({ rssi: -77, freeVars: 640, reconnects: 3, dropped: 5, rtt: 112, uptime: 3600000, buffered: 4 });
     streams.push(stream(kitchen, 60), stream(garage, 80, 20));
@@ -90,19 +105,29 @@ describe('sink dashboard (browser)', function () {
   });
 
   it('charts have a time axis and value axes with units, and real lines drawn', async () => {
-    const ticks = async (id: string, sensor: string) => page.evaluate(`window.sinkDashboard.ticks(${JSON.stringify(id)}, ${JSON.stringify(sensor)})`) as Promise<{ x: string[]; y: string[] }>;
+    const ticks = async (id: string, sensor: string) =>
+      page.evaluate(`window.sinkDashboard.ticks(${JSON.stringify(id)}, ${JSON.stringify(sensor)})`) as Promise<{ x: string[]; y: string[] }>;
     await waitFor(async () => (await ticks('esp32-kitchen', 'temperature'))?.x.length > 1, 'axis ticks');
     const temperature = await ticks('esp32-kitchen', 'temperature');
-    expect(temperature.x.every((t) => /^\d\d:\d\d:\d\d$/.test(t)), temperature.x.join(' ')).to.equal(true);
+    expect(
+      temperature.x.every((t) => /^\d\d:\d\d:\d\d$/.test(t)),
+      temperature.x.join(' '),
+    ).to.equal(true);
     expect(new Set(temperature.x).size, `labels repeat: ${temperature.x.join(' ')}`).to.equal(temperature.x.length);
     expect(temperature.y.length).to.be.at.least(2);
-    expect(temperature.y.every((t) => / °F$/.test(t)), temperature.y.join(' ')).to.equal(true);
+    expect(
+      temperature.y.every((t) => / °F$/.test(t)),
+      temperature.y.join(' '),
+    ).to.equal(true);
     const analog = await ticks('esp32-kitchen', 'analog');
     const analogValues = analog.y.map(Number);
     expect(Math.min(...analogValues)).to.equal(0);
     expect(Math.max(...analogValues)).to.equal(1);
     const humidity = await ticks('esp8266-garage', 'humidity');
-    expect(humidity.y.every((t) => / %$/.test(t)), humidity.y.join(' ')).to.equal(true);
+    expect(
+      humidity.y.every((t) => / %$/.test(t)),
+      humidity.y.join(' '),
+    ).to.equal(true);
 
     // Coloured line pixels, not just the grey grid: the readings are really drawn.
     const canvas = page.locator(`${card('esp32-kitchen')} .chart[data-sensor="temperature"] canvas`);
@@ -140,7 +165,7 @@ describe('sink dashboard (browser)', function () {
 
   it('shows the figures of each device: rtt, reconnects, dropped, missing, last seq', async () => {
     const garageCard = page.locator(card('esp8266-garage'));
-    await waitFor(async () => /gap/.test(await garageCard.locator('[data-field="missing"]').textContent() ?? ''), 'the gap on the garage card');
+    await waitFor(async () => /gap/.test((await garageCard.locator('[data-field="missing"]').textContent()) ?? ''), 'the gap on the garage card');
     expect(await garageCard.locator('[data-field="rtt"]').textContent()).to.equal('112 ms');
     expect(await garageCard.locator('[data-field="reconnects"]').textContent()).to.equal('3');
     expect(await garageCard.locator('[data-field="dropped"]').textContent()).to.equal('5');

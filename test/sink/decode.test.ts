@@ -21,7 +21,9 @@ describe('sink decode', () => {
     expect(parseText(JSON.stringify(reading))).to.deep.equal(reading);
     expect(parseText('{"type":"ack","id":"c-1"}')).to.deep.equal({ type: 'ack', id: 'c-1' });
     expect(parseText('{"type":"error","id":null,"error":"bad"}')).to.deep.equal({ type: 'error', id: null, error: 'bad' });
-    const metrics = parseText('{"type":"metrics","device":"esp-1","boot":7,"rssi":null,"freeVars":900,"reconnects":2,"dropped":0,"rtt":35,"uptime":5000,"buffered":1}');
+    const metrics = parseText(
+      '{"type":"metrics","device":"esp-1","boot":7,"rssi":null,"freeVars":900,"reconnects":2,"dropped":0,"rtt":35,"uptime":5000,"buffered":1}',
+    );
     expect(metrics).to.include({ type: 'metrics', rssi: null, freeVars: 900, rtt: 35, buffered: 1 });
   });
 
@@ -42,15 +44,26 @@ describe('sink decode', () => {
   });
 
   it('binary readings round-trip through encodeBinary and parseBinary', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.double({ noNaN: true, noDefaultInfinity: true }),
-      fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { maxLength: 8 }),
-      (seq, boot, time, values) => {
-        const sensors = values.map((_, i) => `s${i}`);
-        const decoded = parseBinary(encodeBinary({ seq, boot, time, values }), 'esp-1', sensors);
-        expect(decoded).to.deep.equal({ type: 'reading', device: 'esp-1', boot, seq, time, values: Object.fromEntries(sensors.map((s, i) => [s, values[i]])) });
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { maxLength: 8 }),
+        (seq, boot, time, values) => {
+          const sensors = values.map((_, i) => `s${i}`);
+          const decoded = parseBinary(encodeBinary({ seq, boot, time, values }), 'esp-1', sensors);
+          expect(decoded).to.deep.equal({
+            type: 'reading',
+            device: 'esp-1',
+            boot,
+            seq,
+            time,
+            values: Object.fromEntries(sensors.map((s, i) => [s, values[i]])),
+          });
+        },
+      ),
+    );
   });
 
   it('lays binary readings out big-endian as documented', () => {

@@ -35,7 +35,10 @@ export class FakeDevice {
   readonly encoding: 'json' | 'binary';
   closed = false;
 
-  private constructor(readonly socket: WebSocket, options: FakeDeviceOptions) {
+  private constructor(
+    readonly socket: WebSocket,
+    options: FakeDeviceOptions,
+  ) {
     this.device = options.device;
     this.board = options.board ?? 'esp32';
     this.boot = options.boot ?? 0x1234abcd;
@@ -111,7 +114,10 @@ export class FakeDevice {
       if (left <= 0) throw new Error(`${this.device}: no ${type} within ${timeout} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }

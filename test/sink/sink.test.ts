@@ -114,7 +114,16 @@ describe('sink protocol', () => {
     const d = await device('esp-metrics');
     d.metrics({ rssi: -61, freeVars: 1200, reconnects: 3, dropped: 4, rtt: 42, uptime: 60000, buffered: 2 });
     await eventually(() => sink.devices().some((d) => d.metrics !== null), 2000, 'metrics');
-    expect(at(sink.devices(), 0, 'sink devices').metrics).to.include({ rssi: -61, freeVars: 1200, reconnects: 3, dropped: 4, rtt: 42, uptime: 60000, buffered: 2, boot: d.boot });
+    expect(at(sink.devices(), 0, 'sink devices').metrics).to.include({
+      rssi: -61,
+      freeVars: 1200,
+      reconnects: 3,
+      dropped: 4,
+      rtt: 42,
+      uptime: 60000,
+      buffered: 2,
+      boot: d.boot,
+    });
     expect(sink.stats().devices['esp-metrics']).to.include({ rtt: 42, dropped: 4 });
   });
 
@@ -203,10 +212,12 @@ describe('sink protocol', () => {
   it('rejects WebSocket upgrades on other paths', async () => {
     const socket = new WebSocket(sink.url.replace('http', 'ws') + '/other');
     socket.on('error', () => {});
-    const status = await new Promise<number>((resolve) => socket.once('unexpected-response', (req, res) => {
-      req.destroy();
-      resolve(res.statusCode ?? 0);
-    }));
+    const status = await new Promise<number>((resolve) =>
+      socket.once('unexpected-response', (req, res) => {
+        req.destroy();
+        resolve(res.statusCode ?? 0);
+      }),
+    );
     expect(status).to.equal(404);
   });
 
@@ -226,7 +237,9 @@ describe('sink protocol', () => {
 
 describe('sink JSON-lines file', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'sink-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sink-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('appends every received message, valid or not, as one JSON line', async () => {
@@ -240,7 +253,10 @@ describe('sink JSON-lines file', () => {
     await d.close();
     await sink.close();
 
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.message?.type ?? 'malformed')).to.deep.equal(['hello', 'reading', 'malformed', 'metrics', 'reading']);
     expect(lines.every((l) => l.device === 'esp-file' && typeof l.at === 'number')).to.equal(true);
     expect(lines[1]).to.deep.include({ frame: 'binary' });
@@ -257,7 +273,9 @@ describe('sink JSON-lines file', () => {
 
   it('rejects at start when the file cannot be opened', async () => {
     let error: Error | undefined;
-    await startSink({ port: 0, file: join(dir, 'missing', 'x.jsonl') }).catch((e: Error) => { error = e; });
+    await startSink({ port: 0, file: join(dir, 'missing', 'x.jsonl') }).catch((e: Error) => {
+      error = e;
+    });
     expect(error?.message).to.match(/ENOENT/);
   });
 });
@@ -272,7 +290,9 @@ describe('sink close', () => {
     expect(d.socket.readyState).to.equal(WebSocket.CLOSED);
     await sink.close();
     let refused = false;
-    await fetch(sink.url + '/api/stats').catch(() => { refused = true; });
+    await fetch(sink.url + '/api/stats').catch(() => {
+      refused = true;
+    });
     expect(refused, 'port still answers').to.equal(true);
   });
 
@@ -281,8 +301,12 @@ describe('sink close', () => {
     const script = fileURLToPath(new URL('./close-exits.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (chunk) => { out += chunk; });
-    child.stderr.on('data', (chunk) => { out += chunk; });
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      out += chunk;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 6000);
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     clearTimeout(timer);
@@ -294,7 +318,9 @@ describe('sink close', () => {
   it('rejects when the port is taken', async () => {
     const sink = await startSink({ port: 0 });
     let error: Error | undefined;
-    await startSink({ port: sink.port }).catch((e: Error) => { error = e; });
+    await startSink({ port: sink.port }).catch((e: Error) => {
+      error = e;
+    });
     await sink.close();
     expect(error?.message).to.match(/EADDRINUSE/);
   });

@@ -37,10 +37,21 @@ function deviceAnswers(commands: { [field: string]: unknown }[]): ({ type: strin
       if ((json.type === 'ack' || json.type === 'error') && typeof json.id === 'string') replies[json.id] = json;
     },
   }).start();
-  const config = resolveAppConfig({ server: 'ws://sink.test:8080/ws', deviceId: 'dev-1', sensors: ['analog'], metricsInterval: 0, sampleInterval: 60000 }, ['analog'], 16, ['analog']);
+  const config = resolveAppConfig(
+    { server: 'ws://sink.test:8080/ws', deviceId: 'dev-1', sensors: ['analog'], metricsInterval: 0, sampleInterval: 60000 },
+    ['analog'],
+    16,
+    ['analog'],
+  );
   const app = new SensorStreamer(config, {
-    hal: sim.hal, board: 'sim', sensorNames: ['analog'], readSensor: () => 0.5, rssi: () => -50, freeVars: () => 1000,
-    wallClock: () => sim.clock.now(), log: () => {},
+    hal: sim.hal,
+    board: 'sim',
+    sensorNames: ['analog'],
+    readSensor: () => 0.5,
+    rssi: () => -50,
+    freeVars: () => 1000,
+    wallClock: () => sim.clock.now(),
+    log: () => {},
   });
   app.start();
   sim.clock.advance(1000);
@@ -72,10 +83,14 @@ describe('wire format: the sink refuses exactly the commands a device refuses', 
     const sink = await startSink({ port: 0 });
     const device = await FakeDevice.connect(sink.wsUrl, { device: 'esp-1' });
     await device.send(1);
-    const post = (body: object) => fetch(`${sink.url}/api/devices/esp-1/command`, { method: 'POST', body: JSON.stringify(body) })
-      .then(async (res) => ({ status: res.status, body: await res.json() }));
+    const post = (body: object) =>
+      fetch(`${sink.url}/api/devices/esp-1/command`, { method: 'POST', body: JSON.stringify(body) }).then(async (res) => ({
+        status: res.status,
+        body: await res.json(),
+      }));
     expect(await post({ command: 'set-interval', interval: 10 })).to.deep.equal({
-      status: 400, body: { error: 'set-interval: "interval" must be a whole number of ms from 50 to 86400000, got 10' },
+      status: 400,
+      body: { error: 'set-interval: "interval" must be a whole number of ms from 50 to 86400000, got 10' },
     });
     expect(() => sink.sendCommand('esp-1', { command: 'set-interval', interval: 49 })).to.throw(TypeError, /"interval" must be .* got 49/);
     expect(device.count('command')).to.equal(0);

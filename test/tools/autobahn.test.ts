@@ -15,13 +15,17 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
  * handshake (HTTP 400), `hang` cases never close.
  */
 async function fuzzingServer(behaviour: { refuse?: string[]; hang?: string[] } = {}): Promise<{
-  url: string; seen: string[]; echoes: { [caseNo: string]: unknown[] }; close(): void;
+  url: string;
+  seen: string[];
+  echoes: { [caseNo: string]: unknown[] };
+  close(): void;
 }> {
   const http: Server = createServer();
   const wss = new WebSocketServer({
     server: http,
     perMessageDeflate: false,
-    verifyClient: (info: { req: { url?: string | undefined } }) => !(behaviour.refuse || []).includes(new URL(info.req.url!, 'http://x').searchParams.get('case') || ''),
+    verifyClient: (info: { req: { url?: string | undefined } }) =>
+      !(behaviour.refuse || []).includes(new URL(info.req.url!, 'http://x').searchParams.get('case') || ''),
   });
   const seen: string[] = [];
   const echoes: { [caseNo: string]: unknown[] } = {};
@@ -61,10 +65,17 @@ async function fuzzingServer(behaviour: { refuse?: string[]; hang?: string[] } =
 /** `npm run autobahn` as a process: its exit code and output. */
 function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'autobahn.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools', 'autobahn.ts'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, output }));
   });
@@ -81,7 +92,13 @@ describe('autobahn runner', () => {
     } finally {
       server.close();
     }
-    expect(server.seen).to.deep.equal(['/getCaseCount', '/runCase?case=1&agent=test%20agent', '/runCase?case=2&agent=test%20agent', '/runCase?case=3&agent=test%20agent', '/updateReports?agent=test%20agent']);
+    expect(server.seen).to.deep.equal([
+      '/getCaseCount',
+      '/runCase?case=1&agent=test%20agent',
+      '/runCase?case=2&agent=test%20agent',
+      '/runCase?case=3&agent=test%20agent',
+      '/updateReports?agent=test%20agent',
+    ]);
     expect(server.echoes['2']).to.deep.equal(['text 2 €', [2, 0, 255]]);
     expect(lines.filter((l) => l.startsWith('case '))).to.have.length(3);
   });
@@ -108,8 +125,9 @@ describe('autobahn runner', () => {
     const closed = { code: 1002, reason: '', wasClean: false };
     // Failing the connection is how many fuzzing cases end: that is complete, the suite judges it.
     expect(incompleteReason({ opened: true, close: closed, error: 'protocol 1002: bad frame' }, 5)).to.equal('');
-    expect(incompleteReason({ opened: false, close: { code: 1006, reason: '', wasClean: false }, error: 'handshake 404: Not Found' }, 5))
-      .to.equal('the handshake failed (handshake 404: Not Found)');
+    expect(incompleteReason({ opened: false, close: { code: 1006, reason: '', wasClean: false }, error: 'handshake 404: Not Found' }, 5)).to.equal(
+      'the handshake failed (handshake 404: Not Found)',
+    );
     expect(incompleteReason({ opened: true, close: null, error: '' }, 5)).to.equal('did not close within 5 ms');
     expect(exitCodeFor({ cases: 2, incomplete: [], reportsUpdated: true })).to.equal(0);
     expect(exitCodeFor({ cases: 0, incomplete: [], reportsUpdated: true })).to.equal(0);
@@ -137,7 +155,9 @@ describe('autobahn runner', () => {
   });
   it('reads its options with --name value, --name=value and --help, and refuses unknown ones', () => {
     expect(parseAutobahnArgs(['--url=ws://127.0.0.1:1', '--agent', 'x', '--case-timeout', '500'], () => {})).to.deep.equal({
-      url: 'ws://127.0.0.1:1', agent: 'x', caseTimeoutMs: 500,
+      url: 'ws://127.0.0.1:1',
+      agent: 'x',
+      caseTimeoutMs: 500,
     });
     expect(() => parseAutobahnArgs(['--urll', 'x'], () => {})).to.throw(/Unknown option '--urll' \(see --help\)/);
     expect(() => parseAutobahnArgs(['--case-timeout', 'soon'], () => {})).to.throw('--case-timeout must be a positive number of ms, got "soon"');

@@ -10,7 +10,9 @@ const FIXTURES = 'test/fixtures/gate';
 
 /** The 1-based line of a fixture marked `// VIOLATION`. */
 function markedLine(file: string): number {
-  const index = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('// VIOLATION'));
+  const index = readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes('// VIOLATION'));
   if (index < 0) throw new Error(`${file} has no // VIOLATION marker`);
   return index + 1;
 }

@@ -67,7 +67,22 @@ describe('tools/espruino-gate', () => {
   });
 
   describe('globals and members Espruino lacks', () => {
-    const globals = ['Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'Symbol', 'Proxy', 'Reflect', 'BigInt', 'TextEncoder', 'TextDecoder', 'Buffer', 'process', 'queueMicrotask'];
+    const globals = [
+      'Map',
+      'Set',
+      'WeakMap',
+      'WeakSet',
+      'WeakRef',
+      'Symbol',
+      'Proxy',
+      'Reflect',
+      'BigInt',
+      'TextEncoder',
+      'TextDecoder',
+      'Buffer',
+      'process',
+      'queueMicrotask',
+    ];
     it('flags new X, X.y, X() and bare uses of each global', () => {
       for (const name of globals) {
         for (const code of [`new ${name}();`, `${name}.y;`, `${name}();`, `x instanceof ${name};`]) {
@@ -77,7 +92,24 @@ describe('tools/espruino-gate', () => {
     });
 
     it('flags each missing static member, dotted or quoted', () => {
-      const members = ['Array.from', 'Array.of', 'Number.isNaN', 'Number.isInteger', 'Number.isFinite', 'Number.isSafeInteger', 'Math.trunc', 'Math.imul', 'Math.clz32', 'Math.log2', 'Math.hypot', 'Math.cbrt', 'Math.fround', 'Object.freeze', 'Object.seal', 'String.raw'];
+      const members = [
+        'Array.from',
+        'Array.of',
+        'Number.isNaN',
+        'Number.isInteger',
+        'Number.isFinite',
+        'Number.isSafeInteger',
+        'Math.trunc',
+        'Math.imul',
+        'Math.clz32',
+        'Math.log2',
+        'Math.hypot',
+        'Math.cbrt',
+        'Math.fround',
+        'Object.freeze',
+        'Object.seal',
+        'String.raw',
+      ];
       for (const member of members) {
         const [object, property] = member.split('.');
         expect(constructs(`${member}(x);`), member).to.deep.equal([member]);
@@ -140,7 +172,10 @@ describe('tools/espruino-gate', () => {
 
     it('lists every violation in bundle order', () => {
       const v = checkEspruinoSubset('var s = new Set();\nvar m = new Map();', null, 'x.js');
-      expect(v.map((x) => [x.construct, x.line])).to.deep.equal([['Set', 1], ['Map', 2]]);
+      expect(v.map((x) => [x.construct, x.line])).to.deep.equal([
+        ['Set', 1],
+        ['Map', 2],
+      ]);
       const text = formatViolations(v);
       expect(text.split('\n')).to.have.length(3);
       expect(text).to.match(/^2 constructs Espruino cannot run:\n {2}- Set .*x\.js:1:13\n {2}- Map .*x\.js:2:13$/);

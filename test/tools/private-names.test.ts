@@ -162,7 +162,8 @@ describe('tools/private-names', () => {
 
     it('yields a bundle that still runs the same', () => {
       const build = (mangleProps?: RegExp): string =>
-        esbuild.buildSync({ entryPoints: [entry], bundle: true, format: 'cjs', write: false, ...(mangleProps ? { mangleProps } : {}), logLevel: 'silent' }).outputFiles![0]!.text;
+        esbuild.buildSync({ entryPoints: [entry], bundle: true, format: 'cjs', write: false, ...(mangleProps ? { mangleProps } : {}), logLevel: 'silent' })
+          .outputFiles![0]!.text;
       const plain = build();
       const mangled = build(manglePropsPattern(entry));
       expect(plain).to.include('helper');

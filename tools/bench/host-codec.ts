@@ -33,10 +33,7 @@ import { nodeTextCodec } from '../../hal/node/text';
 import { nodeAllocate } from '../../hal/node/allocate';
 import { ClientProtocol, ReadyState, type ProtocolHandler } from '../../protocol/client-protocol';
 import { parseWsUrl } from '../../protocol/url';
-import {
-  formatCount, formatNumber, formatRatio, formatSize, formatTable, median, summaryLine,
-  type BenchContext, type BenchSection,
-} from './report';
+import { formatCount, formatNumber, formatRatio, formatSize, formatTable, median, summaryLine, type BenchContext, type BenchSection } from './report';
 
 export const WORKLOADS = ['encode binary', 'decode binary', 'decode text', 'decode text multibyte'] as const;
 export type Workload = (typeof WORKLOADS)[number];
@@ -56,7 +53,12 @@ export interface HostCodecOptions {
 }
 
 export const NORMAL_OPTIONS: HostCodecOptions = {
-  sizes: [16, 125, 1024, 8192, 65536], warmupMs: 150, roundMs: 300, rounds: 3, allocWindows: 3, chunkSize: 16384,
+  sizes: [16, 125, 1024, 8192, 65536],
+  warmupMs: 150,
+  roundMs: 300,
+  rounds: 3,
+  allocWindows: 3,
+  chunkSize: 16384,
 };
 
 export const QUICK_OPTIONS: HostCodecOptions = { ...NORMAL_OPTIONS, warmupMs: 15, roundMs: 25, allocWindows: 1 };
@@ -159,8 +161,12 @@ export function wsPaths(): { masking: string; validation: string } {
   const isUtf8 = typeof (requireHere('node:buffer') as { isUtf8?: unknown }).isUtf8 === 'function';
   return {
     masking: internals.mask.name === '_mask' ? 'JavaScript' : 'native (bufferutil)',
-    validation: internals.isValidUTF8.name === '_isValidUTF8' ? 'JavaScript'
-      : isUtf8 ? 'JavaScript below 24 B, node:buffer isUtf8 (native) above' : 'native (utf-8-validate)',
+    validation:
+      internals.isValidUTF8.name === '_isValidUTF8'
+        ? 'JavaScript'
+        : isUtf8
+          ? 'JavaScript below 24 B, node:buffer isUtf8 (native) above'
+          : 'native (utf-8-validate)',
   };
 }
 
@@ -168,10 +174,17 @@ const MAX_MESSAGE = 1048576;
 /** Large enough that a 64 KiB message goes out as one frame. */
 const TX_BUFFER_SIZE = 70000;
 
-
 const IGNORE: ProtocolHandler = {
-  onOpen() {}, onText() {}, onBinary() {}, onPing() {}, onPong() {}, onClosing() {}, onClosed() {},
-  onError(error) { throw new Error(`bench connection failed: ${error.code} ${error.message}`); },
+  onOpen() {},
+  onText() {},
+  onBinary() {},
+  onPing() {},
+  onPong() {},
+  onClosing() {},
+  onClosed() {},
+  onError(error) {
+    throw new Error(`bench connection failed: ${error.code} ${error.message}`);
+  },
 };
 
 /** A ClientProtocol through its opening handshake, configured as the Node HAL would. */
@@ -191,9 +204,12 @@ function openProtocol(handler: Partial<ProtocolHandler>): ClientProtocol {
   while (protocol.nextTransmit()) request += Buffer.from(protocol.output.subarray(protocol.outputStart, protocol.outputEnd)).toString('latin1');
   const key = /Sec-WebSocket-Key: (\S+)/i.exec(request);
   if (key === null) throw new Error('no Sec-WebSocket-Key in the request');
-  const accept = createHash('sha1').update(key[1] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-  protocol.receive(Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
-    + `Sec-WebSocket-Accept: ${accept}\r\n\r\n`, 'latin1'));
+  const accept = createHash('sha1')
+    .update(key[1] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+    .digest('base64');
+  protocol.receive(
+    Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' + `Sec-WebSocket-Accept: ${accept}\r\n\r\n`, 'latin1'),
+  );
   if (protocol.readyState !== ReadyState.Open) throw new Error('the bench connection did not open');
   return protocol;
 }
@@ -217,7 +233,14 @@ function oursEncoder(data: Buffer): Subject {
 
 function wsEncoder(data: Buffer): Subject {
   let written = 0;
-  const socket = { write(chunk: Buffer) { written += chunk.length; return true; }, cork() {}, uncork() {} };
+  const socket = {
+    write(chunk: Buffer) {
+      written += chunk.length;
+      return true;
+    },
+    cork() {},
+    uncork() {},
+  };
   const sender = new (wsLib().Sender)(socket);
   return {
     run(n) {
@@ -249,11 +272,19 @@ function oursDecoder(chunks: Buffer[]): Subject {
   let messages = 0;
   let content = 0;
   const protocol = openProtocol({
-    onBinary(data) { messages++; content += data.length; },
-    onText(text) { messages++; content += text.length; },
+    onBinary(data) {
+      messages++;
+      content += data.length;
+    },
+    onText(text) {
+      messages++;
+      content += text.length;
+    },
   });
   // What hal/node/tcp.ts hands the protocol for each Buffer its socket emits.
-  const feed = (chunk: Buffer): void => { protocol.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)); };
+  const feed = (chunk: Buffer): void => {
+    protocol.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+  };
   return { run: chunkFeeder(chunks, feed, () => messages), output: () => content };
 }
 
@@ -266,7 +297,9 @@ function wsDecoder(chunks: Buffer[]): Subject {
     messages++;
     content += isBinary ? data.length : data.toString().length;
   });
-  receiver.on('error', (error) => { failure = error; });
+  receiver.on('error', (error) => {
+    failure = error;
+  });
   const feed = (chunk: Buffer): void => {
     receiver.write(chunk);
     if (failure !== null) throw failure;
@@ -302,9 +335,12 @@ export function payloadFor(workload: Workload, size: number): Buffer {
 /** An unmasked server frame with the minimal length encoding (RFC 6455 §5.2). */
 function serverFrame(opcode: number, payload: Buffer): Buffer {
   const n = payload.length;
-  const header = n < 126 ? [0x80 | opcode, n]
-    : n < 65536 ? [0x80 | opcode, 126, n >> 8, n & 0xff]
-      : [0x80 | opcode, 127, 0, 0, 0, 0, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  const header =
+    n < 126
+      ? [0x80 | opcode, n]
+      : n < 65536
+        ? [0x80 | opcode, 126, n >> 8, n & 0xff]
+        : [0x80 | opcode, 127, 0, 0, 0, 0, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
   return Buffer.concat([Buffer.from(header), payload]);
 }
 
@@ -477,7 +513,10 @@ export async function measure(workload: Workload, size: number, options: HostCod
 }
 
 /** Measures every workload at every size; `done` sees each workload's results as it completes. */
-export async function runHostCodecBench(options: HostCodecOptions, done: (workload: Workload, results: Measurement[]) => void = () => {}): Promise<Measurement[]> {
+export async function runHostCodecBench(
+  options: HostCodecOptions,
+  done: (workload: Workload, results: Measurement[]) => void = () => {},
+): Promise<Measurement[]> {
   const all: Measurement[] = [];
   for (const workload of WORKLOADS) {
     const results: Measurement[] = [];
@@ -492,9 +531,16 @@ const TABLE_HEADER = ['size', 'ours msg/s', 'ws msg/s', 'ours MB/s', 'ws MB/s', 
 
 function tableRow(m: Measurement): string[] {
   const bytes = (b: number): string => (isNaN(b) ? '-' : formatNumber(Math.round(b)));
-  return [formatSize(m.size), formatCount(m.ours.messagesPerSecond), formatCount(m.ws.messagesPerSecond),
-    formatNumber(m.ours.megabytesPerSecond), formatNumber(m.ws.megabytesPerSecond), formatRatio(m.ratio),
-    bytes(m.ours.bytesPerMessage), bytes(m.ws.bytesPerMessage)];
+  return [
+    formatSize(m.size),
+    formatCount(m.ours.messagesPerSecond),
+    formatCount(m.ws.messagesPerSecond),
+    formatNumber(m.ours.megabytesPerSecond),
+    formatNumber(m.ws.megabytesPerSecond),
+    formatRatio(m.ratio),
+    bytes(m.ours.bytesPerMessage),
+    bytes(m.ws.bytesPerMessage),
+  ];
 }
 
 /** One workload's table. */
@@ -504,8 +550,11 @@ export function formatWorkloadTable(workload: Workload, results: Measurement[]):
 
 /** One line per measurement, e.g. `decode binary 8KiB: ours 1234 MB/s, ws 1000 MB/s, ratio 1.23`. */
 export function formatSummary(results: Measurement[]): string[] {
-  return ['', 'summary (ratio = ours/ws throughput, above 1 means ours is faster):',
-    ...results.map((m) => summaryLine(m.workload, m.size, m.ours.megabytesPerSecond, m.ws.megabytesPerSecond, m.ratio))];
+  return [
+    '',
+    'summary (ratio = ours/ws throughput, above 1 means ours is faster):',
+    ...results.map((m) => summaryLine(m.workload, m.size, m.ours.megabytesPerSecond, m.ws.megabytesPerSecond, m.ratio)),
+  ];
 }
 
 /** The one-minute load average, or 'unknown' if the platform reports none. */
@@ -521,10 +570,10 @@ function preamble(options: HostCodecOptions): string[] {
     `node ${process.version}, ws ${wsVersion}: masking in ${paths.masking}, UTF-8 validation in ${paths.validation}`,
     // Other processes share the CPUs; a high load makes single figures noisy.
     `${cpus().length} CPUs, load average ${oneMinuteLoad()} at start`,
-    `each figure: median of ${options.rounds} rounds of ${options.roundMs} ms after ${options.warmupMs} ms warm-up, `
-      + `ours and ws alternating; MB = 10^6 payload bytes; decode input in ${formatSize(options.chunkSize)} chunks`,
-    'encode: ClientProtocol.sendBinary + nextTransmit vs ws Sender.send (masked, random keys); '
-      + 'decode: ClientProtocol.receive vs ws Receiver.write (text: both produce a string)',
+    `each figure: median of ${options.rounds} rounds of ${options.roundMs} ms after ${options.warmupMs} ms warm-up, ` +
+      `ours and ws alternating; MB = 10^6 payload bytes; decode input in ${formatSize(options.chunkSize)} chunks`,
+    'encode: ClientProtocol.sendBinary + nextTransmit vs ws Sender.send (masked, random keys); ' +
+      'decode: ClientProtocol.receive vs ws Receiver.write (text: both produce a string)',
     'B/msg: bytes allocated per message in steady state (heap + ArrayBuffer stores between forced GCs)',
   ];
 }

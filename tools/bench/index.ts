@@ -24,7 +24,10 @@ export const BENCH_USAGE = `usage: npm run bench -- [options] [section…]   (se
   -h, --help       this text`;
 
 /** Splits the command line into section names, `--quick`, and valued flags; null for --help. */
-export function parseBenchArgs(args: string[], print: (text: string) => void = console.log): { names: string[]; quick: boolean; flags: Record<string, string> } | null {
+export function parseBenchArgs(
+  args: string[],
+  print: (text: string) => void = console.log,
+): { names: string[]; quick: boolean; flags: Record<string, string> } | null {
   const line = parseCommandLine(args, { quick: { type: 'boolean' }, bin: { type: 'string' }, compare: { type: 'string' } }, BENCH_USAGE, print, true);
   if (line === null) return null;
   const flags: Record<string, string> = {};

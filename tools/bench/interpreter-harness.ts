@@ -101,8 +101,17 @@ export async function harnessScript(options: HarnessOptions): Promise<string> {
     if (!/^[A-Za-z]+$/.test(name) || !Number.isFinite(value)) throw new Error(`harnessScript: clientOptions.${name} must be a number, got ${value}`);
   }
   const settings: BenchSettings = {
-    module: options.storage ?? MODULE_NAME, host, port, path, size, rounds, memRounds, settle: settleMs,
-    binary: options.binary === true, watch: echoTimeoutMs / 1000, options: { pingInterval: 0, ...clientOptions },
+    module: options.storage ?? MODULE_NAME,
+    host,
+    port,
+    path,
+    size,
+    rounds,
+    memRounds,
+    settle: settleMs,
+    binary: options.binary === true,
+    watch: echoTimeoutMs / 1000,
+    options: { pingInterval: 0, ...clientOptions },
   };
   const harness = await boardScript('bench-harness', { __BENCH_INSTRUMENT__: options.instrument ? 'true' : 'false' });
   const script = `var BENCH=${JSON.stringify(settings)};\n${harness}\n`;

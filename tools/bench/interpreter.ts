@@ -35,7 +35,15 @@ import { crc32 } from 'node:zlib';
 import { estimateResidentVars } from '../memory-estimate';
 import { SYNTHETIC_MODULE } from './synthetic-module';
 import {
-  harnessScript, interpreterFailure, markerLines, parseHarnessOutput, probeScript, residentScript, storageCheckScript, storageWriteScripts, type HarnessResult,
+  harnessScript,
+  interpreterFailure,
+  markerLines,
+  parseHarnessOutput,
+  probeScript,
+  residentScript,
+  storageCheckScript,
+  storageWriteScripts,
+  type HarnessResult,
 } from './interpreter-harness';
 import { formatNumber, formatRatio, formatSize, formatTable, type BenchContext, type BenchSection } from './report';
 
@@ -123,8 +131,16 @@ export function nodelayPair(bin: string): { nagle: string | null; nodelay: strin
 export function siblingBinary(bin: string): string | null {
   const dir = path.dirname(bin);
   const base = path.basename(bin);
-  if (/esp8266/i.test(base)) return path.join(dir, base.replace(/esp8266/i, (m) => (m === 'ESP8266' ? 'ESP32' : 'esp32')));
-  if (/esp32/i.test(base)) return path.join(dir, base.replace(/esp32/i, (m) => (m === 'ESP32' ? 'ESP8266' : 'esp8266')));
+  if (/esp8266/i.test(base))
+    return path.join(
+      dir,
+      base.replace(/esp8266/i, (m) => (m === 'ESP8266' ? 'ESP32' : 'esp32')),
+    );
+  if (/esp32/i.test(base))
+    return path.join(
+      dir,
+      base.replace(/esp32/i, (m) => (m === 'ESP32' ? 'ESP8266' : 'esp8266')),
+    );
   return null;
 }
 
@@ -134,7 +150,9 @@ export function siblingBinary(bin: string): string | null {
  * `exists` is injectable for tests.
  */
 export function interpreterCandidates(
-  env: Record<string, string | undefined>, bin: string | undefined, exists: (file: string) => boolean = existsSync,
+  env: Record<string, string | undefined>,
+  bin: string | undefined,
+  exists: (file: string) => boolean = existsSync,
 ): Interpreter[] {
   const explicit: Interpreter[] = [];
   if (bin) explicit.push({ bin, source: '--bin' });
@@ -160,7 +178,10 @@ export function interpreterCandidates(
 
 /** The -nodelay build for `interp`: from the environment, else `<bin>-nodelay` if it exists. */
 export function findNodelay(
-  interp: Interpreter, kind: PoolKind, env: Record<string, string | undefined>, exists: (file: string) => boolean = existsSync,
+  interp: Interpreter,
+  kind: PoolKind,
+  env: Record<string, string | undefined>,
+  exists: (file: string) => boolean = existsSync,
 ): { nagle: Interpreter | null; nodelay: Interpreter | null } {
   const pair = nodelayPair(interp.bin);
   if (pair.nodelay === interp.bin) {
@@ -256,7 +277,16 @@ export async function probeInterpreter(bin: string): Promise<Probe> {
   const get = (key: string): number => Number((new RegExp(`${key}=(\\d+)`).exec(line || '') || [])[1]);
   if (!line || !(get('total') > 0)) throw new Error(`could not probe ${bin} (exit code ${run.code}):\n${run.output.slice(-500)}`);
   // The harness alone: the module exports nothing it knows, so it stops after reporting `loaded`.
-  const empty = await harnessScript({ moduleSource: 'exports.none = 1;', host: '127.0.0.1', port: 9, path: '/', size: 1, rounds: 1, memRounds: 0, settleMs: 0 });
+  const empty = await harnessScript({
+    moduleSource: 'exports.none = 1;',
+    host: '127.0.0.1',
+    port: 9,
+    path: '/',
+    size: 1,
+    rounds: 1,
+    memRounds: 0,
+    settleMs: 0,
+  });
   const harness = parseHarnessOutput((await runInterpreter(bin, empty, 20000)).output);
   return { total: get('total'), blocksize: get('blocksize'), free: get('free'), freeWithHarness: harness.loadedFree };
 }
@@ -387,8 +417,10 @@ export async function measureResident(bin: string, dir: string, name: string, ti
 /** Explains a failure to load: the module, required from Storage, does not fit beside the harness. */
 export function loadFailureHint(failure: string, bytes: number, pool: Pool): string {
   if (!/OUT OF MEMORY/.test(failure)) return failure;
-  return `${failure}: the module (${bytes} B in Storage) and the echo harness together need more than the pool's ` +
-    `${pool.total} JsVars (the estimate table below has what the module alone holds)`;
+  return (
+    `${failure}: the module (${bytes} B in Storage) and the echo harness together need more than the pool's ` +
+    `${pool.total} JsVars (the estimate table below has what the module alone holds)`
+  );
 }
 
 /** The echo server: ws's WebSocketServer on 127.0.0.1, no compression, echoing text as text. */
@@ -404,10 +436,11 @@ export async function startEchoServer(): Promise<{ port: number; close(): Promis
   });
   return {
     port: (wss.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      for (const client of wss.clients) client.terminate();
-      wss.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }
 
@@ -428,8 +461,18 @@ export function jsTime(run: HarnessResult): { jsMsPerRt: number; waitMsPerRt: nu
 /** A measurement with nothing measured yet. */
 function emptyMeasurement(size: number, binary: boolean, rounds: number): SizeMeasurement {
   return {
-    size, binary, rounds, medianMs: NaN, nagle: null, nodelay: null, jsMsPerRt: NaN, waitMsPerRt: NaN, callbacksPerRt: NaN,
-    memory: { open: NaN, payload: NaN, peak: NaN, after: NaN }, failure: '', notes: [],
+    size,
+    binary,
+    rounds,
+    medianMs: NaN,
+    nagle: null,
+    nodelay: null,
+    jsMsPerRt: NaN,
+    waitMsPerRt: NaN,
+    callbacksPerRt: NaN,
+    memory: { open: NaN, payload: NaN, peak: NaN, after: NaN },
+    failure: '',
+    notes: [],
   };
 }
 
@@ -443,12 +486,25 @@ export function casesFor(pool: Pool, options: InterpreterBenchOptions): { size: 
 
 /** Measures one subject on one pool, message by message; the subject is already in Storage (`storage`). */
 async function measureSubject(
-  pool: Pool, subject: Subject, storage: string, dir: string, port: number, options: InterpreterBenchOptions, log: (line: string) => void,
+  pool: Pool,
+  subject: Subject,
+  storage: string,
+  dir: string,
+  port: number,
+  options: InterpreterBenchOptions,
+  log: (line: string) => void,
 ): Promise<SubjectResult> {
   const source = subject.source[pool.board];
   const result: SubjectResult = {
-    subject: subject.name, origin: subject.origin[pool.board], bytes: Buffer.byteLength(source, 'latin1'),
-    loadedFree: NaN, resident: NaN, codeVars: NaN, codeFunctions: NaN, loadFailure: '', sizes: [],
+    subject: subject.name,
+    origin: subject.origin[pool.board],
+    bytes: Buffer.byteLength(source, 'latin1'),
+    loadedFree: NaN,
+    resident: NaN,
+    codeVars: NaN,
+    codeFunctions: NaN,
+    loadFailure: '',
+    sizes: [],
   };
   // Memory in the first run of each message (Nagle off where available); the instrumented run on the same build.
   const primary = pool.nodelay || pool.nagle;
@@ -457,7 +513,7 @@ async function measureSubject(
   // size: after the first, the rest of that type is skipped rather than waited for.
   const stuck: { [type: string]: string } = {};
   for (const { size, binary, big } of casesFor(pool, options)) {
-    const rounds = big ? 1 : binary ? options.binaryRounds : options.rounds[size] ?? 9;
+    const rounds = big ? 1 : binary ? options.binaryRounds : (options.rounds[size] ?? 9);
     const measurement = emptyMeasurement(size, binary, rounds);
     const type = binary ? 'binary' : 'text';
     if (stuck[type]) {
@@ -472,8 +528,18 @@ async function measureSubject(
     if (!binary && !big && options.instrumentSizes.includes(size)) plan.push({ interp: primary, kind: 'js', memRounds: 0 });
     for (const step of plan) {
       const script = await harnessScript({
-        moduleSource: '', storage, host: '127.0.0.1', port, path: '/echo', size, rounds, memRounds: step.memRounds,
-        settleMs: options.settleMs, instrument: step.kind === 'js', binary, echoTimeoutMs: options.echoTimeoutMs,
+        moduleSource: '',
+        storage,
+        host: '127.0.0.1',
+        port,
+        path: '/echo',
+        size,
+        rounds,
+        memRounds: step.memRounds,
+        settleMs: options.settleMs,
+        instrument: step.kind === 'js',
+        binary,
+        echoTimeoutMs: options.echoTimeoutMs,
         clientOptions: big ? { maxMessageSize: 2 * size, maxBufferedAmount: 2 * size } : undefined,
       });
       const run = await runInterpreter(step.interp.bin, script, options.runTimeoutMs, dir);
@@ -492,9 +558,11 @@ async function measureSubject(
           return result;
         }
         if (step.kind === 'js') {
-          measurement.notes.push(isNaN(parsed.loadedFree) && /OUT OF MEMORY/.test(parsed.failure)
-            ? 'js, wait not measured: the instrumented harness does not fit in memory next to the module'
-            : `js, wait not measured: the instrumented run failed: ${parsed.failure}`);
+          measurement.notes.push(
+            isNaN(parsed.loadedFree) && /OUT OF MEMORY/.test(parsed.failure)
+              ? 'js, wait not measured: the instrumented harness does not fit in memory next to the module'
+              : `js, wait not measured: the instrumented run failed: ${parsed.failure}`,
+          );
           continue;
         }
         measurement.failure = parsed.failure;
@@ -549,7 +617,10 @@ export async function writeToStorage(bin: string, dir: string, name: string, sou
 
 /** Runs every subject on every pool: each pool in a folder of its own, the subjects in its Storage. */
 export async function runInterpreterBench(
-  pools: Pool[], subjects: Subject[], options: InterpreterBenchOptions, progress: (line: string) => void = () => {},
+  pools: Pool[],
+  subjects: Subject[],
+  options: InterpreterBenchOptions,
+  progress: (line: string) => void = () => {},
 ): Promise<PoolResult[]> {
   const server = await startEchoServer();
   try {
@@ -573,8 +644,11 @@ export async function runInterpreterBench(
         for (const e of estimated) {
           const measured = await measureResident(bin, dir, e.name);
           entry.estimates!.push({
-            module: e.module, bytes: Buffer.byteLength(e.source, 'latin1'), estimate: estimateResidentVars(e.source, pool.blocksize, e.module).vars,
-            measured: measured.vars, failure: measured.failure,
+            module: e.module,
+            bytes: Buffer.byteLength(e.source, 'latin1'),
+            estimate: estimateResidentVars(e.source, pool.blocksize, e.module).vars,
+            measured: measured.vars,
+            failure: measured.failure,
           });
         }
         results.push(entry);
@@ -632,26 +706,38 @@ export function inFlashVars(result: SubjectResult, pool: Pool): number {
 /** Timing and memory tables for one subject on one pool. */
 export function formatSubject(result: SubjectResult, pool: Pool): string[] {
   const cost = libraryVars(result, pool);
-  const lines = [`${result.subject}: ${result.origin}, ${result.bytes} B, required from Storage` +
-    (isFinite(result.loadedFree)
-      ? `; resident ${fmtInt(cost)} vars: ${fmtInt(pool.freeAtStart - cost)} of ${pool.total} free in an otherwise empty program ` +
-        `(${result.loadedFree} with the harness loaded too)`
-      : '')];
+  const lines = [
+    `${result.subject}: ${result.origin}, ${result.bytes} B, required from Storage` +
+      (isFinite(result.loadedFree)
+        ? `; resident ${fmtInt(cost)} vars: ${fmtInt(pool.freeAtStart - cost)} of ${pool.total} free in an otherwise empty program ` +
+          `(${result.loadedFree} with the harness loaded too)`
+        : ''),
+  ];
   if (isFinite(result.loadedFree) && isFinite(result.codeVars)) {
     lines.push(`  its ${fmtInt(result.codeFunctions)} functions hold ${fmtInt(result.codeVars)} vars of code (one per function: the code stays in flash)`);
   }
   if (result.loadFailure) return [...lines, `  FAILED to load: ${result.loadFailure}`];
   const timingRows = result.sizes.map((m) => [
-    caseName(m), String(m.rounds), fmt(m.medianMs),
-    fmt(m.nagle ? m.nagle.wallMsPerRt : NaN), fmt(m.nodelay ? m.nodelay.wallMsPerRt : NaN),
+    caseName(m),
+    String(m.rounds),
+    fmt(m.medianMs),
+    fmt(m.nagle ? m.nagle.wallMsPerRt : NaN),
+    fmt(m.nodelay ? m.nodelay.wallMsPerRt : NaN),
     fmt(m.nagle ? m.nagle.cpuMsPerRt : m.nodelay ? m.nodelay.cpuMsPerRt : NaN),
-    fmt(m.jsMsPerRt), fmt(m.waitMsPerRt), fmt(m.callbacksPerRt),
-    fmtInt(m.memory.open), fmtInt(m.memory.peak), fmtInt(m.memory.peak - m.memory.open),
+    fmt(m.jsMsPerRt),
+    fmt(m.waitMsPerRt),
+    fmt(m.callbacksPerRt),
+    fmtInt(m.memory.open),
+    fmtInt(m.memory.peak),
+    fmtInt(m.memory.peak - m.memory.open),
     fmtInt(isFinite(m.memory.peak) ? pool.total - m.memory.peak : NaN),
   ]);
-  lines.push(...formatTable(
-    ['message', 'N', 'median', 'mean Nagle', 'mean nodelay', 'cpu', 'js', 'wait', 'callbacks', 'vars open', 'peak', 'peak-open', 'free at peak'],
-    timingRows).map((l) => `  ${l}`));
+  lines.push(
+    ...formatTable(
+      ['message', 'N', 'median', 'mean Nagle', 'mean nodelay', 'cpu', 'js', 'wait', 'callbacks', 'vars open', 'peak', 'peak-open', 'free at peak'],
+      timingRows,
+    ).map((l) => `  ${l}`),
+  );
   for (const m of result.sizes) if (m.failure) lines.push(`  ${caseName(m)}: FAILED: ${m.failure}`);
   // Notes, each once, with the messages they concern.
   const notes: string[] = [];
@@ -680,10 +766,27 @@ export function formatComparison(ours: SubjectResult, theirs: SubjectResult): st
       caseName(o),
       fmtRatio(ratio(medianOf(t), medianOf(o))),
       fmtRatio(ratio(primaryWall(t), primaryWall(o))),
-      fmtRatio(ratio(get(t, (m) => m.jsMsPerRt), get(o, (m) => m.jsMsPerRt))),
-      fmtRatio(ratio(get(t, (m) => m.memory.peak), get(o, (m) => m.memory.peak))),
-      fmtRatio(ratio(get(t, (m) => m.memory.peak - m.memory.open), get(o, (m) => m.memory.peak - m.memory.open))),
-      o.failure || !t || t.failure ? `${o.failure ? 'ours failed' : ''}${o.failure && (!t || t.failure) ? ', ' : ''}${!t ? `${theirs.subject} not run` : t.failure ? `${theirs.subject} failed` : ''}` : '',
+      fmtRatio(
+        ratio(
+          get(t, (m) => m.jsMsPerRt),
+          get(o, (m) => m.jsMsPerRt),
+        ),
+      ),
+      fmtRatio(
+        ratio(
+          get(t, (m) => m.memory.peak),
+          get(o, (m) => m.memory.peak),
+        ),
+      ),
+      fmtRatio(
+        ratio(
+          get(t, (m) => m.memory.peak - m.memory.open),
+          get(o, (m) => m.memory.peak - m.memory.open),
+        ),
+      ),
+      o.failure || !t || t.failure
+        ? `${o.failure ? 'ours failed' : ''}${o.failure && (!t || t.failure) ? ', ' : ''}${!t ? `${theirs.subject} not run` : t.failure ? `${theirs.subject} failed` : ''}`
+        : '',
     ];
   });
   lines.push(...formatTable(['message', 'median', 'mean', 'js', 'peak vars', 'peak-open vars', 'note'], rows).map((l) => `  ${l}`));
@@ -719,7 +822,12 @@ export interface TargetRow {
 }
 
 /** The issue's speed targets: theirs ÷ ours, median round trip, text, on the ESP32-like pool. */
-export const SPEED_TARGETS: [number, number][] = [[16, 2], [125, 5], [1000, 15], [8000, 40]];
+export const SPEED_TARGETS: [number, number][] = [
+  [16, 2],
+  [125, 5],
+  [1000, 15],
+  [8000, 40],
+];
 /** Resident JsVars after require from Storage, both boards. */
 export const RESIDENT_TARGET = 400;
 /** The big echo's peak above the idle connection, in copies of the message. */
@@ -753,8 +861,11 @@ export function targetRows(result: PoolResult): TargetRow[] {
       const r = ratio(medianOf(t), medianOf(o));
       rows.push({
         target: `${formatSize(size)} text ≥ ${factor}× ${theirs ? theirs.subject : 'the compared module'} (median)`,
-        measured: !theirs ? 'needs --compare FILE' : isFinite(r) ? `${formatRatio(r)}× (ours ${fmt(medianOf(o))} ms, theirs ${fmt(medianOf(t))} ms)`
-          : `not measured${o && o.failure ? ': ours failed' : ''}${t && t.failure ? `: ${theirs.subject} failed` : ''}`,
+        measured: !theirs
+          ? 'needs --compare FILE'
+          : isFinite(r)
+            ? `${formatRatio(r)}× (ours ${fmt(medianOf(o))} ms, theirs ${fmt(medianOf(t))} ms)`
+            : `not measured${o && o.failure ? ': ours failed' : ''}${t && t.failure ? `: ${theirs.subject} failed` : ''}`,
         pass: isFinite(r) ? r >= factor : o && o.failure ? false : null,
       });
     }
@@ -762,7 +873,9 @@ export function targetRows(result: PoolResult): TargetRow[] {
       const copies = (m.memory.peak - m.memory.open) / messageVars(m.size, pool.blocksize);
       rows.push({
         target: `${caseName(m)} echo, peak ≤ ${BIG_COPIES_TARGET} copies above idle`,
-        measured: m.failure ? `failed: ${m.failure}` : `${formatRatio(copies)} copies (${fmtInt(m.memory.peak - m.memory.open)} vars above ${fmtInt(m.memory.open)})`,
+        measured: m.failure
+          ? `failed: ${m.failure}`
+          : `${formatRatio(copies)} copies (${fmtInt(m.memory.peak - m.memory.open)} vars above ${fmtInt(m.memory.open)})`,
         pass: m.failure ? false : isFinite(copies) ? copies <= BIG_COPIES_TARGET : null,
       });
     }
@@ -771,8 +884,13 @@ export function targetRows(result: PoolResult): TargetRow[] {
     const failed = echoes.filter((m) => m.failure);
     rows.push({
       target: 'every echo (0–8000 B, text and binary), every byte checked',
-      measured: ours.loadFailure ? 'library did not load' : echoes.length === 0 ? 'not measured'
-        : failed.length ? `failed: ${failed.map(caseName).join(', ')}` : `${echoes.length} messages matched`,
+      measured: ours.loadFailure
+        ? 'library did not load'
+        : echoes.length === 0
+          ? 'not measured'
+          : failed.length
+            ? `failed: ${failed.map(caseName).join(', ')}`
+            : `${echoes.length} messages matched`,
       pass: ours.loadFailure ? false : echoes.length === 0 ? null : failed.length === 0,
     });
   }
@@ -791,14 +909,22 @@ export function estimateLines(results: PoolResult[]): string[] {
   for (const { pool, estimates } of results) {
     for (const e of estimates || []) {
       const error = (e.estimate - e.measured) / e.measured;
-      rows.push([pool.label, e.module, String(e.bytes), String(e.estimate), isFinite(e.measured) ? String(e.measured) : `failed: ${e.failure}`,
+      rows.push([
+        pool.label,
+        e.module,
+        String(e.bytes),
+        String(e.estimate),
+        isFinite(e.measured) ? String(e.measured) : `failed: ${e.failure}`,
         isFinite(error) ? `${error >= 0 ? '+' : ''}${(error * 100).toFixed(1)}%` : '-',
-        isFinite(error) ? (Math.abs(error) <= ESTIMATE_TOLERANCE ? 'PASS' : 'FAIL') : 'NOT MEASURED']);
+        isFinite(error) ? (Math.abs(error) <= ESTIMATE_TOLERANCE ? 'PASS' : 'FAIL') : 'NOT MEASURED',
+      ]);
     }
   }
   if (rows.length === 0) return [];
-  return [`resident JsVars after require from Storage: estimate (tools/memory-estimate.ts, as npm run build prints it) vs measured, within ${ESTIMATE_TOLERANCE * 100}%:`,
-    ...formatTable(['pool', 'module', 'bytes', 'estimate', 'measured', 'error', 'within'], rows).map((l) => `  ${l}`)];
+  return [
+    `resident JsVars after require from Storage: estimate (tools/memory-estimate.ts, as npm run build prints it) vs measured, within ${ESTIMATE_TOLERANCE * 100}%:`,
+    ...formatTable(['pool', 'module', 'bytes', 'estimate', 'measured', 'error', 'within'], rows).map((l) => `  ${l}`),
+  ];
 }
 
 /** The whole report for the section. */
@@ -825,17 +951,17 @@ export function formatReport(results: PoolResult[]): string[] {
 
 /** Explains the columns (printed before the tables). */
 export const LEGEND = [
-  'Interpreters run with ESPRUINO_NO_SLEEP=1 (their idle loop polls rather than sleeps). Each module is written to the interpreter\'s Storage (espruino.flash in a scratch folder, ~1.5 KB per run) and',
-  'required from there, as on a board: its functions\' code stays in flash. Closed loop against ws\'s WebSocketServer on',
+  "Interpreters run with ESPRUINO_NO_SLEEP=1 (their idle loop polls rather than sleeps). Each module is written to the interpreter's Storage (espruino.flash in a scratch folder, ~1.5 KB per run) and",
+  "required from there, as on a board: its functions' code stays in flash. Closed loop against ws's WebSocketServer on",
   '127.0.0.1 (perMessageDeflate off): send one message, wait for its echo, compare every byte, repeat N times. Times are ms',
   'per round trip on this host running the interpreter: a 240 MHz ESP32 is many times slower, so compare ratios.',
   '  resident: JsVars in use after require minus before (both garbage collected, same run)',
   '  median: the median round trip of the timed loop; mean Nagle / nodelay: its mean on each build',
-  '  cpu: the interpreter\'s CPU time (/proc) per round trip',
+  "  cpu: the interpreter's CPU time (/proc) per round trip",
   '  js, wait, callbacks: a separate run with every JavaScript callback wrapped and timed: js is the time inside',
   '  JavaScript, wait the rest (network, echo server, event loop), callbacks how many ran per round trip',
   '  vars open: JsVars in use after the handshake; peak: the most in use during the memory loop (sampled after every',
-  '  send and receive and inside every socket write); free at peak: the pool\'s total minus that',
+  "  send and receive and inside every socket write); free at peak: the pool's total minus that",
 ];
 
 /** The `interpreter` section of `npm run bench`. */
@@ -882,11 +1008,13 @@ export async function runInterpreterSection(context: BenchContext, env: Record<s
     }
     const options = context.quick ? QUICK_OPTIONS : NORMAL_OPTIONS;
     for (const line of LEGEND) log(line);
-    log(`ws ${wsVersion()}; sizes ${options.sizes.map(formatSize).join(', ')} text and binary ` +
-      `(N ${options.sizes.map((s) => options.rounds[s]).join('/')} text, ${options.binaryRounds} binary), ` +
-      `${options.bigSizes.map(formatSize).join(', ')} on the ESP32-like pool with limits raised; ` +
-      `memory sampled over ${options.memRounds} more round trips.`);
-    if (!flags.compare) log('No --compare FILE (e.g. an esbuild-minified copy of Espruino\'s modules/ws.js): no ratios.');
+    log(
+      `ws ${wsVersion()}; sizes ${options.sizes.map(formatSize).join(', ')} text and binary ` +
+        `(N ${options.sizes.map((s) => options.rounds[s]).join('/')} text, ${options.binaryRounds} binary), ` +
+        `${options.bigSizes.map(formatSize).join(', ')} on the ESP32-like pool with limits raised; ` +
+        `memory sampled over ${options.memRounds} more round trips.`,
+    );
+    if (!flags.compare) log("No --compare FILE (e.g. an esbuild-minified copy of Espruino's modules/ws.js): no ratios.");
     log('');
     const results = await runInterpreterBench(pools, subjects, options, log);
     log('');

@@ -64,7 +64,10 @@ export function formatTable(header: string[], rows: string[][]): string[] {
   };
   const widths = header.map((h, column) => Math.max(h.length, ...rows.map((row) => cell(row, column).length)));
   const line = (cells: string[]): string =>
-    widths.map((width, column) => (column === 0 ? cell(cells, column).padEnd(width) : cell(cells, column).padStart(width))).join('  ').trimEnd();
+    widths
+      .map((width, column) => (column === 0 ? cell(cells, column).padEnd(width) : cell(cells, column).padStart(width)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
 }
 

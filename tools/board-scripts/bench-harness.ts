@@ -49,14 +49,20 @@ declare function require(name: string): unknown;
 
 /** What a module exporting `WebSocket` offers (this project's API). */
 interface WsClientModule {
-  WebSocket: new (url: string, options: Record<string, number>) => {
+  WebSocket: new (
+    url: string,
+    options: Record<string, number>,
+  ) => {
     on(type: string, listener: Callback): void;
     send(data: string | Uint8Array): boolean;
     close(code: number): void;
   };
 }
 /** A module that is itself a function, like Espruino's `ws`. */
-type EspruinoWsModule = (host: string, options: Record<string, unknown>) => {
+type EspruinoWsModule = (
+  host: string,
+  options: Record<string, unknown>,
+) => {
   on(type: string, listener: Callback): void;
   send(data: string | Uint8Array, opcode: number): void;
   close(): void;
@@ -72,7 +78,10 @@ var PROCESS = global.process;
 // Instrumented runs add up the time spent in JavaScript while TRACK is set: every callback the
 // event loop runs is wrapped (installed before the module loads, so its sockets and timers are
 // covered), nested calls once.
-var TRACK = false, BUSY = 0, DEPTH = 0, CALLS = 0;
+var TRACK = false,
+  BUSY = 0,
+  DEPTH = 0,
+  CALLS = 0;
 function timed(fn: Callback): Callback {
   if (!__BENCH_INSTRUMENT__) return fn;
   return function (this: unknown, a, b, c, d) {
@@ -89,21 +98,31 @@ function timed(fn: Callback): Callback {
   };
 }
 function instrument(): void {
-  var net = require('net'), connect = net.connect;
+  var net = require('net'),
+    connect = net.connect;
   net.connect = function (o, cb) {
     var s = connect.call(net, o, typeof cb === 'function' ? timed(cb as Callback) : cb);
     var on = s.on;
-    s.on = function (e, f) { return on.call(s, e, timed(f)); };
+    s.on = function (e, f) {
+      return on.call(s, e, timed(f));
+    };
     return s;
   };
-  var realSetTimeout = global.setTimeout, realSetInterval = global.setInterval;
-  global.setTimeout = function (f, ms) { return realSetTimeout(typeof f === 'function' ? timed(f) : f, ms); };
-  global.setInterval = function (f, ms) { return realSetInterval(typeof f === 'function' ? timed(f) : f, ms); };
+  var realSetTimeout = global.setTimeout,
+    realSetInterval = global.setInterval;
+  global.setTimeout = function (f, ms) {
+    return realSetTimeout(typeof f === 'function' ? timed(f) : f, ms);
+  };
+  global.setInterval = function (f, ms) {
+    return realSetInterval(typeof f === 'function' ? timed(f) : f, ms);
+  };
 }
 if (__BENCH_INSTRUMENT__) instrument();
 
 // The socket, so the memory loop can sample inside the module's writes (see memPhase).
-var NET = require('net'), SOCK: EspruinoSocket | null = null, netConnect = NET.connect;
+var NET = require('net'),
+  SOCK: EspruinoSocket | null = null,
+  netConnect = NET.connect;
 NET.connect = function (o, cb) {
   SOCK = netConnect.call(NET, o, cb);
   return SOCK;
@@ -125,11 +144,15 @@ var RESIDENT = PROCESS.memory().usage - U0;
  */
 function codeOf(root: unknown): string {
   // Built at run time: a literal would reach the interpreter as `o.ÿcod`, an identifier with a non-ASCII byte.
-  var COD = String.fromCharCode(255) + 'cod', SCO = String.fromCharCode(255) + 'sco';
-  var seen: unknown[] = [], vars = 0, fns = 0;
+  var COD = String.fromCharCode(255) + 'cod',
+    SCO = String.fromCharCode(255) + 'sco';
+  var seen: unknown[] = [],
+    vars = 0,
+    fns = 0;
   function visit(v: unknown, depth: number): void {
     if (v === null || (typeof v !== 'object' && typeof v !== 'function') || depth > 6) return;
-    var o = v as Record<string, unknown> & { buffer?: unknown }, code;
+    var o = v as Record<string, unknown> & { buffer?: unknown },
+      code;
     if (o instanceof ArrayBuffer || o.buffer instanceof ArrayBuffer || seen.indexOf(o) >= 0) return;
     seen.push(o);
     if (typeof o === 'function') {
@@ -154,8 +177,19 @@ function codeOf(root: unknown): string {
   return 'vars=' + vars + ' fns=' + fns;
 }
 
-var SIZE = BENCH.size, BIN = BENCH.binary, WATCH = BENCH.watch;
-var client: Client | null = null, payload: string | Uint8Array | null = null, phase = 0, count = 0, bad = 0, peak = 0, t0 = 0, tl = 0, last = 0, over = false;
+var SIZE = BENCH.size,
+  BIN = BENCH.binary,
+  WATCH = BENCH.watch;
+var client: Client | null = null,
+  payload: string | Uint8Array | null = null,
+  phase = 0,
+  count = 0,
+  bad = 0,
+  peak = 0,
+  t0 = 0,
+  tl = 0,
+  last = 0,
+  over = false;
 var RT = new Float32Array(BENCH.rounds);
 function out(s: string): void {
   console.log('IBENCH ' + s);
@@ -176,7 +210,11 @@ function fail(why: string): void {
 // What one wrapper costs, per call: in all (wrapped − plain call) and inside the timed window
 // (beyond the call itself). Reported as `calib`, so the host can take it out.
 function calibrate(): void {
-  var K = 100, i, t, g = function () {}, f = timed(g);
+  var K = 100,
+    i,
+    t,
+    g = function () {},
+    f = timed(g);
   t = getTime();
   for (i = 0; i < K; i++) {}
   var loop = getTime() - t;
@@ -190,7 +228,8 @@ function calibrate(): void {
   for (i = 0; i < K; i++) f();
   var wrapped = getTime() - t;
   TRACK = false;
-  var outer = (wrapped - plain) / K, inner = (BUSY - (plain - loop)) / K;
+  var outer = (wrapped - plain) / K,
+    inner = (BUSY - (plain - loop)) / K;
   BUSY = 0;
   CALLS = 0;
   out('calib outer=' + (outer * 1000).toFixed(4) + ' inner=' + (Math.max(0, inner) * 1000).toFixed(4));
@@ -209,36 +248,62 @@ function openClient(onOpen: Callback, onMessage: (data: unknown) => void, onClos
         w.send(s, BIN ? 0x82 : 0x81);
         return true;
       },
-      close: function () { w.close(); },
+      close: function () {
+        w.close();
+      },
     };
   }
   if (M && M.WebSocket) {
     out('api wsclient');
     // Default entropy: the bench's interpreters read the ESP RNG registers (a stock Linux build crashes on them).
     c = new M.WebSocket('ws://' + BENCH.host + ':' + BENCH.port + BENCH.path, BENCH.options);
-    c.on('open', timed(function () { onOpen(); }));
-    c.on('message', timed(function (e) { onMessage((e as { data: unknown }).data); }));
+    c.on(
+      'open',
+      timed(function () {
+        onOpen();
+      }),
+    );
+    c.on(
+      'message',
+      timed(function (e) {
+        onMessage((e as { data: unknown }).data);
+      }),
+    );
     c.on('error', function (e) {
       var x = e as { kind: string; code: string; message: string };
       fail('error ' + x.kind + ' ' + x.code + ' ' + x.message);
     });
-    c.on('close', timed(function () { onClose(); }));
+    c.on(
+      'close',
+      timed(function () {
+        onClose();
+      }),
+    );
     return {
-      send: function (s) { return c.send(s); },
-      close: function () { c.close(1000); },
+      send: function (s) {
+        return c.send(s);
+      },
+      close: function () {
+        c.close(1000);
+      },
     };
   }
   return null;
 }
 function same(d: unknown): boolean {
   if (typeof payload === 'string') return d === payload;
-  var a = d as Uint8Array | null, p = payload as Uint8Array, i;
+  var a = d as Uint8Array | null,
+    p = payload as Uint8Array,
+    i;
   if (!a || a.length !== SIZE) return false;
   for (i = 0; i < SIZE; i++) if (a[i] !== p[i]) return false;
   return true;
 }
 function medianMs(): number {
-  var a = RT.slice(0, count).sort(function (x, y) { return x - y; }), n = a.length;
+  var a = RT.slice(0, count).sort(function (x, y) {
+      return x - y;
+    }),
+    n = a.length;
   return n ? (n % 2 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2) : 0;
 }
 function finish(): void {
@@ -271,8 +336,17 @@ function memPhase(): void {
   sample();
 }
 function endLoop(ms: number): void {
-  out('end ms=' + ms.toFixed(3) + ' median=' + medianMs().toFixed(3) + ' rounds=' + count + ' bad=' + bad
-    + (__BENCH_INSTRUMENT__ ? ' busy=' + (BUSY * 1000).toFixed(3) + ' calls=' + CALLS : ''));
+  out(
+    'end ms=' +
+      ms.toFixed(3) +
+      ' median=' +
+      medianMs().toFixed(3) +
+      ' rounds=' +
+      count +
+      ' bad=' +
+      bad +
+      (__BENCH_INSTRUMENT__ ? ' busy=' + (BUSY * 1000).toFixed(3) + ' calls=' + CALLS : ''),
+  );
   if (BENCH.memRounds > 0) {
     setTimeout(memPhase, BENCH.settle);
     return;
@@ -301,7 +375,9 @@ function onMessage(data: unknown): void {
     TRACK = false;
     phase = 1.5;
     // On the next tick: this callback's own time is only added when it returns.
-    setTimeout(function () { endLoop(ms); }, 0);
+    setTimeout(function () {
+      endLoop(ms);
+    }, 0);
   } else if (phase === 2) {
     if (count < BENCH.memRounds) {
       (client as Client).send(payload as string);
@@ -317,7 +393,8 @@ function onMessage(data: unknown): void {
 }
 function onOpen(): void {
   out('open usage=' + usage());
-  var u: Uint8Array | null = new Uint8Array(SIZE), i;
+  var u: Uint8Array | null = new Uint8Array(SIZE),
+    i;
   for (i = 0; i < SIZE; i++) u[i] = BIN ? (i * 7 + 3) & 255 : 32 + ((i * 7 + 3) % 95);
   payload = BIN && typeof M !== 'function' ? u : E.toString(u);
   u = null;
@@ -335,7 +412,9 @@ function onOpen(): void {
     tl = t0;
     last = t0;
     // Wrapped here: the timer's own wrapper saw TRACK off.
-    timed(function () { if (!(client as Client).send(payload as string)) fail('send refused'); })();
+    timed(function () {
+      if (!(client as Client).send(payload as string)) fail('send refused');
+    })();
   }, BENCH.settle);
 }
 function onClose(): void {

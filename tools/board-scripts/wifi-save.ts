@@ -13,6 +13,7 @@ import type { EspruinoWifi } from '../../hal/espruino/wifi.ts';
 declare const WIFI: { ssid: string; password: string };
 declare function require(name: 'Wifi'): EspruinoWifi & Required<Pick<EspruinoWifi, 'getDetails'>> & { save(): void };
 
-var wifi = require('Wifi'), now = wifi.getDetails();
+var wifi = require('Wifi'),
+  now = wifi.getDetails();
 if (now.ssid !== WIFI.ssid || now.password !== WIFI.password) wifi.connect(WIFI.ssid, { password: WIFI.password }, function () {});
 wifi.save();

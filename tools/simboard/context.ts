@@ -43,8 +43,15 @@ export class BoardRealm {
     this.global = vm.runInContext('globalThis', this.context) as BoardObject;
     const g = this.global;
     this.intrinsics = {
-      Object: g.Object, Array: g.Array, Function: g.Function, Error: g.Error, TypeError: g.TypeError,
-      Uint8Array: g.Uint8Array, ArrayBuffer: g.ArrayBuffer, Promise: g.Promise, JSON: g.JSON,
+      Object: g.Object,
+      Array: g.Array,
+      Function: g.Function,
+      Error: g.Error,
+      TypeError: g.TypeError,
+      Uint8Array: g.Uint8Array,
+      ArrayBuffer: g.ArrayBuffer,
+      Promise: g.Promise,
+      JSON: g.JSON,
     };
   }
 

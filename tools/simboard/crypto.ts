@@ -11,12 +11,17 @@ import type { BoardObject, BoardRealm } from './context.ts';
 /** The crypto module object. */
 export function createCryptoModule(realm: BoardRealm, sha2: boolean): BoardObject {
   const digest = (algorithm: string) => (message: unknown) => {
-    const hash = createHash(algorithm).update(Buffer.from(collectBytes(message))).digest();
+    const hash = createHash(algorithm)
+      .update(Buffer.from(collectBytes(message)))
+      .digest();
     return realm.uint8Array(hash).buffer;
   };
   const mod = realm.object();
-  realm.methods(mod, sha2
-    ? { SHA1: digest('sha1'), SHA224: digest('sha224'), SHA256: digest('sha256'), SHA384: digest('sha384'), SHA512: digest('sha512') }
-    : { SHA1: digest('sha1') });
+  realm.methods(
+    mod,
+    sha2
+      ? { SHA1: digest('sha1'), SHA224: digest('sha224'), SHA256: digest('sha256'), SHA384: digest('sha384'), SHA512: digest('sha512') }
+      : { SHA1: digest('sha1') },
+  );
   return mod;
 }

@@ -43,13 +43,35 @@ export function installEspruinoGlobals(deps: GlobalsDeps): void {
   realm.defineGlobal('console', boardConsole);
 
   realm.methods(g.Math, { random: () => random.float() });
-  realm.defineGlobal('getTime', realm.fn(() => now()));
-  realm.defineGlobal('peek32', realm.fn((address: unknown) => peek32(deps, address)));
-  realm.defineGlobal('peek16', realm.fn(() => 0));
-  realm.defineGlobal('peek8', realm.fn(() => 0));
-  for (const name of ['poke8', 'poke16', 'poke32']) realm.defineGlobal(name, realm.fn(() => undefined));
-  realm.defineGlobal('btoa', realm.fn((data: unknown) => Buffer.from(bytesOf(data)).toString('base64')));
-  realm.defineGlobal('atob', realm.fn((text: unknown) => Buffer.from(String(text), 'base64').toString('latin1')));
+  realm.defineGlobal(
+    'getTime',
+    realm.fn(() => now()),
+  );
+  realm.defineGlobal(
+    'peek32',
+    realm.fn((address: unknown) => peek32(deps, address)),
+  );
+  realm.defineGlobal(
+    'peek16',
+    realm.fn(() => 0),
+  );
+  realm.defineGlobal(
+    'peek8',
+    realm.fn(() => 0),
+  );
+  for (const name of ['poke8', 'poke16', 'poke32'])
+    realm.defineGlobal(
+      name,
+      realm.fn(() => undefined),
+    );
+  realm.defineGlobal(
+    'btoa',
+    realm.fn((data: unknown) => Buffer.from(bytesOf(data)).toString('base64')),
+  );
+  realm.defineGlobal(
+    'atob',
+    realm.fn((text: unknown) => Buffer.from(String(text), 'base64').toString('latin1')),
+  );
   realm.defineGlobal('E', createE(deps));
   realm.defineGlobal('process', createProcess(deps));
 }

@@ -128,7 +128,10 @@ class SimulatedBoard implements SimBoard {
     const realm = new BoardRealm(`simboard ${profile.name}`);
     this.realm = realm;
     trimToEspruino(realm);
-    const loop = new BoardLoop((code) => realm.run(code, 'callback'), (error) => this.reportUncaught(error));
+    const loop = new BoardLoop(
+      (code) => realm.run(code, 'callback'),
+      (error) => this.reportUncaught(error),
+    );
     this.loop = loop;
     const events = new BoardEvents(realm, loop);
     events.install();
@@ -151,7 +154,12 @@ class SimulatedBoard implements SimBoard {
       },
     };
     this.net = new NetStack({
-      realm, loop, events, link, profile, print,
+      realm,
+      loop,
+      events,
+      link,
+      profile,
+      print,
       deadLinkTimeoutMs: options.deadLinkTimeoutMs ?? DEFAULT_DEAD_LINK_TIMEOUT_MS,
     });
     const storage = new BoardStorage(realm);
@@ -169,14 +177,15 @@ class SimulatedBoard implements SimBoard {
     this.modules.install();
     // What exists now is the firmware; from here on the program's values count.
     memory.captureBuiltins();
-    if (memory.enforced) this.loop.guard = {
-      canRun: () => !memory.exhausted || memory.walk() <= profile.vars,
-      aborted: (error) => {
-        const failed = memory.takeFailure() || error instanceof OutOfMemory;
-        return memory.afterCallback() || failed;
-      },
-      interrupted: (interval) => this.interrupted(interval ? 'interval' : 'callback'),
-    };
+    if (memory.enforced)
+      this.loop.guard = {
+        canRun: () => !memory.exhausted || memory.walk() <= profile.vars,
+        aborted: (error) => {
+          const failed = memory.takeFailure() || error instanceof OutOfMemory;
+          return memory.afterCallback() || failed;
+        },
+        interrupted: (interval) => this.interrupted(interval ? 'interval' : 'callback'),
+      };
 
     this.untrackRejections = trackRejections({
       owns: (promise) => promise instanceof realm.intrinsics.Promise,

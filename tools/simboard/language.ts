@@ -12,11 +12,36 @@ import type { BoardRealm, BoardValue } from './context.ts';
 
 /** Globals that do not exist on the board (V8 or Node names). */
 export const MISSING_GLOBALS: readonly string[] = [
-  'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry', 'Symbol', 'Proxy', 'Reflect',
-  'BigInt', 'BigInt64Array', 'BigUint64Array', 'SharedArrayBuffer', 'Atomics', 'WebAssembly', 'Intl',
-  'RangeError', 'EvalError', 'URIError', 'AggregateError',
-  'TextEncoder', 'TextDecoder', 'Buffer', 'process', 'queueMicrotask', 'setImmediate', 'clearImmediate',
-  'structuredClone', 'performance', 'console',
+  'Map',
+  'Set',
+  'WeakMap',
+  'WeakSet',
+  'WeakRef',
+  'FinalizationRegistry',
+  'Symbol',
+  'Proxy',
+  'Reflect',
+  'BigInt',
+  'BigInt64Array',
+  'BigUint64Array',
+  'SharedArrayBuffer',
+  'Atomics',
+  'WebAssembly',
+  'Intl',
+  'RangeError',
+  'EvalError',
+  'URIError',
+  'AggregateError',
+  'TextEncoder',
+  'TextDecoder',
+  'Buffer',
+  'process',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'structuredClone',
+  'performance',
+  'console',
 ];
 
 /** Members that do not exist on the board: [owner, names]. `TypedArray` is %TypedArray%. */
@@ -46,10 +71,20 @@ export function trimToEspruino(realm: BoardRealm): void {
   const g = realm.global;
   const TypedArray = Object.getPrototypeOf(g.Uint8Array) as BoardValue;
   const owners: Record<string, BoardValue> = {
-    Array: g.Array, 'Array.prototype': g.Array.prototype, Number: g.Number, Math: g.Math, Object: g.Object,
-    Promise: g.Promise, 'Promise.prototype': g.Promise.prototype, String: g.String, 'String.prototype': g.String.prototype,
-    TypedArray, 'TypedArray.prototype': TypedArray.prototype, ArrayBuffer: g.ArrayBuffer,
-    'ArrayBuffer.prototype': g.ArrayBuffer.prototype, Error: g.Error,
+    Array: g.Array,
+    'Array.prototype': g.Array.prototype,
+    Number: g.Number,
+    Math: g.Math,
+    Object: g.Object,
+    Promise: g.Promise,
+    'Promise.prototype': g.Promise.prototype,
+    String: g.String,
+    'String.prototype': g.String.prototype,
+    TypedArray,
+    'TypedArray.prototype': TypedArray.prototype,
+    ArrayBuffer: g.ArrayBuffer,
+    'ArrayBuffer.prototype': g.ArrayBuffer.prototype,
+    Error: g.Error,
   };
   patchLanguage(realm, TypedArray);
   for (const [owner, names] of MISSING_MEMBERS) for (const name of names) delete owners[owner][name];
@@ -84,7 +119,11 @@ function patchLanguage(realm: BoardRealm, TypedArray: BoardValue): void {
   realm.methods(realm.global.String, {
     /** Strings are 8-bit on ESP builds: a char code keeps its low byte. */
     fromCharCode(...codes: number[]) {
-      return Reflect.apply(fromCharCode, undefined, codes.map((c) => Number(c) & 0xff));
+      return Reflect.apply(
+        fromCharCode,
+        undefined,
+        codes.map((c) => Number(c) & 0xff),
+      );
     },
   });
 }

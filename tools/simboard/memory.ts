@@ -81,7 +81,6 @@ export const COSTS = {
   builtinClass: 8,
 };
 
-
 /** How long after a walk the next callback may skip its own (a walk takes milliseconds). */
 const MEASURE_INTERVAL_MS = 250;
 
@@ -459,23 +458,32 @@ export class BoardMemory {
       const group = 'simboard-memory';
       const fnId = post('Runtime.evaluate', { expression: 'globalThis.__simboardMemory.fn', objectGroup: group }).result.objectId;
       const sinkId = post('Runtime.evaluate', { expression: 'globalThis.__simboardMemory.sink', objectGroup: group }).result.objectId;
-      const internal = post('Runtime.getProperties', { objectId: fnId, ownProperties: true }).internalProperties as { name: string; value?: { objectId?: string } }[] | undefined;
+      const internal = post('Runtime.getProperties', { objectId: fnId, ownProperties: true }).internalProperties as
+        | { name: string; value?: { objectId?: string } }[]
+        | undefined;
       const scopeList = internal?.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
       const views: ScopeView[] = [];
       if (scopeList) {
-        for (const scope of post('Runtime.getProperties', { objectId: scopeList, ownProperties: true }).result as { value?: { description?: string; objectId?: string } }[]) {
+        for (const scope of post('Runtime.getProperties', { objectId: scopeList, ownProperties: true }).result as {
+          value?: { description?: string; objectId?: string };
+        }[]) {
           const description = String(scope.value?.description ?? '');
           if (!/^(Closure|Block)/.test(description)) continue;
           const names: string[] = [];
           const values: unknown[] = [];
-          for (const variable of post('Runtime.getProperties', { objectId: scope.value?.objectId, ownProperties: true }).result as { name: unknown; value?: { objectId?: string; type?: string; value?: unknown; description?: string } }[]) {
+          for (const variable of post('Runtime.getProperties', { objectId: scope.value?.objectId, ownProperties: true }).result as {
+            name: unknown;
+            value?: { objectId?: string; type?: string; value?: unknown; description?: string };
+          }[]) {
             const remote = variable.value ?? {};
             names.push(String(variable.name));
             if (remote.objectId) {
               const before = got.length;
               post('Runtime.callFunctionOn', {
-                objectId: remote.objectId, functionDeclaration: 'function (sink) { sink(this); }',
-                arguments: [{ objectId: sinkId }], silent: true,
+                objectId: remote.objectId,
+                functionDeclaration: 'function (sink) { sink(this); }',
+                arguments: [{ objectId: sinkId }],
+                silent: true,
               });
               values.push(got.length > before ? got[got.length - 1] : undefined);
             } else if (remote.type === 'string' || remote.type === 'number' || remote.type === 'boolean') {
@@ -543,8 +551,16 @@ function runningCode(script: string): number {
 
 /** The typed array constructors Espruino has (and ArrayBuffer), whose allocations are priced when made. */
 const BUFFER_CONSTRUCTORS = [
-  'ArrayBuffer', 'Uint8Array', 'Int8Array', 'Uint8ClampedArray', 'Uint16Array', 'Int16Array',
-  'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array',
+  'ArrayBuffer',
+  'Uint8Array',
+  'Int8Array',
+  'Uint8ClampedArray',
+  'Uint16Array',
+  'Int16Array',
+  'Uint32Array',
+  'Int32Array',
+  'Float32Array',
+  'Float64Array',
 ];
 
 /**

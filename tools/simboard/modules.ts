@@ -42,7 +42,10 @@ export class BoardModules {
   /** Defines `require` and `Modules` on the board. */
   install(): void {
     const realm = this.realm;
-    realm.defineGlobal('require', realm.fn((name: unknown) => this.require(name)));
+    realm.defineGlobal(
+      'require',
+      realm.fn((name: unknown) => this.require(name)),
+    );
     const modules = realm.object();
     realm.methods(modules, {
       addCached: (id: unknown, source: unknown) => {
@@ -78,8 +81,7 @@ export class BoardModules {
     } else if (stored !== undefined) {
       this.memory?.codeInFlash(stored);
       exported = this.evaluate(stored, `storage:${name}`);
-    }
-    else if (NOT_EMULATED.includes(name)) throw this.realm.error(`simboard: module ${JSON.stringify(name)} is on the board but not emulated`);
+    } else if (NOT_EMULATED.includes(name)) throw this.realm.error(`simboard: module ${JSON.stringify(name)} is on the board but not emulated`);
     else throw this.realm.error(`Module ${JSON.stringify(name)} not found`);
     this.cache.set(name, exported);
     return exported;

@@ -48,9 +48,20 @@ import type { WifiLink } from './wifi.ts';
 
 /** Espruino's socket error messages by code (libs/network/socketerrors.c). */
 export const SOCKET_ERROR_MESSAGES: Readonly<Record<number, string>> = {
-  [-1]: 'connection closed', [-2]: 'out of memory', [-3]: 'timeout', [-4]: 'no route', [-5]: 'busy',
-  [-6]: 'not found', [-7]: 'max sockets', [-8]: 'unsent data', [-9]: 'connection reset', [-10]: 'unknown error',
-  [-11]: 'no connection', [-12]: 'bad argument', [-13]: 'SSL handshake failed', [-14]: 'invalid SSL data',
+  [-1]: 'connection closed',
+  [-2]: 'out of memory',
+  [-3]: 'timeout',
+  [-4]: 'no route',
+  [-5]: 'busy',
+  [-6]: 'not found',
+  [-7]: 'max sockets',
+  [-8]: 'unsent data',
+  [-9]: 'connection reset',
+  [-10]: 'unknown error',
+  [-11]: 'no connection',
+  [-12]: 'bad argument',
+  [-13]: 'SSL handshake failed',
+  [-14]: 'invalid SSL data',
   [-15]: 'no response',
 };
 
@@ -101,8 +112,9 @@ export class NetStack {
       },
     });
     deps.link.onChange((up) => {
-      for (const socket of this.sockets) if (up) socket.linkUp();
-      else socket.linkDown();
+      for (const socket of this.sockets)
+        if (up) socket.linkUp();
+        else socket.linkDown();
     });
   }
 

@@ -38,8 +38,7 @@ export interface BoardProfile {
   blockSize: number;
 }
 
-const range = (prefix: string, from: number, to: number): string[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${from + i}`);
+const range = (prefix: string, from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${from + i}`);
 
 export const PROFILES: Readonly<Record<BoardName, BoardProfile>> = {
   esp32: {

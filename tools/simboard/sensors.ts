@@ -49,10 +49,22 @@ export class BoardSensors {
       this.names.set(pin, name);
       realm.defineGlobal(name, pin);
     }
-    realm.defineGlobal('analogRead', realm.fn((pin?: unknown) => this.analogRead(pin)));
-    realm.defineGlobal('digitalRead', realm.fn((pin: unknown) => this.digitalRead(pin)));
-    realm.defineGlobal('digitalWrite', realm.fn((pin: unknown, value: unknown) => this.digitalWrite(pin, value)));
-    realm.defineGlobal('pinMode', realm.fn(() => undefined));
+    realm.defineGlobal(
+      'analogRead',
+      realm.fn((pin?: unknown) => this.analogRead(pin)),
+    );
+    realm.defineGlobal(
+      'digitalRead',
+      realm.fn((pin: unknown) => this.digitalRead(pin)),
+    );
+    realm.defineGlobal(
+      'digitalWrite',
+      realm.fn((pin: unknown, value: unknown) => this.digitalWrite(pin, value)),
+    );
+    realm.defineGlobal(
+      'pinMode',
+      realm.fn(() => undefined),
+    );
   }
 
   /** E.getTemperature(): ESP32 returns the raw sensor value (about 127, "°F-ish"); ESP8266 has none. */
@@ -63,9 +75,10 @@ export class BoardSensors {
 
   /** Extra objects of the chip: the ESP32 global or require('ESP8266'). */
   chipObject(): BoardObject {
-    const state = this.profile.name === 'esp32'
-      ? { sdkVersion: 'v3.3.6', freeHeap: 62000, BLE: false, Wifi: true, minHeap: 41000 }
-      : { sdkVersion: '2.2.2-dev(38a443e)', cpuFrequency: 160, freeHeap: 11200, maxCon: 10, flashMap: '4MB:1024/1024', flashKB: 4096 };
+    const state =
+      this.profile.name === 'esp32'
+        ? { sdkVersion: 'v3.3.6', freeHeap: 62000, BLE: false, Wifi: true, minHeap: 41000 }
+        : { sdkVersion: '2.2.2-dev(38a443e)', cpuFrequency: 160, freeHeap: 11200, maxCon: 10, flashMap: '4MB:1024/1024', flashKB: 4096 };
     const chip = this.realm.object();
     this.realm.methods(chip, { getState: () => this.realm.data(state), setAtten: () => undefined });
     return chip;

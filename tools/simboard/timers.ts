@@ -32,11 +32,26 @@ export class BoardTimers {
   /** Defines the timer globals on the board. */
   install(): void {
     const realm = this.realm;
-    realm.defineGlobal('setTimeout', realm.fn((fn: unknown, ms?: unknown, ...args: unknown[]) => this.add(fn, ms, args, false)));
-    realm.defineGlobal('setInterval', realm.fn((fn: unknown, ms?: unknown, ...args: unknown[]) => this.add(fn, ms, args, true)));
-    realm.defineGlobal('clearTimeout', realm.fn((...ids: unknown[]) => this.clear(ids, 'Timeout')));
-    realm.defineGlobal('clearInterval', realm.fn((...ids: unknown[]) => this.clear(ids, 'Interval')));
-    realm.defineGlobal('changeInterval', realm.fn((id: unknown, ms: unknown) => this.change(id, ms)));
+    realm.defineGlobal(
+      'setTimeout',
+      realm.fn((fn: unknown, ms?: unknown, ...args: unknown[]) => this.add(fn, ms, args, false)),
+    );
+    realm.defineGlobal(
+      'setInterval',
+      realm.fn((fn: unknown, ms?: unknown, ...args: unknown[]) => this.add(fn, ms, args, true)),
+    );
+    realm.defineGlobal(
+      'clearTimeout',
+      realm.fn((...ids: unknown[]) => this.clear(ids, 'Timeout')),
+    );
+    realm.defineGlobal(
+      'clearInterval',
+      realm.fn((...ids: unknown[]) => this.clear(ids, 'Interval')),
+    );
+    realm.defineGlobal(
+      'changeInterval',
+      realm.fn((id: unknown, ms: unknown) => this.change(id, ms)),
+    );
   }
 
   /** What the timers hold in the board's memory: their callbacks and arguments. */

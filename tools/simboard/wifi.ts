@@ -127,9 +127,10 @@ export class WifiLink {
         return ipInfo();
       },
       getStatus: (cb: unknown) => {
-        const info = this.profile.name === 'esp32'
-          ? { station: status(), ssid: this.ssid, rssi: this.rssi(), channel: 6, mode: 'Station', powersave: 'none' }
-          : { station: status(), ap: 'disabled', mode: 'Station', phy: '11n', powersave: 'none', savedMode: 'Station' };
+        const info =
+          this.profile.name === 'esp32'
+            ? { station: status(), ssid: this.ssid, rssi: this.rssi(), channel: 6, mode: 'Station', powersave: 'none' }
+            : { station: status(), ap: 'disabled', mode: 'Station', phy: '11n', powersave: 'none', savedMode: 'Station' };
         this.reply(cb, [realm.data(info)]);
         return realm.data(info);
       },

@@ -14,19 +14,24 @@ import { isIP } from 'node:net';
 import { DEVICE_ID_RULE, DeviceId, fileMessage, says, Token, validate, z } from '../config-schema';
 
 /** The token file: the admin token and each device's token; one schema gives its checks and its type. */
-export const SinkTokensSchema = z.strictObject({
-  admin: Token,
-  devices: z.record(DeviceId, Token, says('must be an object of device id to token')).default({}),
-}, says('must be a JSON object {"admin": …, "devices": {…}}')).superRefine((tokens, ctx) => {
-  const seen = new Map<string, string>();
-  for (const [device, token] of Object.entries(tokens.devices)) {
-    // One token, one device: otherwise a token would not say which device is talking.
-    const other = seen.get(token);
-    if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['devices', device], message: `has the same token as "devices.${other}"` });
-    if (sameToken(token, tokens.admin)) ctx.addIssue({ code: 'custom', path: ['devices', device], message: 'has the admin token' });
-    seen.set(token, device);
-  }
-});
+export const SinkTokensSchema = z
+  .strictObject(
+    {
+      admin: Token,
+      devices: z.record(DeviceId, Token, says('must be an object of device id to token')).default({}),
+    },
+    says('must be a JSON object {"admin": …, "devices": {…}}'),
+  )
+  .superRefine((tokens, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [device, token] of Object.entries(tokens.devices)) {
+      // One token, one device: otherwise a token would not say which device is talking.
+      const other = seen.get(token);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['devices', device], message: `has the same token as "devices.${other}"` });
+      if (sameToken(token, tokens.admin)) ctx.addIssue({ code: 'custom', path: ['devices', device], message: 'has the admin token' });
+      seen.set(token, device);
+    }
+  });
 
 /** The admin token and each device's token. */
 export type SinkTokens = z.output<typeof SinkTokensSchema>;

@@ -4,8 +4,18 @@
  * validation of commands with the device's own rules. Pure functions, no I/O.
  */
 import {
-  BINARY_HEADER, BINARY_READING, commandError, encodeReading, INTERVAL_MAX, INTERVAL_MIN,
-  type Command, type CommandAck, type CommandError, type Hello, type Metrics, type Reading,
+  BINARY_HEADER,
+  BINARY_READING,
+  commandError,
+  encodeReading,
+  INTERVAL_MAX,
+  INTERVAL_MIN,
+  type Command,
+  type CommandAck,
+  type CommandError,
+  type Hello,
+  type Metrics,
+  type Reading,
 } from '../../firmware/app/wire';
 
 export { BINARY_HEADER, BINARY_READING, INTERVAL_MAX, INTERVAL_MIN };
@@ -33,9 +43,12 @@ export function parseText(text: string): DeviceMessage {
   }
   if (!isObject(data)) throw new MalformedMessage('not a JSON object');
   switch (data.type) {
-    case 'hello': return hello(data);
-    case 'reading': return reading(data);
-    case 'metrics': return metrics(data);
+    case 'hello':
+      return hello(data);
+    case 'reading':
+      return reading(data);
+    case 'metrics':
+      return metrics(data);
     case 'ack':
       return { type: 'ack', id: str(data, 'id') };
     case 'error': {
@@ -97,8 +110,13 @@ function hello(data: Json): Hello {
   const interval = data.interval;
   if (typeof interval !== 'number' || !(interval > 0)) throw new MalformedMessage('hello: "interval" must be a positive number');
   return {
-    type: 'hello', device: deviceId(data), board: str(data, 'board'), boot: uint32(data, 'boot'),
-    sensors: sensors as string[], encoding: data.encoding, interval,
+    type: 'hello',
+    device: deviceId(data),
+    board: str(data, 'board'),
+    boot: uint32(data, 'boot'),
+    sensors: sensors as string[],
+    encoding: data.encoding,
+    interval,
   };
 }
 
@@ -134,8 +152,16 @@ function metrics(data: Json): Metrics {
     return value;
   };
   return {
-    type: 'metrics', device: deviceId(data), boot: uint32(data, 'boot'), rssi: num('rssi'), freeVars: num('freeVars'),
-    reconnects: num('reconnects'), dropped: num('dropped'), rtt: num('rtt'), uptime: num('uptime'), buffered: num('buffered'),
+    type: 'metrics',
+    device: deviceId(data),
+    boot: uint32(data, 'boot'),
+    rssi: num('rssi'),
+    freeVars: num('freeVars'),
+    reconnects: num('reconnects'),
+    dropped: num('dropped'),
+    rtt: num('rtt'),
+    uptime: num('uptime'),
+    buffered: num('buffered'),
     fatal: fatalOf(data.fatal),
   };
 }

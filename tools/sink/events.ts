@@ -19,7 +19,10 @@ export class EventHub {
   private readonly fresh = new Map<string, StoredReading[]>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly store: Store, private readonly gatherMs = 100) {}
+  constructor(
+    private readonly store: Store,
+    private readonly gatherMs = 100,
+  ) {}
 
   /** Serves one page's event stream until it goes away. */
   attach(req: IncomingMessage, res: ServerResponse): void {

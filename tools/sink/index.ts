@@ -33,16 +33,20 @@ Options take "--name value" or "--name=value".`;
  * The sink's command line, as node:util parseArgs gives it (strings, keyed by flag), checked and
  * typed by one schema.
  */
-const SinkArgsSchema = z.object({
-  help: z.boolean().default(false),
-  host: z.string().min(1, says('must not be empty')).default('127.0.0.1'),
-  port: wholeFlag(0, 65535, 8080),
-  file: z.string().optional(),
-  tokens: z.string().optional(),
-  'add-device': DeviceId.optional(),
-}).superRefine((args, ctx) => {
-  if (args['add-device'] !== undefined && args.tokens === undefined) ctx.addIssue({ code: 'custom', path: ['add-device'], message: 'needs --tokens FILE: the file to add the device to' });
-}).transform((args) => ({ help: args.help, host: args.host, port: args.port, file: args.file, tokens: args.tokens, addDevice: args['add-device'] }));
+const SinkArgsSchema = z
+  .object({
+    help: z.boolean().default(false),
+    host: z.string().min(1, says('must not be empty')).default('127.0.0.1'),
+    port: wholeFlag(0, 65535, 8080),
+    file: z.string().optional(),
+    tokens: z.string().optional(),
+    'add-device': DeviceId.optional(),
+  })
+  .superRefine((args, ctx) => {
+    if (args['add-device'] !== undefined && args.tokens === undefined)
+      ctx.addIssue({ code: 'custom', path: ['add-device'], message: 'needs --tokens FILE: the file to add the device to' });
+  })
+  .transform((args) => ({ help: args.help, host: args.host, port: args.port, file: args.file, tokens: args.tokens, addDevice: args['add-device'] }));
 
 /** The sink's command line, checked: an unknown flag or a bad value is an error naming it. */
 export type SinkArgs = z.output<typeof SinkArgsSchema>;
@@ -86,7 +90,10 @@ async function main(): Promise<void> {
   console.log(`devices:   ${sink.deviceUrls.join('  ') || 'this machine has no network address boards could use'}`);
   if (tokens) console.log(`tokens:    ${Object.keys(tokens.devices).length} device(s) in ${args.tokens}; add one with --tokens ${args.tokens} --add-device ID`);
   const stop = (): void => {
-    sink.close().then(() => process.exit(0), () => process.exit(1));
+    sink.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -6,7 +6,17 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { MalformedMessage, parseBinary, parseCommand, parseText, type Command, type CommandMessage, type DeviceMessage, type Hello, type ReadingAck } from './decode';
+import {
+  MalformedMessage,
+  parseBinary,
+  parseCommand,
+  parseText,
+  type Command,
+  type CommandMessage,
+  type DeviceMessage,
+  type Hello,
+  type ReadingAck,
+} from './decode';
 import { Store, type DeviceState, type Stats } from './store';
 import { lastReadings, openJournal, type Journal, type JournalEntry } from './journal';
 import { createApi, type Delivery } from './api';
@@ -79,8 +89,10 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const host = options.host ?? '127.0.0.1';
   const tokens = options.tokens ?? null;
   if (tokens === null && !isLoopback(host)) {
-    throw new Error(`the sink would listen on ${host}, beyond this machine, without tokens: anyone on the network could post readings and send commands. `
-      + 'Give it a token file (--tokens FILE; --add-device ID creates one), or listen on 127.0.0.1');
+    throw new Error(
+      `the sink would listen on ${host}, beyond this machine, without tokens: anyone on the network could post readings and send commands. ` +
+        'Give it a token file (--tokens FILE; --add-device ID creates one), or listen on 127.0.0.1',
+    );
   }
   const log = options.log ?? (() => {});
   const store = new Store(options.keep ?? 1000);
@@ -190,7 +202,9 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     sessions.add(session);
     log(`connection from ${request.socket.remoteAddress}:${request.socket.remotePort}`);
     socket.on('message', (data, isBinary) => onMessage(session, data, isBinary));
-    socket.on('pong', () => { session.alive = true; });
+    socket.on('pong', () => {
+      session.alive = true;
+    });
     socket.on('error', (error) => log(`${session.hello?.device ?? 'unidentified connection'}: socket error: ${error.message}`));
     socket.on('close', (code) => {
       sessions.delete(session);
@@ -243,17 +257,20 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
 
   // Drops sockets whose peer vanished without a close (power cut, WiFi gone), so `connected` is honest.
   const heartbeatMs = options.heartbeat ?? 30_000;
-  const heartbeat = heartbeatMs > 0 ? setInterval(() => {
-    for (const session of sessions) {
-      if (!session.alive) {
-        log(`${session.hello?.device ?? 'unidentified connection'}: no pong, dropping`);
-        session.socket.terminate();
-      } else {
-        session.alive = false;
-        session.socket.ping();
-      }
-    }
-  }, heartbeatMs) : null;
+  const heartbeat =
+    heartbeatMs > 0
+      ? setInterval(() => {
+          for (const session of sessions) {
+            if (!session.alive) {
+              log(`${session.hello?.device ?? 'unidentified connection'}: no pong, dropping`);
+              session.socket.terminate();
+            } else {
+              session.alive = false;
+              session.socket.ping();
+            }
+          }
+        }, heartbeatMs)
+      : null;
   heartbeat?.unref();
 
   const port = (server.address() as AddressInfo).port;
@@ -278,12 +295,20 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       closing ??= (async () => {
         if (heartbeat) clearInterval(heartbeat);
         // Devices get a proper close (1001) so they reconnect later; stragglers are cut after a grace period.
-        const closed = [...sessions].map((s) => new Promise<void>((resolve) => {
-          s.socket.once('close', () => resolve());
-          s.socket.close(1001, 'sink shutting down');
-        }));
+        const closed = [...sessions].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.socket.once('close', () => resolve());
+              s.socket.close(1001, 'sink shutting down');
+            }),
+        );
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.all(closed), new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_GRACE); })]);
+        await Promise.race([
+          Promise.all(closed),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, CLOSE_GRACE);
+          }),
+        ]);
         clearTimeout(timer);
         for (const s of sessions) s.socket.terminate();
         await new Promise<void>((resolve) => wss.close(() => resolve()));

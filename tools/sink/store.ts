@@ -94,7 +94,10 @@ export class Store {
   /** Devices whose current boot this sink has no history of, until their first reading. */
   private readonly unanchored = new Set<string>();
 
-  constructor(private readonly keep = 1000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly keep = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Remembers what an earlier run of the sink received, so a restart neither repeats nor misses a reading. */
   remember(device: string, boot: number, lastSeq: number): void {
@@ -108,9 +111,25 @@ export class Store {
     let state = this.states.get(hello.device);
     if (!state) {
       state = {
-        device: hello.device, board: hello.board, boot: hello.boot, sensors: [], encoding: hello.encoding, interval: hello.interval,
-        connected: false, connects: 0, received: 0, duplicates: 0, gaps: 0, missing: 0, malformed: 0, lastSeq: 0,
-        last: null, metrics: null, commands: [], firstSeen: at, lastSeen: at,
+        device: hello.device,
+        board: hello.board,
+        boot: hello.boot,
+        sensors: [],
+        encoding: hello.encoding,
+        interval: hello.interval,
+        connected: false,
+        connects: 0,
+        received: 0,
+        duplicates: 0,
+        gaps: 0,
+        missing: 0,
+        malformed: 0,
+        lastSeq: 0,
+        last: null,
+        metrics: null,
+        commands: [],
+        firstSeen: at,
+        lastSeen: at,
       };
       this.states.set(hello.device, state);
       this.windows.set(hello.device, []);
@@ -123,8 +142,13 @@ export class Store {
       else this.unanchored.delete(hello.device);
     }
     Object.assign(state, {
-      board: hello.board, boot: hello.boot, sensors: hello.sensors.slice(), encoding: hello.encoding, interval: hello.interval,
-      connected: true, lastSeen: at,
+      board: hello.board,
+      boot: hello.boot,
+      sensors: hello.sensors.slice(),
+      encoding: hello.encoding,
+      interval: hello.interval,
+      connected: true,
+      lastSeen: at,
     });
     state.connects++;
     return state;
@@ -227,9 +251,17 @@ export class Store {
     const devices: Stats['devices'] = {};
     for (const s of this.states.values()) {
       devices[s.device] = {
-        received: s.received, gaps: s.gaps, missing: s.missing, duplicates: s.duplicates, lastSeq: s.lastSeq,
-        connected: s.connected, boot: s.boot, connects: s.connects, dropped: s.metrics?.dropped ?? 0,
-        rtt: s.metrics?.rtt ?? -1, malformed: s.malformed,
+        received: s.received,
+        gaps: s.gaps,
+        missing: s.missing,
+        duplicates: s.duplicates,
+        lastSeq: s.lastSeq,
+        connected: s.connected,
+        boot: s.boot,
+        connects: s.connects,
+        dropped: s.metrics?.dropped ?? 0,
+        rtt: s.metrics?.rtt ?? -1,
+        malformed: s.malformed,
       };
     }
     return { devices, unidentified: { malformed: this.unidentifiedMalformed } };
