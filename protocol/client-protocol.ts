@@ -199,8 +199,10 @@ export class ClientProtocol {
     this.words = new Int32Array(this.output.buffer, 0, limits.txBufferSize >> 2);
     this.keys = new Int32Array(MASK_POOL_KEYS);
     this.header = new Uint8Array(10);
-    this.control = new Uint8Array(MAX_CONTROL_PAYLOAD);
-    this.buffer = new Uint8Array(limits.rxBufferSize);
+    this.control = new Uint8Array(0);
+    // Made when the first fragmented or split text message arrives (see below): a client that
+    // only gets short messages never holds it.
+    this.buffer = new Uint8Array(0);
     this.shortLimit = Math.min(125, limits.maxFrameSize, limits.maxMessageSize);
   }
 
@@ -371,6 +373,9 @@ export class ClientProtocol {
           }
         }
         this.controlLength = 0;
+        // A control frame's payload gets an array of its own, exactly its length: it is what the
+        // ping and pong events deliver, and nothing holds it between frames.
+        if (opcode >= 8) this.control = new Uint8Array(length);
         remaining = length;
       } else {
         // Payload bytes of the current frame.
@@ -414,6 +419,7 @@ export class ClientProtocol {
               if (stored + take > this.buffer.length) {
                 // Doubling keeps growth to a few steps per connection; never past maxMessageSize.
                 let size = this.buffer.length * 2;
+                if (size < this.limits.rxBufferSize) size = this.limits.rxBufferSize;
                 while (size < stored + take) size *= 2;
                 if (size > this.limits.maxMessageSize) size = this.limits.maxMessageSize;
                 const bigger = new Uint8Array(size);
@@ -444,14 +450,14 @@ export class ClientProtocol {
             // RFC 6455 §5.5.2: the pong carries the ping's payload. Each ping gets its own pong, as
             // peers and test suites expect; beyond MAX_PONGS owed the oldest is dropped (the RFC
             // allows answering only the latest), so a ping flood cannot grow memory.
-            const data = payload.slice(0, length);
+            const data = payload;
             if ((this.closing & Close.Sent) === 0) {
               if (this.pongs.length === MAX_PONGS) this.pongs.shift();
               this.pongs.push(data);
             }
             this.handler.onPing(data);
           } else if (opcode === Opcode.Pong) {
-            this.handler.onPong(payload.slice(0, length));
+            this.handler.onPong(payload);
           } else {
             // RFC 6455 §5.5.1 and §7.4: a close payload is empty, or a valid code and a UTF-8 reason.
             let code = 1005;

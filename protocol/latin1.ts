@@ -2,9 +2,9 @@
  * One-byte-per-character text: the ASCII of HTTP headers, and Espruino's byte strings.
  */
 
-// Espruino's Function.apply takes at most 256 arguments (64 before 2v10); 64 suits both and
-// keeps the interpreter's argument array small on the ESP8266's stack.
-const CHUNK = 64;
+// Espruino's Function.apply takes at most 256 arguments (64 before 2v10), and makes a JsVar of
+// each: 16 at a time keeps that array small where a response head is read on a full ESP8266.
+const CHUNK = 16;
 
 /**
  * Builds a string from `codes[start, end)`, one character per element. Chunked so that no
