@@ -257,39 +257,15 @@ export class ClientProtocol {
    * validated as it arrives, so invalid UTF-8 fails as early as it is provable. A single-frame
    * message that lies whole inside the chunk is delivered straight from it; one split over
    * chunks is copied once, into an array of its own that becomes the message; fragmented
-   * messages are assembled in the receive buffer. One method: an interpreter pays per call.
+   * messages are assembled in the receive buffer.
    */
   receive(bytes: Uint8Array): boolean {
     let at = 0;
     const end = bytes.length;
     if (this.readyState === ReadyState.Connecting) {
-      const reader = this.reader as ResponseReader;
-      at = reader.push(bytes, 0, end);
-      if (at === -1) return true;
-      const check = at === -2 ? null : checkResponse(reader.response as HttpResponse, this.expectedAccept, this.config.handshake.protocols);
-      const failure = check === null ? reader.failure : check.failure;
-      this.reader = null;
-      if (failure !== null) {
-        this.closing = Close.Deaf;
-        this.readyState = ReadyState.Closed;
-        this.wantsTcpClose = true;
-        // WS_ERR_HANDSHAKE_<KIND>: every kind has its entry in ERROR_CODES (a test checks it).
-        this.failure = {
-          code: ('WS_ERR_HANDSHAKE_' + failure.kind.toUpperCase().replace('-', '_')) as FailureCode,
-          message: failure.message,
-          closeCode: 1006,
-          handshake: failure,
-        };
-        this.handler.onError(this.failure);
-        return true;
-      }
-      this.readyState = ReadyState.Open;
-      this.request = null;
-      this.protocol = (check as { protocol: string }).protocol;
-      this.handler.onOpen(this.protocol);
-      // RFC 6455 §4.1: bytes after the header block are already frames (decoded below).
+      at = this.handshake(bytes);
+      if (at < 0) return true;
     }
-    const header = this.header;
     // The common case in few statements: whole short text or binary frames, unfragmented, at
     // a frame boundary. First byte 0x81/0x82 is FIN, no RSV bits, text/binary; a second byte
     // up to shortLimit is unmasked with a 7-bit length. Everything else takes the loop below.
@@ -300,85 +276,56 @@ export class ClientProtocol {
       at += length + 2;
       this.deliver(first & 0x0f, bytes, at - length, at, true, false);
     }
+    // Anything else (a longer, fragmented or control frame, a frame split over chunks) takes
+    // the general decoder: a method of its own, so that this path never steps over its code
+    // (Espruino reads code it skips).
+    if (at < end && this.closing < Close.Deaf) this.frames(bytes, at, end);
+    // A pong or close to send, messages waiting (for the connection just opened), or TCP to
+    // end: the driver's cue to drain the output.
+    return this.wantsTcpClose || this.pongs.length > 0 || (this.closing & Close.Queued) !== 0 || this.queue.length > 0;
+  }
+
+  /** Reads the response head; returns where frames begin in `bytes`, or -1 when there is nothing more to read. */
+  private handshake(bytes: Uint8Array): number {
+    const reader = this.reader as ResponseReader;
+    const at = reader.push(bytes, 0, bytes.length);
+    if (at === -1) return -1;
+    const check = at === -2 ? null : checkResponse(reader.response as HttpResponse, this.expectedAccept, this.config.handshake.protocols);
+    const failure = check === null ? reader.failure : check.failure;
+    this.reader = null;
+    if (failure !== null) {
+      this.closing = Close.Deaf;
+      this.readyState = ReadyState.Closed;
+      this.wantsTcpClose = true;
+      // WS_ERR_HANDSHAKE_<KIND>: every kind has its entry in ERROR_CODES (a test checks it).
+      this.failure = {
+        code: ('WS_ERR_HANDSHAKE_' + failure.kind.toUpperCase().replace('-', '_')) as FailureCode,
+        message: failure.message,
+        closeCode: 1006,
+        handshake: failure,
+      };
+      this.handler.onError(this.failure);
+      return -1;
+    }
+    this.readyState = ReadyState.Open;
+    this.request = null;
+    this.protocol = (check as { protocol: string }).protocol;
+    this.handler.onOpen(this.protocol);
+    // RFC 6455 §4.1: bytes after the header block are already frames.
+    return at;
+  }
+
+  /**
+   * The general decoder: frames in any chunking, down to one byte at a time. Payload first
+   * (the usual work for a chunk of a long message), the header and the end of a frame in
+   * methods of their own.
+   */
+  private frames(bytes: Uint8Array, at: number, end: number): void {
+    const header = this.header;
     // `closing < Close.Deaf`: neither Deaf nor Finished is set, so bytes are still read.
     while (at < end && this.closing < Close.Deaf) {
       let remaining = this.remaining;
-      if (remaining < 0) {
-        // The header: 2 bytes, then 2 or 8 more for a 16- or 64-bit length.
-        const need = this.headerLength < 2 ? 2 : header[1] === 126 ? 4 : 10;
-        while (at < end && this.headerLength < need) header[this.headerLength++] = bytes[at++];
-        if (this.headerLength < need) break;
-        const first = header[0];
-        const opcode = first & 0x0f;
-        let length = header[1] & 0x7f;
-        if (need === 2) {
-          // RFC 6455 §5.2: RSV1-3 must be 0 unless an extension defines them; we negotiate none.
-          if ((first & 0x70) !== 0) return this.fail(1002, 'WS_ERR_RESERVED_BITS', 'reserved bits set in a frame header');
-          // RFC 6455 §5.1: a client must close the connection if it receives a masked frame.
-          if (header[1] > 0x7f) return this.fail(1002, 'WS_ERR_MASKED_FRAME', 'the server sent a masked frame');
-          if (opcode >= 8) {
-            if (opcode > Opcode.Pong) return this.fail(1002, 'WS_ERR_UNKNOWN_OPCODE', 'unknown opcode ' + opcode);
-            // RFC 6455 §5.5: control frames are never fragmented and carry at most 125 bytes.
-            if (first < 0x80) return this.fail(1002, 'WS_ERR_FRAGMENTED_CONTROL', 'a control frame was fragmented');
-            if (length > MAX_CONTROL_PAYLOAD) return this.fail(1002, 'WS_ERR_CONTROL_TOO_LONG', 'a control frame is longer than 125 bytes');
-          } else if (opcode > Opcode.Binary) {
-            return this.fail(1002, 'WS_ERR_UNKNOWN_OPCODE', 'unknown opcode ' + opcode);
-          } else if (opcode === Opcode.Continuation) {
-            // RFC 6455 §5.4: a continuation needs a fragmented message in progress…
-            if (this.messageOpcode < 0) return this.fail(1002, 'WS_ERR_UNEXPECTED_CONTINUATION', 'a continuation frame arrived with no message in progress');
-          } else if (this.messageOpcode >= 0) {
-            // …and a new data message may not start before the previous one is finished.
-            return this.fail(1002, 'WS_ERR_EXPECTED_CONTINUATION', 'a new message started inside a fragmented message');
-          }
-          if (length >= 126) continue;
-        } else if (need === 4) {
-          length = (header[2] << 8) | header[3];
-          // RFC 6455 §5.2: the minimal number of bytes must be used to encode the length.
-          if (length < 126) return this.fail(1002, 'WS_ERR_NON_MINIMAL_LENGTH', 'a frame length was not minimally encoded');
-        } else {
-          // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
-          if (header[2] > 0x7f) return this.fail(1002, 'WS_ERR_LENGTH_TOP_BIT', 'a 64-bit frame length has its top bit set');
-          length =
-            (((header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]) >>> 0) * 4294967296 +
-            (((header[6] << 24) | (header[7] << 16) | (header[8] << 8) | header[9]) >>> 0);
-          if (length < 65536) return this.fail(1002, 'WS_ERR_NON_MINIMAL_LENGTH', 'a frame length was not minimally encoded');
-        }
-        if (opcode < 8) {
-          // Sizes are checked on the header, before a single payload byte is stored.
-          const limits = this.limits;
-          if (length > limits.maxFrameSize) {
-            return this.fail(1009, 'WS_ERR_FRAME_TOO_BIG', 'a frame of ' + length + ' bytes exceeds maxFrameSize ' + limits.maxFrameSize);
-          }
-          const total = (opcode === Opcode.Continuation ? this.messageLength : 0) + length;
-          if (total > limits.maxMessageSize) {
-            return this.fail(1009, 'WS_ERR_MESSAGE_TOO_BIG', 'a message of ' + total + ' or more bytes exceeds maxMessageSize ' + limits.maxMessageSize);
-          }
-          if (opcode !== Opcode.Continuation) {
-            this.messageOpcode = opcode;
-            this.messageLength = 0;
-            this.utf8 = 0;
-            if (first > 0x7f && length > 0) {
-              if (end - at >= length) {
-                // A whole single-frame message in this chunk: delivered from it, not copied.
-                this.headerLength = 0;
-                this.messageOpcode = -1;
-                at += length;
-                this.deliver(opcode, bytes, at - length, at, true, false);
-                continue;
-              }
-              // Its size is known and was checked: copy it once, into what is delivered.
-              const allocate = this.config.allocate;
-              this.target = allocate === undefined ? new Uint8Array(length) : allocate(length);
-            }
-          }
-        }
-        this.controlLength = 0;
-        // A control frame's payload gets an array of its own, exactly its length: it is what the
-        // ping and pong events deliver, and nothing holds it between frames.
-        if (opcode >= 8) this.control = new Uint8Array(length);
-        remaining = length;
-      } else {
-        // Payload bytes of the current frame.
+      if (remaining > 0) {
         let take = end - at;
         if (take > remaining) take = remaining;
         if (take > 0) {
@@ -412,7 +359,10 @@ export class ClientProtocol {
                 }
               }
               this.utf8 = state;
-              if (state < 0) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
+              if (state < 0) {
+                this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a text message is not valid UTF-8');
+                return;
+              }
             }
             let target = this.target;
             if (target === null) {
@@ -434,77 +384,171 @@ export class ClientProtocol {
           at += take;
           remaining -= take;
         }
+        this.remaining = remaining;
+      } else if (remaining < 0) {
+        at = this.frameHeader(bytes, at, end);
+        if (at < 0) return;
+        remaining = this.remaining;
       }
-      this.remaining = remaining;
-      if (remaining === 0) {
-        // The frame is complete.
-        this.remaining = -1;
-        this.headerLength = 0;
-        const first = header[0];
-        if ((first & 0x0f) >= 8) {
-          // A complete control frame, its payload in control[0, controlLength).
-          const opcode = first & 0x0f;
-          const length = this.controlLength;
-          const payload = this.control;
-          if (opcode === Opcode.Ping) {
-            // RFC 6455 §5.5.2: the pong carries the ping's payload. Each ping gets its own pong, as
-            // peers and test suites expect; beyond MAX_PONGS owed the oldest is dropped (the RFC
-            // allows answering only the latest), so a ping flood cannot grow memory.
-            const data = payload;
-            if ((this.closing & Close.Sent) === 0) {
-              if (this.pongs.length === MAX_PONGS) this.pongs.shift();
-              this.pongs.push(data);
-            }
-            this.handler.onPing(data);
-          } else if (opcode === Opcode.Pong) {
-            this.handler.onPong(payload);
-          } else {
-            // RFC 6455 §5.5.1 and §7.4: a close payload is empty, or a valid code and a UTF-8 reason.
-            let code = 1005;
-            if (length > 0) {
-              code = length === 1 ? 0 : (payload[0] << 8) | payload[1];
-              if (!isValidCloseCode(code)) {
-                return this.fail(
-                  1002,
-                  'WS_ERR_INVALID_CLOSE',
-                  length === 1 ? 'a close frame carried a 1-byte payload' : 'a close frame carried the invalid code ' + code,
-                );
-              }
-              if (utf8Scan(0, payload, 2, length) !== 0) return this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a close reason is not valid UTF-8');
-            }
-            const reason = length > 2 ? this.codec.decode(payload, 2, length) : '';
-            // RFC 6455 §1.4: after a close frame nothing more is read.
-            this.closing |= Close.Received | Close.Deaf;
-            this.closeCode = code;
-            this.closeReason = reason;
-            if ((this.closing & Close.Sent) !== 0) {
-              this.readyState = ReadyState.Closed;
-              this.wantsTcpClose = true;
-            } else {
-              this.readyState = ReadyState.Closing;
-              if ((this.closing & Close.Queued) === 0) {
-                // RFC 6455 §5.5.1: echo the status code; a close without one is answered without one.
-                // It goes out at once, after the fragments left of a message already begun.
-                this.queueClose(code === 1005 ? -1 : code, new Uint8Array(0), this.headSent > 0 ? 2 : 0);
-              }
-            }
-            this.handler.onClosing(code, reason);
-          }
-        } else if (first > 0x7f) {
-          const target = this.target;
-          const opcode = this.messageOpcode;
-          const length = this.messageLength;
-          this.target = null;
-          this.messageOpcode = -1;
+      if (remaining === 0) this.frameEnd();
+    }
+  }
+
+  /**
+   * Reads a frame header from `bytes[at, end)` and checks it (RFC 6455 §5.2), sizes included,
+   * before any payload byte is stored. Returns where reading goes on, or -1 when the connection
+   * failed. Sets `remaining` to the payload length once the header is complete (-1 while it is
+   * not, and after a whole single-frame message was delivered straight from the chunk).
+   */
+  private frameHeader(bytes: Uint8Array, at: number, end: number): number {
+    const header = this.header;
+    for (;;) {
+      // The header: 2 bytes, then 2 or 8 more for a 16- or 64-bit length.
+      const need = this.headerLength < 2 ? 2 : header[1] === 126 ? 4 : 10;
+      while (at < end && this.headerLength < need) header[this.headerLength++] = bytes[at++];
+      if (this.headerLength < need) return at;
+      const first = header[0];
+      const opcode = first & 0x0f;
+      let length = header[1] & 0x7f;
+      if (need === 2) {
+        // RFC 6455 §5.2: RSV1-3 must be 0 unless an extension defines them; we negotiate none.
+        if ((first & 0x70) !== 0) return this.fail(1002, 'WS_ERR_RESERVED_BITS', 'reserved bits set in a frame header');
+        // RFC 6455 §5.1: a client must close the connection if it receives a masked frame.
+        if (header[1] > 0x7f) return this.fail(1002, 'WS_ERR_MASKED_FRAME', 'the server sent a masked frame');
+        if (opcode >= 8) {
+          if (opcode > Opcode.Pong) return this.fail(1002, 'WS_ERR_UNKNOWN_OPCODE', 'unknown opcode ' + opcode);
+          // RFC 6455 §5.5: control frames are never fragmented and carry at most 125 bytes.
+          if (first < 0x80) return this.fail(1002, 'WS_ERR_FRAGMENTED_CONTROL', 'a control frame was fragmented');
+          if (length > MAX_CONTROL_PAYLOAD) return this.fail(1002, 'WS_ERR_CONTROL_TOO_LONG', 'a control frame is longer than 125 bytes');
+        } else if (opcode > Opcode.Binary) {
+          return this.fail(1002, 'WS_ERR_UNKNOWN_OPCODE', 'unknown opcode ' + opcode);
+        } else if (opcode === Opcode.Continuation) {
+          // RFC 6455 §5.4: a continuation needs a fragmented message in progress…
+          if (this.messageOpcode < 0) return this.fail(1002, 'WS_ERR_UNEXPECTED_CONTINUATION', 'a continuation frame arrived with no message in progress');
+        } else if (this.messageOpcode >= 0) {
+          // …and a new data message may not start before the previous one is finished.
+          return this.fail(1002, 'WS_ERR_EXPECTED_CONTINUATION', 'a new message started inside a fragmented message');
+        }
+        if (length >= 126) {
+          if (at === end) return at;
+          continue;
+        }
+      } else if (need === 4) {
+        length = (header[2] << 8) | header[3];
+        // RFC 6455 §5.2: the minimal number of bytes must be used to encode the length.
+        if (length < 126) return this.fail(1002, 'WS_ERR_NON_MINIMAL_LENGTH', 'a frame length was not minimally encoded');
+      } else {
+        // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
+        if (header[2] > 0x7f) return this.fail(1002, 'WS_ERR_LENGTH_TOP_BIT', 'a 64-bit frame length has its top bit set');
+        length =
+          (((header[2] << 24) | (header[3] << 16) | (header[4] << 8) | header[5]) >>> 0) * 4294967296 +
+          (((header[6] << 24) | (header[7] << 16) | (header[8] << 8) | header[9]) >>> 0);
+        if (length < 65536) return this.fail(1002, 'WS_ERR_NON_MINIMAL_LENGTH', 'a frame length was not minimally encoded');
+      }
+      if (opcode < 8) {
+        // Sizes are checked on the header, before a single payload byte is stored.
+        const limits = this.limits;
+        if (length > limits.maxFrameSize) {
+          return this.fail(1009, 'WS_ERR_FRAME_TOO_BIG', 'a frame of ' + length + ' bytes exceeds maxFrameSize ' + limits.maxFrameSize);
+        }
+        const total = (opcode === Opcode.Continuation ? this.messageLength : 0) + length;
+        if (total > limits.maxMessageSize) {
+          return this.fail(1009, 'WS_ERR_MESSAGE_TOO_BIG', 'a message of ' + total + ' or more bytes exceeds maxMessageSize ' + limits.maxMessageSize);
+        }
+        if (opcode !== Opcode.Continuation) {
+          this.messageOpcode = opcode;
           this.messageLength = 0;
-          if (target === null) this.deliver(opcode, this.buffer, 0, length, false, true);
-          else this.deliver(opcode, target, 0, length, true, true);
+          this.utf8 = 0;
+          if (first > 0x7f && length > 0) {
+            if (end - at >= length) {
+              // A whole single-frame message in this chunk: delivered from it, not copied.
+              this.headerLength = 0;
+              this.messageOpcode = -1;
+              at += length;
+              this.deliver(opcode, bytes, at - length, at, true, false);
+              return at;
+            }
+            // Its size is known and was checked: copy it once, into what is delivered.
+            const allocate = this.config.allocate;
+            this.target = allocate === undefined ? new Uint8Array(length) : allocate(length);
+          }
         }
       }
+      this.controlLength = 0;
+      // A control frame's payload gets an array of its own, exactly its length: it is what the
+      // ping and pong events deliver, and nothing holds it between frames.
+      if (opcode >= 8) this.control = new Uint8Array(length);
+      this.remaining = length;
+      return at;
     }
-    // A pong or close to send, messages waiting (for the connection just opened), or TCP to
-    // end: the driver's cue to drain the output.
-    return this.wantsTcpClose || this.pongs.length > 0 || (this.closing & Close.Queued) !== 0 || this.queue.length > 0;
+  }
+
+  /** A frame is complete: a data message delivered when it was the last fragment, or a control frame acted on. */
+  private frameEnd(): void {
+    this.remaining = -1;
+    this.headerLength = 0;
+    const first = this.header[0];
+    const opcode = first & 0x0f;
+    if (opcode < 8) {
+      if (first < 0x80) return;
+      const target = this.target;
+      const messageOpcode = this.messageOpcode;
+      const length = this.messageLength;
+      this.target = null;
+      this.messageOpcode = -1;
+      this.messageLength = 0;
+      if (target === null) this.deliver(messageOpcode, this.buffer, 0, length, false, true);
+      else this.deliver(messageOpcode, target, 0, length, true, true);
+      return;
+    }
+    // A control frame, its payload in control[0, controlLength).
+    const length = this.controlLength;
+    const payload = this.control;
+    if (opcode === Opcode.Ping) {
+      // RFC 6455 §5.5.2: the pong carries the ping's payload. Each ping gets its own pong, as
+      // peers and test suites expect; beyond MAX_PONGS owed the oldest is dropped (the RFC
+      // allows answering only the latest), so a ping flood cannot grow memory.
+      if ((this.closing & Close.Sent) === 0) {
+        if (this.pongs.length === MAX_PONGS) this.pongs.shift();
+        this.pongs.push(payload);
+      }
+      this.handler.onPing(payload);
+      return;
+    }
+    if (opcode === Opcode.Pong) {
+      this.handler.onPong(payload);
+      return;
+    }
+    // RFC 6455 §5.5.1 and §7.4: a close payload is empty, or a valid code and a UTF-8 reason.
+    let code = 1005;
+    if (length > 0) {
+      code = length === 1 ? 0 : (payload[0] << 8) | payload[1];
+      if (!isValidCloseCode(code)) {
+        this.fail(1002, 'WS_ERR_INVALID_CLOSE', length === 1 ? 'a close frame carried a 1-byte payload' : 'a close frame carried the invalid code ' + code);
+        return;
+      }
+      if (utf8Scan(0, payload, 2, length) !== 0) {
+        this.fail(1007, 'WS_ERR_INVALID_UTF8', 'a close reason is not valid UTF-8');
+        return;
+      }
+    }
+    const reason = length > 2 ? this.codec.decode(payload, 2, length) : '';
+    // RFC 6455 §1.4: after a close frame nothing more is read.
+    this.closing |= Close.Received | Close.Deaf;
+    this.closeCode = code;
+    this.closeReason = reason;
+    if ((this.closing & Close.Sent) !== 0) {
+      this.readyState = ReadyState.Closed;
+      this.wantsTcpClose = true;
+    } else {
+      this.readyState = ReadyState.Closing;
+      if ((this.closing & Close.Queued) === 0) {
+        // RFC 6455 §5.5.1: echo the status code; a close without one is answered without one.
+        // It goes out at once, after the fragments left of a message already begun.
+        this.queueClose(code === 1005 ? -1 : code, new Uint8Array(0), this.headSent > 0 ? 2 : 0);
+      }
+    }
+    this.handler.onClosing(code, reason);
   }
 
   /**
@@ -778,10 +822,10 @@ export class ClientProtocol {
 
   /**
    * RFC 6455 §7.1.7: fail the connection — send a close with `closeCode` at once, then drop
-   * TCP. Returns true, as receive() does when there is something to write.
+   * TCP. Returns -1, as frameHeader() does when reading stops.
    */
-  private fail<K extends FailureCode>(closeCode: CloseCodeOf<K>, code: K, message: string): true {
-    if (this.failure !== null || (this.closing & Close.Finished) !== 0) return true;
+  private fail<K extends FailureCode>(closeCode: CloseCodeOf<K>, code: K, message: string): -1 {
+    if (this.failure !== null || (this.closing & Close.Finished) !== 0) return -1;
     this.closing |= Close.Deaf;
     this.pongs = [];
     this.ping = null;
@@ -795,6 +839,6 @@ export class ClientProtocol {
     }
     this.failure = { code: code, message: message, closeCode: closeCode, handshake: null };
     this.handler.onError(this.failure);
-    return true;
+    return -1;
   }
 }
