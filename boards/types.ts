@@ -65,7 +65,6 @@ export type BoardRuntime = Pick<
   'name' | 'limits' | 'maxBufferedAmount' | 'writeWindow' | 'tls' | 'nativeSha1' | 'rngRegister' | 'analogPins' | 'sensors' | 'readingCapacity'
 >;
 
-/** Keeps only the fields the board's code needs (what the build bakes into a bundle). */
 /** What the library module (wsclient.js, ws.js) needs of its board: the rest stays out of its RAM. */
 export type LibraryBoard = Pick<BoardRuntime, 'limits' | 'maxBufferedAmount' | 'writeWindow' | 'tls' | 'nativeSha1' | 'rngRegister'>;
 
@@ -81,15 +80,11 @@ export function libraryBoardOf(board: BoardProfile): LibraryBoard {
   };
 }
 
+/** Keeps only the fields the board's code needs (what the build bakes into the firmware). */
 export function runtimeOf(board: BoardProfile): BoardRuntime {
   return {
     name: board.name,
-    limits: board.limits,
-    maxBufferedAmount: board.maxBufferedAmount,
-    writeWindow: board.writeWindow,
-    tls: board.tls,
-    nativeSha1: board.nativeSha1,
-    rngRegister: board.rngRegister,
+    ...libraryBoardOf(board),
     analogPins: board.analogPins,
     sensors: board.sensors,
     readingCapacity: board.readingCapacity,
