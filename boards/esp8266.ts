@@ -16,21 +16,21 @@ export const esp8266: BoardProfile = {
   // network_esp8266.c uses half of the 536-byte MSS "otherwise we easily run out of JSvars".
   chunkSize: 268,
   limits: {
-    // 16 header bytes + 512 payload: a full frame (520 bytes) goes out in 2 passes of 268,
-    // and the flat buffer costs about 45 JsVars.
-    txBufferSize: 528,
+    // 16 header bytes + 256 payload: a full frame (at most 264 bytes) goes out in one pass of
+    // 268, and the flat buffer costs about 23 JsVars (528 held 45: every JsVar counts here).
+    txBufferSize: 272,
     // About one receive chunk; it doubles only for messages split across chunks.
     rxBufferSize: 256,
     // 8 KiB lets 8000-byte messages through. At its cap the receive buffer alone is about
     // 690 JsVars (40 % of the pool), so larger messages cannot fit beside a delivered copy.
     maxMessageSize: 8192,
-    // Allocated for every connection: 1 KiB (86 JsVars) still holds a 101 response many times over.
+    // A bound, not an allocation: the head is kept only as long as it is (a 101 is ~150 bytes).
     maxHeaderBytes: 1024,
   },
   // One maximum-size message: more would not fit in memory anyway.
   maxBufferedAmount: 8192,
-  // Under two full frames: the socket's queue stays at about 90 JsVars.
-  writeWindow: 1024,
+  // Two full frames: the socket's queue stays at about 45 JsVars.
+  writeWindow: 528,
   // No `tls` module in any ESP8266 build: wss:// is refused with WS_ERR_NO_TLS.
   tls: false,
   // ESP8266_4MB keeps crypto.SHA1; the 512 KB build has none (detected at run time).

@@ -123,7 +123,7 @@ describe('boards', () => {
     expect([b.tls, b.chunkSize, b.vars, b.bytesPerVar, b.rngRegister]).to.deep.equal([false, 268, 1600, 12, 0x3ff20e44]);
     expect(b.analogPins).to.deep.equal(['A0']);
     expect(b.sensors).to.deep.equal(['analog', 'memory']); // no temperature sensor
-    expect(b.limits).to.deep.include({ txBufferSize: 528, rxBufferSize: 256, maxMessageSize: 8192 });
+    expect(b.limits).to.deep.include({ txBufferSize: 272, rxBufferSize: 256, maxMessageSize: 8192 });
   });
 
   it('profiles are data: they import only boards/types and protocol types', () => {
