@@ -31,7 +31,7 @@ import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-ws
 const MARKER = 'WSCONF';
 /** Pause after each scripted TCP chunk, ms: long enough for the interpreter to read it alone. */
 const PAUSE_MS = 40;
-/** A connection still open this long is destroyed (a case takes about a second under qemu). */
+/** A connection still open this long is destroyed (a case takes about a second on a slow host). */
 const GIVE_UP_MS = 30000;
 const CASES: ConformanceCase[] = [...REJECTION_CASES, ...CONTROL_CASES, ...CLOSE_HANDSHAKE_CASES];
 
