@@ -276,18 +276,29 @@ export class WebSocket {
       bytes = this.codec.encode(data as string);
     }
     if (bytes.length > room) return false;
+    const core = this.core;
+    let framed: boolean;
     try {
-      if (this.core.send(bytes, text, this.writable && this.socket !== null)) {
-        // Framed already: written now, ahead of anything queued later.
-        this.writable = (this.socket as TcpSocket).write(this.core.output.subarray(this.core.outputStart, this.core.outputEnd));
-        return true;
-      }
+      framed = core.send(bytes, text, this.writable && this.socket !== null);
     } catch (e) {
-      // The mask could not be drawn, or the socket closed under us: this connection is over.
+      // The mask could not be drawn: nothing is sent with a predictable mask, and this
+      // connection is over.
       this.pump(e);
       return false;
     }
-    this.pump();
+    if (!framed) {
+      this.pump();
+      return true;
+    }
+    try {
+      // Framed already: written now, ahead of anything queued later.
+      this.writable = (this.socket as TcpSocket).write(core.output.subarray(core.outputStart, core.outputEnd));
+    } catch (e) {
+      // The socket closed under us: the message never left, so it waits for the next connection
+      // like any other (binary copied), and this connection is dropped.
+      core.send(bytes, text, false);
+      this.pump(e);
+    }
     return true;
   }
 

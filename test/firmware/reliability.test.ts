@@ -61,6 +61,25 @@ describe('WebSocket reliability', () => {
       run.sim.assertQuiescent();
     });
 
+    it('keeps a message whose write throws (the socket closed under it) for the next connection', () => {
+      const run = start({ reconnect: { minDelay: 100, maxDelay: 200 } });
+      run.sim.clock.advance(10);
+      expect(run.ws.readyState).to.equal(WebSocket.OPEN);
+      const socket = run.ws['socket'] as { write(bytes: Uint8Array): boolean };
+      socket.write = () => {
+        throw new Error('closed under the write');
+      };
+      expect(run.ws.send('kept'), 'accepted: it waits for the next connection').to.equal(true);
+      expect(run.ws.bufferedAmount).to.equal(4);
+      run.sim.clock.advance(5_000);
+      expect(run.server.connections.length).to.equal(2);
+      expect(run.server.connections[0]!.messages).to.have.length(0);
+      expect(run.server.connections[1]!.messages.map((m) => Buffer.from(m.data).toString())).to.deep.equal(['kept']);
+      run.ws.close();
+      run.sim.clock.runUntilIdle();
+      run.sim.assertQuiescent();
+    });
+
     it('counts a message cut off mid-fragments as unsent when there is no reconnect', () => {
       const { run } = fragmentedThenReset(false);
       run.sim.clock.runUntilIdle();
