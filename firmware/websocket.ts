@@ -1,21 +1,7 @@
-import {
-  ClientProtocol,
-  encodeCloseReason,
-  localError,
-  parseWsUrl,
-  ReadyState,
-  utf16TextCodec,
-  type ProtocolError,
-  type ProtocolHandler,
-  type TextCodec,
-  type WsUrl,
-} from '../protocol/index';
+import { ClientProtocol, encodeCloseReason, localError, parseWsUrl, ReadyState, type ProtocolError, type ProtocolHandler, type WsUrl } from '../protocol/index';
 import type { Hal, HalError, TcpHandlers, TcpSocket, TimerId } from '../hal/types';
 import { backoffDelay, type BackoffPolicy, STABLE_CONNECTION_MS } from './backoff';
 import { resolveClientOptions, type ResolvedOptions, type WebSocketOptions } from './client-options';
-
-/** Defined as `true` by the board build: host-only defaults are then left out of the bundle. */
-declare const __ESPRUINO__: boolean | undefined;
 
 /** Why a connection failed, as the error event reports it. */
 export type ErrorKind = 'refused' | 'dns' | 'reset' | 'timeout' | 'tls' | 'closed' | 'other' | 'handshake' | 'protocol' | 'heartbeat';
@@ -145,7 +131,6 @@ export class WebSocket {
   private target: WsUrl;
   private options: ResolvedOptions;
   private listeners: { [type: string]: Listener[] } = {};
-  private codec: TextCodec;
   /** The protocol, for every connection of this client. */
   private core: ClientProtocol;
   private socket: TcpSocket | null = null;
@@ -201,9 +186,6 @@ export class WebSocket {
       // This object is the protocol's handler (see the handler methods below).
       handler: this as unknown as ProtocolHandler,
     });
-    let codec = hal.text;
-    if (typeof __ESPRUINO__ === 'undefined' && codec === undefined) codec = utf16TextCodec;
-    this.codec = codec as TextCodec;
     this.after(0, '', '');
     // The entropy closure keeps this call's variables alive as long as the client lives: let
     // go of what it does not need (on a board, the caller's options are a few dozen JsVars).
@@ -273,7 +255,7 @@ export class WebSocket {
     if (bytes === null) {
       // UTF-8 takes at least a byte per UTF-16 unit: a longer string cannot fit; refuse it unencoded.
       if ((data as string).length > room) return false;
-      bytes = this.codec.encode(data as string);
+      bytes = this.core.codec.encode(data as string);
     }
     if (bytes.length > room) return false;
     const core = this.core;
@@ -317,7 +299,7 @@ export class WebSocket {
    * is open. Throws WS_ERR_BAD_DATA for data send() would refuse.
    */
   ping(data?: string | ArrayBuffer | ArrayBufferView): boolean {
-    const bytes = data === undefined ? null : typeof data === 'string' ? this.codec.encode(data) : bytesOf(data);
+    const bytes = data === undefined ? null : typeof data === 'string' ? this.core.codec.encode(data) : bytesOf(data);
     if (this.readyState !== ReadyState.Open || this.core.readyState !== ReadyState.Open) return false;
     this.core.sendPing(bytes);
     this.pump();
@@ -332,7 +314,7 @@ export class WebSocket {
   close(code?: number, reason?: string): void {
     const closeCode = code === undefined ? 1000 : code;
     const closeReason = reason === undefined ? '' : reason;
-    encodeCloseReason(closeCode, closeReason, this.codec);
+    encodeCloseReason(closeCode, closeReason, this.core.codec);
     if (this.stopped) return;
     this.stopped = true;
     this.after(-1, '', '');
